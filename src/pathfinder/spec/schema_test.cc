@@ -1,0 +1,100 @@
+// Schema: loading with all errors at once, provenance, and the field table.
+#include "pathfinder/spec/schema.h"
+
+#include <gtest/gtest.h>
+
+namespace pf::spec {
+namespace {
+
+struct Mem {
+  Bytes capacity;
+  BytesPerSec bandwidth;
+  int stacks = 0;
+  std::string generation;
+};
+struct Dev {
+  std::string name;
+  Mem mem;
+  bool fast = false;
+  double ratio = 0;
+};
+
+std::shared_ptr<const Schema<Dev>> DevSchema() {
+  auto mem = std::make_shared<Schema<Mem>>("mem");
+  mem->Quantity("capacity", &Mem::capacity, "capacity", Bounds<Bytes>::Positive())
+      .Quantity("bandwidth", &Mem::bandwidth, "bandwidth", Bounds<BytesPerSec>::Positive())
+      .Integer("stacks", &Mem::stacks, "stacks", 1, 16)
+      .Text("generation", &Mem::generation, "generation");
+  auto dev = std::make_shared<Schema<Dev>>("dev");
+  dev->Text("name", &Dev::name, "name").Required();
+  dev->Nested("mem", &Dev::mem, std::shared_ptr<const Schema<Mem>>(mem), "memory");
+  dev->Flag("fast", &Dev::fast, "fast");
+  dev->Number("ratio", &Dev::ratio, "a ratio", 0, 1);
+  return dev;
+}
+
+struct Loaded {
+  Dev dev;
+  Diagnostics diag;
+  ProvenanceMap prov;
+};
+
+Loaded Load(const std::string& yaml) {
+  Loaded l;
+  LoadContext ctx{"t.yaml", "default source", &l.diag, &l.prov};
+  YAML::Node n = YAML::Load(yaml);
+  auto s = DevSchema();
+  s->Load(n, l.dev, ctx, "");
+  s->CheckRequired({n}, n, "", ctx);
+  return l;
+}
+
+TEST(Schema, LoadsValuesWithUnits) {
+  auto l = Load("name: x\nmem: {capacity: 80 GB, bandwidth: 3.35 TB/s, stacks: 5}\nfast: true\nratio: 0.5\n");
+  ASSERT_FALSE(l.diag.has_errors()) << l.diag.Render();
+  EXPECT_DOUBLE_EQ(l.dev.mem.capacity.value(), 80e9);
+  EXPECT_DOUBLE_EQ(l.dev.mem.bandwidth.value(), 3.35e12);
+  EXPECT_EQ(l.dev.mem.stacks, 5);
+  EXPECT_TRUE(l.dev.fast);
+}
+
+TEST(Schema, ReportsEveryProblemAtOnceWithPositions) {
+  auto l = Load("mem:\n  capacity: -80 GB\n  bandwith: 3 TB/s\n  stacks: 40\nratio: 2\nfast: yes\n");
+  EXPECT_EQ(l.diag.Render(),
+            "t.yaml:2:13: error: mem.capacity: -80 GB is out of range; allowed: > 0 B\n"
+            "t.yaml:3:3: error: mem.bandwith: unknown key; did you mean 'bandwidth'?\n"
+            "t.yaml:4:11: error: mem.stacks: 40 is out of range; allowed: 1 … 16\n"
+            "t.yaml:5:8: error: ratio: 2 is out of range; allowed: 0 … 1\n"
+            "t.yaml:6:7: error: fast: expected true or false, got 'yes'\n"
+            "t.yaml:1:1: error: name: missing; add it (name)\n"
+            "6 errors; nothing was simulated.\n");
+}
+
+TEST(Schema, BareNumberWhereAUnitIsDueIsAnError) {
+  auto l = Load("name: x\nmem: {bandwidth: 400}\n");
+  EXPECT_EQ(l.diag.Render(),
+            "t.yaml:2:18: error: mem.bandwidth: 400 has no unit; write e.g. \"3.35 TB/s\"\n"
+            "1 error; nothing was simulated.\n");
+}
+
+TEST(Schema, SourcedValuesRecordTheirSource) {
+  auto l = Load("name: x\nmem:\n  capacity: {value: 80 GB, source: datasheet, estimate: true}\n  stacks: 5\n");
+  ASSERT_FALSE(l.diag.has_errors()) << l.diag.Render();
+  EXPECT_EQ(l.prov.at("mem.capacity").source, "datasheet");
+  EXPECT_TRUE(l.prov.at("mem.capacity").estimate);
+  EXPECT_EQ(l.prov.at("mem.stacks").source, "default source");
+  EXPECT_EQ(l.prov.at("mem.stacks").where.line, 4);
+}
+
+TEST(Schema, DescribeListsEveryFieldWithUnitAndRange) {
+  std::vector<FieldDoc> docs;
+  DevSchema()->Describe("", &docs);
+  ASSERT_EQ(docs.size(), 8u);
+  EXPECT_EQ(docs[2].path, "mem.capacity");
+  EXPECT_EQ(docs[2].unit, "size");
+  EXPECT_EQ(docs[2].range, "> 0 B");
+  EXPECT_EQ(docs[0].default_text, "required");
+}
+
+}  // namespace
+}  // namespace pf::spec
