@@ -15,6 +15,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <map>
@@ -72,6 +73,18 @@ struct Bounds {
   static Bounds NonNegative() { return {0.0, std::nullopt, false}; }
 };
 
+// Significant digits used when showing values (explain: 4; --dump-config: 12, so that the
+// dump re-loads to the same numbers). Set it with ShowDigitsScope.
+inline int& ShowDigits() {
+  static thread_local int digits = 4;
+  return digits;
+}
+struct ShowDigitsScope {
+  explicit ShowDigitsScope(int d) : saved(ShowDigits()) { ShowDigits() = d; }
+  ~ShowDigitsScope() { ShowDigits() = saved; }
+  int saved;
+};
+
 inline std::string JoinPath(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
 }
@@ -112,7 +125,7 @@ class Schema {
     };
     f.show = [access](const T& t, const std::string& path, auto* rows) {
       const Q q = access(const_cast<T&>(t));
-      rows->push_back({path, q.value() == 0 ? "-" : ToString(q)});
+      rows->push_back({path, q.value() == 0 ? "-" : ToString(q, ShowDigits())});
     };
     return Add(std::move(name), std::move(f));
   }
@@ -169,7 +182,7 @@ class Schema {
     };
     f.show = [access, unit_label](const T& t, const std::string& path, auto* rows) {
       const double v = access(const_cast<T&>(t));
-      rows->push_back({path, FormatNumber(v, 6) + (unit_label.empty() ? "" : " " + unit_label)});
+      rows->push_back({path, FormatNumber(v, std::max(6, ShowDigits())) + (unit_label.empty() ? "" : " " + unit_label)});
     };
     return Add(std::move(name), std::move(f));
   }

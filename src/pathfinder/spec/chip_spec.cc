@@ -1,0 +1,221 @@
+// The chip field table and chip loading. The table below is the single declaration of
+// every chip field: loading, `pathfinder explain` and the docs all come from it.
+#include "pathfinder/spec/chip_spec.h"
+
+#include <fmt/core.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "pathfinder/core/strings.h"
+#include "pathfinder/spec/file.h"
+
+namespace pf::spec {
+namespace {
+
+std::shared_ptr<const Schema<hw::MatrixUnit>> MatrixUnitSchema() {
+  auto s = std::make_shared<Schema<hw::MatrixUnit>>("matrix_unit");
+  s->Integer("per_core", &hw::MatrixUnit::per_core, "matrix units per core (tensor cores per SM, MXUs per TensorCore)", 1, 1024)
+      .Integer("m", &hw::MatrixUnit::m, "rows of one matrix unit's per-clock operation (m×n×k MACs)", 1, 4096)
+      .Integer("n", &hw::MatrixUnit::n, "columns of one matrix unit's per-clock operation", 1, 4096)
+      .Integer("k", &hw::MatrixUnit::k, "reduction depth of one matrix unit's per-clock operation", 1, 4096);
+  return s;
+}
+
+std::shared_ptr<const Schema<hw::PeakTable>> PeakSchema() {
+  auto s = std::make_shared<Schema<hw::PeakTable>>("peak");
+  for (DType t : kAllDTypes) {
+    s->QuantityField<FlopsPerSec>(std::string(Name(t)), [t](hw::PeakTable& p) -> FlopsPerSec& { return p[t]; },
+                                  fmt::format("dense matrix peak in {} (not 2:4 sparse)", Name(t)),
+                                  Bounds<FlopsPerSec>::Positive());
+  }
+  return s;
+}
+
+std::shared_ptr<const Schema<hw::Sram>> SramSchema() {
+  auto s = std::make_shared<Schema<hw::Sram>>("sram");
+  s->Quantity("per_core", &hw::Sram::per_core, "software-managed SRAM / L1 per core (shared memory, SBUF, VMEM)",
+              Bounds<Bytes>::NonNegative())
+      .Quantity("shared", &hw::Sram::shared, "chip-wide on-chip cache or memory (L2, CMEM)", Bounds<Bytes>::NonNegative());
+  return s;
+}
+
+std::shared_ptr<const Schema<hw::Hbm>> HbmSchema() {
+  auto s = std::make_shared<Schema<hw::Hbm>>("hbm");
+  s->Text("generation", &hw::Hbm::generation, "memory generation, e.g. HBM3E (see `pathfinder presets memory`)")
+      .Integer("stacks", &hw::Hbm::stacks, "HBM stacks (or memory devices) on the package", 0, 64)
+      .Quantity("capacity", &hw::Hbm::capacity, "memory capacity as the vendor states it (GB decimal, GiB binary)",
+                Bounds<Bytes>::Positive())
+      .Required()
+      .Quantity("bandwidth", &hw::Hbm::bandwidth, "peak memory bandwidth", Bounds<BytesPerSec>::Positive())
+      .Required();
+  return s;
+}
+
+std::shared_ptr<const Schema<hw::Link>> LinkSchema(const std::string& what) {
+  auto s = std::make_shared<Schema<hw::Link>>(what);
+  s->Text("name", &hw::Link::name, "link technology, e.g. NVLink 4 (see `pathfinder presets links`)")
+      .Quantity("bandwidth", &hw::Link::bandwidth, "per chip, one direction, summed over the chip's links",
+                Bounds<BytesPerSec>::NonNegative())
+      .Integer("domain", &hw::Link::domain, "largest number of chips this link joins directly (0 = unknown)", 0, 100000000);
+  return s;
+}
+
+std::shared_ptr<Schema<hw::Chip>> BuildChipSchema() {
+  auto s = std::make_shared<Schema<hw::Chip>>("chip");
+  s->Text("name", &hw::Chip::name, "preset id (the file name without .yaml)")
+      .Required()
+      .Text("display_name", &hw::Chip::display_name, "full product name")
+      .TextList("aliases", &hw::Chip::aliases, "other names of this chip in results tables")
+      .Text("vendor", &hw::Chip::vendor, "vendor")
+      .Text("family", &hw::Chip::family, "architecture family, used for calibration defaults (hopper, cdna3, tpu-v5p, …)")
+      .Integer("year", &hw::Chip::year, "first availability year", 1990, 2100)
+      .Text("process_node", &hw::Chip::process_node, "process node of the compute die(s)")
+      .Quantity("die_area", &hw::Chip::die_area, "total compute silicon area (all dies)", Bounds<SquareMillimeters>::Positive())
+      .Integer("dies", &hw::Chip::dies, "compute dies in the package", 1, 64)
+      .Number("transistors", &hw::Chip::transistors, "total transistor count", 0, 1e14)
+      .Quantity("clock", &hw::Chip::clock, "clock at which the peak FLOP/s are stated", Bounds<Hertz>::Positive())
+      .Required()
+      .Integer("cores", &hw::Chip::cores, "SMs / CUs / NeuronCores / TensorCores: units a matmul's tiles spread over", 1, 1000000)
+      .Required()
+      .Nested("matrix_unit", &hw::Chip::matrix_unit, MatrixUnitSchema(), "one matrix unit's per-clock operation")
+      .Nested("peak", &hw::Chip::peak, PeakSchema(), "dense matrix peak FLOP/s per dtype")
+      .Required()
+      .Quantity("vector_fp32", &hw::Chip::vector_fp32, "non-matrix (SIMT/vector) FP32 peak", Bounds<FlopsPerSec>::Positive())
+      .Nested("sram", &hw::Chip::sram, SramSchema(), "on-chip SRAM")
+      .Nested("hbm", &hw::Chip::hbm, HbmSchema(), "off-die memory (HBM, LPDDR, GDDR)")
+      .Required()
+      .Quantity("tdp", &hw::Chip::tdp, "maximum board/module power", Bounds<Watts>::Positive())
+      .Nested("scale_up", &hw::Chip::scale_up, LinkSchema("scale_up"), "scale-up link (NVLink, ICI, NeuronLink, Infinity Fabric)")
+      .Nested("scale_out", &hw::Chip::scale_out, LinkSchema("scale_out"), "scale-out network per chip (NIC)");
+  s->Reserved("preset");
+  return s;
+}
+
+SourceLocation TopOf(const LoadContext& ctx, const YAML::Node& n) { return ctx.At(n); }
+
+void ReportProblems(const hw::Chip& chip, const YAML::Node& where, LoadContext& ctx, const std::string& key_path) {
+  for (const auto& p : hw::Validate(chip)) ctx.diag->Error(TopOf(ctx, where), JoinPath(key_path, p.key_path), p.message);
+}
+
+// Required fields: checked after all layers (preset + overrides) are applied.
+void CheckRequiredChip(const std::vector<YAML::Node>& layers, const YAML::Node& where, LoadContext& ctx,
+                       const std::string& key_path) {
+  ChipSchema().CheckRequired(layers, where, key_path, ctx);
+  // hbm.capacity/bandwidth are required inside hbm when hbm is given in any layer.
+  std::vector<YAML::Node> hbm_layers;
+  for (const auto& l : layers)
+    if (l.IsMap() && l["hbm"] && l["hbm"].IsMap()) hbm_layers.push_back(l["hbm"]);
+  if (!hbm_layers.empty()) HbmSchema()->CheckRequired(hbm_layers, where, JoinPath(key_path, "hbm"), ctx);
+}
+
+std::optional<hw::Chip> LoadPresetFile(const std::string& path, const std::string& expect_name, Diagnostics& diag,
+                                       ProvenanceMap* provenance, YAML::Node* root_out) {
+  const int before = diag.error_count();
+  auto root = LoadYamlFile(path, diag);
+  if (!root) return std::nullopt;
+  LoadContext ctx{path, "", &diag, provenance};
+  if ((*root)["source"] && (*root)["source"].IsScalar()) ctx.default_source = (*root)["source"].Scalar();
+  hw::Chip chip;
+  ChipSchema().Load(*root, chip, ctx, "");
+  CheckRequiredChip({*root}, *root, ctx, "");
+  if (!expect_name.empty() && !chip.name.empty() && chip.name != expect_name) {
+    ctx.Error((*root)["name"], "name", fmt::format("'{}' must equal the file name '{}'", chip.name, expect_name));
+  }
+  if (diag.error_count() == before) ReportProblems(chip, *root, ctx, "");
+  if (root_out) *root_out = *root;
+  if (diag.error_count() != before) return std::nullopt;
+  return chip;
+}
+
+}  // namespace
+
+const Schema<hw::Chip>& ChipSchema() {
+  static const std::shared_ptr<Schema<hw::Chip>> s = BuildChipSchema();
+  return *s;
+}
+
+std::optional<hw::Chip> LoadChipPreset(const std::string& name, Diagnostics& diag, ProvenanceMap* provenance) {
+  auto path = FindPreset(PresetKind::kChip, name, diag, {}, "chip");
+  if (!path) return std::nullopt;
+  return LoadPresetFile(*path, name, diag, provenance, nullptr);
+}
+
+std::optional<hw::Chip> LoadChipSection(const YAML::Node& node, LoadContext& ctx, const std::string& key_path) {
+  const int before = ctx.diag->error_count();
+  hw::Chip chip;
+  std::vector<YAML::Node> layers;
+  std::string preset;
+  YAML::Node preset_node = node;
+  if (node.IsScalar()) {
+    preset = node.Scalar();
+  } else if (node.IsMap() && node["preset"]) {
+    preset_node = node["preset"];
+    if (!preset_node.IsScalar()) {
+      ctx.Error(preset_node, JoinPath(key_path, "preset"), "expected a chip preset name, e.g. h100-sxm");
+      return std::nullopt;
+    }
+    preset = preset_node.Scalar();
+  } else if (!node.IsMap()) {
+    ctx.Error(node, key_path, "expected a chip preset name (e.g. h100-sxm) or a section with the chip's fields");
+    return std::nullopt;
+  }
+  if (!preset.empty()) {
+    auto path = FindPreset(PresetKind::kChip, preset, *ctx.diag, ctx.At(preset_node), node.IsScalar() ? key_path : JoinPath(key_path, "preset"));
+    if (!path) return std::nullopt;
+    YAML::Node root;
+    ProvenanceMap preset_prov;
+    auto base = LoadPresetFile(*path, preset, *ctx.diag, ctx.provenance ? &preset_prov : nullptr, &root);
+    if (!base) return std::nullopt;
+    chip = *base;
+    layers.push_back(root);
+    if (ctx.provenance) {
+      for (auto& [k, v] : preset_prov) (*ctx.provenance)[JoinPath(key_path, k)] = v;
+    }
+  }
+  if (node.IsMap()) {
+    LoadContext over = ctx;
+    over.default_source = "scenario override (" + ctx.file + ")";
+    ChipSchema().Load(node, chip, over, key_path);
+    layers.push_back(node);
+  }
+  if (ctx.diag->error_count() != before) return std::nullopt;
+  CheckRequiredChip(layers, node, ctx, key_path);
+  if (ctx.diag->error_count() == before) ReportProblems(chip, node, ctx, key_path);
+  if (ctx.diag->error_count() != before) return std::nullopt;
+  return chip;
+}
+
+std::optional<ResolvedHardware> ResolveChipName(const std::string& hardware_text) {
+  // Index of every name a preset is known by, built once.
+  static std::map<std::string, std::string> index;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const auto& name : ListPresets(PresetKind::kChip)) {
+      Diagnostics d;
+      auto chip = LoadChipPreset(name, d);
+      if (!chip) continue;
+      index[ToLower(chip->name)] = chip->name;
+      if (!chip->display_name.empty()) index[ToLower(chip->display_name)] = chip->name;
+      for (const auto& a : chip->aliases) index[ToLower(a)] = chip->name;
+    }
+  });
+  std::string text = hardware_text;
+  if (size_t p = text.find(" ("); p != std::string::npos) text = text.substr(0, p);
+  text = Trim(text);
+  ResolvedHardware out;
+  // A leading count: "8x NVIDIA H100", "3072x A100-80GB".
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i > 0 && i + 1 < text.size() && (text[i] == 'x' || text[i] == 'X') && text[i + 1] == ' ') {
+    out.count = std::stoi(text.substr(0, i));
+    text = Trim(text.substr(i + 2));
+  }
+  auto it = index.find(ToLower(text));
+  if (it == index.end()) return std::nullopt;
+  out.preset = it->second;
+  return out;
+}
+
+}  // namespace pf::spec

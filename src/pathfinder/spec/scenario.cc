@@ -1,0 +1,138 @@
+// Scenario loading: the top-level table, then cross-section checks (parallelism × model).
+#include "pathfinder/spec/scenario.h"
+
+#include <fmt/core.h>
+
+#include <filesystem>
+
+#include "pathfinder/core/strings.h"
+#include "pathfinder/spec/chip_spec.h"
+#include "pathfinder/spec/file.h"
+#include "pathfinder/spec/model_spec.h"
+
+namespace pf::spec {
+namespace {
+
+std::shared_ptr<const Schema<graph::Parallelism>> ParallelismSchema() {
+  static const auto s = [] {
+    auto p = std::make_shared<Schema<graph::Parallelism>>("parallelism");
+    p->Integer("tp", &graph::Parallelism::tp, "tensor-parallel degree", 1, 1 << 20)
+        .Default("1")
+        .Integer("pp", &graph::Parallelism::pp, "pipeline-parallel degree (stages)", 1, 1 << 20)
+        .Default("1")
+        .Integer("dp", &graph::Parallelism::dp, "data-parallel degree", 1, 1 << 30)
+        .Default("1")
+        .Integer("cp", &graph::Parallelism::cp, "context-parallel degree", 1, 1 << 20)
+        .Default("1")
+        .Integer("ep", &graph::Parallelism::ep, "expert-parallel degree (carved out of dp·cp·tp)", 1, 1 << 20)
+        .Default("1")
+        .Flag("sequence_parallel", &graph::Parallelism::sequence_parallel, "sequence parallelism with TP")
+        .Default("false");
+    return std::shared_ptr<const Schema<graph::Parallelism>>(p);
+  }();
+  return s;
+}
+
+// The scenario's own table. `chip` and `model` are custom fields: each accepts a preset
+// name or a section, loaded by its spec module.
+const Schema<Scenario>& ScenarioSchema(const std::string* base_dir) {
+  static std::string dir;
+  if (base_dir) dir = *base_dir;
+  static const auto s = [] {
+    auto t = std::make_shared<Schema<Scenario>>("scenario");
+    t->Text("name", &Scenario::name, "a short name for the results")
+        .Text("description", &Scenario::description, "free text")
+        .Custom(
+            "chip", {"chip", "section", "", "", "the chip: a preset name, or {preset: name, <overrides>}, or every field"},
+            [](const YAML::Node& n, Scenario& sc, LoadContext& ctx, const std::string& path) {
+              sc.chip = LoadChipSection(n, ctx, path);
+            },
+            [](const Scenario& sc, const std::string& path, auto* rows) {
+              if (sc.chip) ChipSchema().Show(*sc.chip, path, rows);
+            },
+            [](const std::string& path, std::vector<FieldDoc>* out) { ChipSchema().Describe(path, out); })
+        .Custom(
+            "model", {"model", "section", "", "", "the model: a preset name, {preset: name, <overrides>}, {hf_config: path}"},
+            [](const YAML::Node& n, Scenario& sc, LoadContext& ctx, const std::string& path) {
+              sc.model = LoadModelSection(n, ctx, path, dir);
+            },
+            [](const Scenario& sc, const std::string& path, auto* rows) {
+              if (sc.model) ArchitectureSchema().Show(*sc.model, path, rows);
+            },
+            [](const std::string& path, std::vector<FieldDoc>* out) { ArchitectureSchema().Describe(path, out); })
+        .Nested("parallelism", &Scenario::parallelism, ParallelismSchema(), "how the job is split over chips");
+    return std::shared_ptr<const Schema<Scenario>>(t);
+  }();
+  return *s;
+}
+
+}  // namespace
+
+std::optional<Scenario> LoadScenario(const std::string& path, Diagnostics& diag) {
+  const int before = diag.error_count();
+  auto root = LoadYamlFile(path, diag);
+  if (!root) return std::nullopt;
+  Scenario sc;
+  LoadContext ctx{path, "scenario " + path, &diag, &sc.provenance};
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  ScenarioSchema(&dir).Load(*root, sc, ctx, "");
+  if (!(*root)["chip"] && !(*root)["model"]) {
+    ctx.Error(*root, "", "a scenario needs at least a chip or a model section");
+  }
+  // Cross-section rules: the split must suit the model.
+  if (sc.model) {
+    for (const auto& p : graph::Validate(sc.parallelism, *sc.model)) {
+      YAML::Node at = (*root)["parallelism"] && (*root)["parallelism"][p.key_path] ? (*root)["parallelism"][p.key_path]
+                      : (*root)["parallelism"]                                      ? (*root)["parallelism"]
+                                                                                    : *root;
+      ctx.Error(at, JoinPath("parallelism", p.key_path), p.message);
+    }
+  }
+  if (diag.error_count() != before) return std::nullopt;
+  return sc;
+}
+
+std::string DumpScenario(const Scenario& s) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  {
+    ShowDigitsScope precise(12);
+    ScenarioSchema(nullptr).Show(s, "", &rows);
+  }
+  // Rebuild nested YAML from dotted paths; values are printed with units and re-parse.
+  YAML::Node root;
+  for (const auto& [path, value] : rows) {
+    if (value == "-" || value.empty()) continue;
+    std::vector<std::string> parts;
+    size_t b = 0;
+    while (true) {
+      size_t e = path.find('.', b);
+      parts.push_back(path.substr(b, e == std::string::npos ? std::string::npos : e - b));
+      if (e == std::string::npos) break;
+      b = e + 1;
+    }
+    std::vector<YAML::Node> chain{root};
+    for (size_t i = 0; i + 1 < parts.size(); ++i) chain.push_back(chain.back()[parts[i]]);
+    if (path.find("aliases") != std::string::npos) {
+      YAML::Node seq(YAML::NodeType::Sequence);
+      size_t p = 0;
+      while (p <= value.size()) {
+        size_t q = value.find(", ", p);
+        seq.push_back(value.substr(p, q == std::string::npos ? std::string::npos : q - p));
+        if (q == std::string::npos) break;
+        p = q + 2;
+      }
+      chain.back()[parts.back()] = seq;
+    } else {
+      chain.back()[parts.back()] = value;
+    }
+  }
+  YAML::Emitter out;
+  out << root;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace pf::spec
+
+namespace pf::spec {
+std::vector<ExplainRow> ExplainScenario(const Scenario& s) { return ExplainRows(ScenarioSchema(nullptr), s, s.provenance); }
+}  // namespace pf::spec

@@ -1,0 +1,45 @@
+// spec/scenario: a scenario file — which chip, which model, how it is split — parsed,
+// validated and constructed. Later sections (cluster, train, serve, sweep) are added to the
+// table in scenario.cc; an unknown top-level key is an error with a "did you mean".
+//
+//   name: llama3-70b-tp8
+//   chip: {preset: h100-sxm, hbm: {capacity: 96 GB}}
+//   model: {preset: llama-3-70b}
+//   parallelism: {tp: 8, pp: 1, dp: 1}
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "pathfinder/graph/parallelism.h"
+#include "pathfinder/hw/chip.h"
+#include "pathfinder/model/architecture.h"
+#include "pathfinder/spec/schema.h"
+
+namespace pf::spec {
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::optional<hw::Chip> chip;
+  std::optional<model::Architecture> model;
+  graph::Parallelism parallelism;
+  ProvenanceMap provenance;  // where every resolved value came from
+};
+
+// Loads and validates a scenario file; every problem goes to `diag` (all at once).
+// Returns nullopt if there was any error.
+std::optional<Scenario> LoadScenario(const std::string& path, Diagnostics& diag);
+
+// The fully resolved scenario as YAML (presets expanded, overrides applied): what
+// `--dump-config` writes. Loading the dump gives the same scenario.
+std::string DumpScenario(const Scenario& s);
+
+}  // namespace pf::spec
+
+#include "pathfinder/spec/explain.h"
+
+namespace pf::spec {
+// Every resolved field of the scenario with unit, value and source, for `explain`.
+std::vector<ExplainRow> ExplainScenario(const Scenario& s);
+}  // namespace pf::spec

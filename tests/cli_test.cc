@@ -1,0 +1,122 @@
+// The pathfinder binary end to end on good input: presets, explain, model counts, check
+// and the --dump-config round trip.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+namespace fs = std::filesystem;
+
+struct RunResult {
+  std::string out;
+  int exit_code = -1;
+};
+
+RunResult Run(const std::string& args) {
+  RunResult r;
+  FILE* p = popen(("'" PF_BIN "' " + args + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+int CountLines(const std::string& s) { return int(std::count(s.begin(), s.end(), '\n')); }
+
+TEST(Cli, PresetsChipsListsAtLeastTwentyFiveChips) {
+  const auto r = Run("presets chips");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  // "chips (N)" header, column header, rule, N rows, blank line.
+  const int n = std::stoi(r.out.substr(r.out.find('(') + 1));
+  EXPECT_GE(n, 25);
+  EXPECT_EQ(CountLines(r.out), n + 4);
+  EXPECT_NE(r.out.find("h100-sxm"), std::string::npos);
+  EXPECT_NE(r.out.find("989.4 TFLOP/s"), std::string::npos);
+}
+
+TEST(Cli, PresetsOfEveryKindLoadWithoutErrors) {
+  for (const char* kind : {"models", "memory", "nodes", "links", "packaging"}) {
+    const auto r = Run(std::string("presets ") + kind);
+    EXPECT_EQ(r.exit_code, 0) << kind << ": " << r.out;
+    EXPECT_GT(CountLines(r.out), 4) << kind;
+  }
+}
+
+TEST(Cli, UnknownPresetKindSuggestsTheClosest) {
+  const auto r = Run("presets chip");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "error: unknown preset kind 'chip'; did you mean 'chips'?\n");
+}
+
+TEST(Cli, ExplainShowsValueUnitAndSource) {
+  const auto r = Run("explain h100-sxm");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("chip preset h100-sxm"), std::string::npos);
+  // The bf16 row: value and unit kind, and a non-empty source column.
+  const auto pos = r.out.find("peak.bf16");
+  ASSERT_NE(pos, std::string::npos);
+  const std::string line = r.out.substr(pos, r.out.find('\n', pos) - pos);
+  EXPECT_NE(line.find("989.4 TFLOP/s"), std::string::npos) << line;
+  EXPECT_NE(line.find("FLOP rate"), std::string::npos) << line;
+  EXPECT_GT(line.size(), 60u) << "source column missing: " << line;
+}
+
+TEST(Cli, ModelJsonMatchesThePublishedCount) {
+  const auto r = Run("model llama-3-70b --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["total_params"].get<double>() / 70.6e9, 1.0, 0.01);
+  EXPECT_DOUBLE_EQ(j["kv_cache_bytes_per_token_bf16"].get<double>(), 2.0 * 80 * 8 * 128 * 2);
+}
+
+TEST(Cli, CheckAcceptsEveryExampleScenario) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(PF_EXAMPLES_DIR)) {
+    if (e.path().extension() != ".yaml") continue;
+    ++n;
+    const auto r = Run("check '" + e.path().string() + "'");
+    EXPECT_EQ(r.exit_code, 0) << e.path() << ": " << r.out;
+  }
+  EXPECT_GE(n, 1);
+}
+
+TEST(Cli, DumpConfigReloadsToTheSameScenario) {
+  const fs::path dir = fs::temp_directory_path() / ("pf_dump_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string example = std::string(PF_EXAMPLES_DIR) + "/llama3-70b-h100-96gb.yaml";
+  const auto first = Run("check '" + example + "' --dump-config '" + (dir / "a.yaml").string() + "'");
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  const auto second = Run("check '" + (dir / "a.yaml").string() + "' --dump-config '" + (dir / "b.yaml").string() + "'");
+  ASSERT_EQ(second.exit_code, 0) << second.out;
+  std::ifstream a(dir / "a.yaml"), b(dir / "b.yaml");
+  std::stringstream sa, sb;
+  sa << a.rdbuf();
+  sb << b.rdbuf();
+  EXPECT_EQ(sa.str(), sb.str());
+  // The override is in the resolved file.
+  EXPECT_NE(sa.str().find("capacity: 96 GB"), std::string::npos) << sa.str();
+  fs::remove_all(dir);
+}
+
+TEST(Cli, VersionAndHelpWork) {
+  const auto v = Run("--version");
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out.rfind("pathfinder ", 0), 0u) << v.out;
+  for (const char* sub : {"presets", "explain", "check", "model"}) {
+    const auto h = Run(std::string(sub) + " --help");
+    EXPECT_EQ(h.exit_code, 0) << sub;
+    EXPECT_NE(h.out.find("Usage"), std::string::npos) << sub << ": " << h.out;
+  }
+}
+
+}  // namespace
