@@ -22,5 +22,6 @@ void AddPresetsCommand(CLI::App& app, CommandContext& ctx);
 void AddExplainCommand(CLI::App& app, CommandContext& ctx);
 void AddCheckCommand(CLI::App& app, CommandContext& ctx);
 void AddModelCommand(CLI::App& app, CommandContext& ctx);
+void AddSchemaCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace pf::cli

@@ -18,6 +18,7 @@ void RegisterBuiltinCommands(CLI::App& app, CommandContext& ctx) {
   AddExplainCommand(app, ctx);
   AddCheckCommand(app, ctx);
   AddModelCommand(app, ctx);
+  AddSchemaCommand(app, ctx);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ std::string Q(Qty q) {
 struct KindEntry {
   PresetKind kind;
   std::vector<std::string> header;
+  std::function<std::vector<FieldDoc>()> describe;
   // Loads `name`; on success appends its summary row and/or its explained rows.
   std::function<bool(const std::string& name, Diagnostics&, std::vector<std::string>* row, std::vector<ExplainRow>* explain)> load;
 };
@@ -30,6 +31,11 @@ struct KindEntry {
 template <class T, class LoadFn, class RowFn>
 KindEntry Entry(PresetKind kind, std::vector<std::string> header, LoadFn load, const Schema<T>& (*schema)(), RowFn row_fn) {
   return {kind, std::move(header),
+          [schema] {
+            std::vector<FieldDoc> out;
+            schema().Describe("", &out);
+            return out;
+          },
           [load, schema, row_fn](const std::string& name, Diagnostics& d, std::vector<std::string>* row,
                                  std::vector<ExplainRow>* explain) {
             ProvenanceMap prov;
@@ -103,6 +109,12 @@ const std::vector<KindEntry>& Kinds() {
 }
 
 }  // namespace
+
+std::vector<FieldDoc> DescribeKind(PresetKind kind) {
+  for (const auto& k : Kinds())
+    if (k.kind == kind) return k.describe();
+  return {};
+}
 
 std::vector<std::string> CatalogKindNames() {
   std::vector<std::string> out;

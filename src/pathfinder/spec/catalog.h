@@ -34,4 +34,7 @@ struct ExplainedPreset {
 };
 std::optional<ExplainedPreset> ExplainPresetByName(const std::string& name, Diagnostics& diag);
 
+// The field table of a preset kind (every key its files may hold), for docs.
+std::vector<FieldDoc> DescribeKind(PresetKind kind);
+
 }  // namespace pf::spec

@@ -136,3 +136,11 @@ std::string DumpScenario(const Scenario& s) {
 namespace pf::spec {
 std::vector<ExplainRow> ExplainScenario(const Scenario& s) { return ExplainRows(ScenarioSchema(nullptr), s, s.provenance); }
 }  // namespace pf::spec
+
+namespace pf::spec {
+std::vector<FieldDoc> DescribeScenario() {
+  std::vector<FieldDoc> out;
+  ScenarioSchema(nullptr).Describe("", &out);
+  return out;
+}
+}  // namespace pf::spec

@@ -43,3 +43,8 @@ namespace pf::spec {
 // Every resolved field of the scenario with unit, value and source, for `explain`.
 std::vector<ExplainRow> ExplainScenario(const Scenario& s);
 }  // namespace pf::spec
+
+namespace pf::spec {
+// The scenario's field table (every key a scenario file may hold), for docs.
+std::vector<FieldDoc> DescribeScenario();
+}  // namespace pf::spec
