@@ -147,11 +147,12 @@ std::optional<hw::Chip> LoadChipSection(const YAML::Node& node, LoadContext& ctx
   hw::Chip chip;
   std::vector<YAML::Node> layers;
   std::string preset;
-  YAML::Node preset_node = node;
+  // Note: YAML::Node's operator= writes through to the node it refers to, so the preset
+  // node is bound once, by construction, and never assigned.
+  const YAML::Node preset_node = node.IsMap() && node["preset"] ? node["preset"] : node;
   if (node.IsScalar()) {
     preset = node.Scalar();
   } else if (node.IsMap() && node["preset"]) {
-    preset_node = node["preset"];
     if (!preset_node.IsScalar()) {
       ctx.Error(preset_node, JoinPath(key_path, "preset"), "expected a chip preset name, e.g. h100-sxm");
       return std::nullopt;
