@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -97,6 +98,17 @@ SourceLocation TopOf(const LoadContext& ctx, const YAML::Node& n) { return ctx.A
 
 void ReportProblems(const hw::Chip& chip, const YAML::Node& where, LoadContext& ctx, const std::string& key_path) {
   for (const auto& p : hw::Validate(chip)) ctx.diag->Error(TopOf(ctx, where), JoinPath(key_path, p.key_path), p.message);
+  // The memory generation names a memory preset (case-insensitive: "HBM3E" is hbm3e).
+  if (!chip.hbm.generation.empty()) {
+    const auto memories = ListPresets(PresetKind::kMemory);
+    const std::string want = ToLower(chip.hbm.generation);
+    if (std::find(memories.begin(), memories.end(), want) == memories.end()) {
+      const std::string hint = ClosestMatch(want, memories);
+      ctx.diag->Error(TopOf(ctx, where), JoinPath(key_path, "hbm.generation"),
+                      fmt::format("unknown memory generation '{}'; {}", chip.hbm.generation,
+                                  hint.empty() ? "`pathfinder presets memory` lists them" : "did you mean '" + hint + "'?"));
+    }
+  }
 }
 
 // Required fields: checked after all layers (preset + overrides) are applied.

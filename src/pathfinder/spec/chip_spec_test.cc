@@ -126,3 +126,17 @@ TEST(ResolveChipName, CoversTheValidationTables) {
 
 }  // namespace
 }  // namespace pf::spec
+
+namespace pf::spec {
+namespace {
+TEST(ChipSection, TheMemoryGenerationMustNameAMemoryPreset) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  auto chip = LoadChipSection(YAML::Load("{preset: h100-sxm, hbm: {generation: HBM3X}}"), ctx, "chip");
+  EXPECT_FALSE(chip);
+  EXPECT_EQ(d.Render(),
+            "s.yaml:1:1: error: chip.hbm.generation: unknown memory generation 'HBM3X'; did you mean 'hbm3'?\n"
+            "1 error; nothing was simulated.\n");
+}
+}  // namespace
+}  // namespace pf::spec
