@@ -22,7 +22,7 @@ struct RunResult {
 };
 
 // Runs `command` through the shell, returning stdout and the exit code.
-RunResult Run(const std::string& command) {
+RunResult RunShell(const std::string& command) {
   RunResult r;
   FILE* p = popen(command.c_str(), "r");
   if (p == nullptr) return r;
@@ -58,7 +58,7 @@ TEST_P(BadInput, PrintsTheExactMessageAndExitsWithTwo) {
     args = ReadFile(dir / "args");
     while (!args.empty() && (args.back() == '\n' || args.back() == ' ')) args.pop_back();
   }
-  const auto r = Run("cd '" + dir.string() + "' && '" PF_BIN "' " + args + " 2>&1 >/dev/null");
+  const auto r = RunShell("cd '" + dir.string() + "' && '" PF_BIN "' " + args + " 2>&1 >/dev/null");
   EXPECT_EQ(r.out, ReadFile(dir / "expected.txt")) << "case " << GetParam();
   EXPECT_EQ(r.exit_code, 2) << "case " << GetParam();
 }
@@ -82,7 +82,7 @@ TEST(BadInputGenerated, AFileOverTheSizeLimitIsRefused) {
     for (int i = 0; i < 45000; ++i) f << line;
   }
   const auto size = fs::file_size(dir / "big.yaml");
-  const auto r = Run("cd '" + dir.string() + "' && '" PF_BIN "' check big.yaml 2>&1 >/dev/null");
+  const auto r = RunShell("cd '" + dir.string() + "' && '" PF_BIN "' check big.yaml 2>&1 >/dev/null");
   fs::remove_all(dir);
   EXPECT_EQ(r.out, "big.yaml: error: file is " + std::to_string(size) +
                        " bytes, over the 4194304 byte limit for input files; is this the right file?\n"
@@ -103,7 +103,7 @@ TEST(BadInputGenerated, RandomBytesNeverCrash) {
       const std::string alphabet = "abc: -[]{},\"'\n\t #&*!|>%@`0123456789.GB/s";
       for (int k = 0; k < n; ++k) f.put(i % 2 ? char(rng() % 256) : alphabet[rng() % alphabet.size()]);
     }
-    const auto r = Run("cd '" + dir.string() + "' && '" PF_BIN "' check r.yaml 2>&1 >/dev/null");
+    const auto r = RunShell("cd '" + dir.string() + "' && '" PF_BIN "' check r.yaml 2>&1 >/dev/null");
     EXPECT_EQ(r.exit_code, 2) << "case " << i << ": " << r.out;
     EXPECT_EQ(r.out.find("AddressSanitizer"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("runtime error"), std::string::npos) << r.out;

@@ -19,7 +19,7 @@ struct RunResult {
   int exit_code = -1;
 };
 
-RunResult Run(const std::string& args) {
+RunResult RunPf(const std::string& args) {
   RunResult r;
   FILE* p = popen(("'" PF_BIN "' " + args + " 2>&1").c_str(), "r");
   if (p == nullptr) return r;
@@ -34,7 +34,7 @@ RunResult Run(const std::string& args) {
 int CountLines(const std::string& s) { return int(std::count(s.begin(), s.end(), '\n')); }
 
 TEST(Cli, PresetsChipsListsAtLeastTwentyFiveChips) {
-  const auto r = Run("presets chips");
+  const auto r = RunPf("presets chips");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   // "chips (N)" header, column header, rule, N rows, blank line.
   const int n = std::stoi(r.out.substr(r.out.find('(') + 1));
@@ -46,20 +46,20 @@ TEST(Cli, PresetsChipsListsAtLeastTwentyFiveChips) {
 
 TEST(Cli, PresetsOfEveryKindLoadWithoutErrors) {
   for (const char* kind : {"models", "memory", "nodes", "links", "packaging"}) {
-    const auto r = Run(std::string("presets ") + kind);
+    const auto r = RunPf(std::string("presets ") + kind);
     EXPECT_EQ(r.exit_code, 0) << kind << ": " << r.out;
     EXPECT_GT(CountLines(r.out), 4) << kind;
   }
 }
 
 TEST(Cli, UnknownPresetKindSuggestsTheClosest) {
-  const auto r = Run("presets chip");
+  const auto r = RunPf("presets chip");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "error: unknown preset kind 'chip'; did you mean 'chips'?\n");
 }
 
 TEST(Cli, ExplainShowsValueUnitAndSource) {
-  const auto r = Run("explain h100-sxm");
+  const auto r = RunPf("explain h100-sxm");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("chip preset h100-sxm"), std::string::npos);
   // The bf16 row: value and unit kind, and a non-empty source column.
@@ -72,7 +72,7 @@ TEST(Cli, ExplainShowsValueUnitAndSource) {
 }
 
 TEST(Cli, ModelJsonMatchesThePublishedCount) {
-  const auto r = Run("model llama-3-70b --json");
+  const auto r = RunPf("model llama-3-70b --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_NEAR(j["total_params"].get<double>() / 70.6e9, 1.0, 0.01);
@@ -84,7 +84,7 @@ TEST(Cli, CheckAcceptsEveryExampleScenario) {
   for (const auto& e : fs::directory_iterator(PF_EXAMPLES_DIR)) {
     if (e.path().extension() != ".yaml") continue;
     ++n;
-    const auto r = Run("check '" + e.path().string() + "'");
+    const auto r = RunPf("check '" + e.path().string() + "'");
     EXPECT_EQ(r.exit_code, 0) << e.path() << ": " << r.out;
   }
   EXPECT_GE(n, 1);
@@ -94,9 +94,9 @@ TEST(Cli, DumpConfigReloadsToTheSameScenario) {
   const fs::path dir = fs::temp_directory_path() / ("pf_dump_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string example = std::string(PF_EXAMPLES_DIR) + "/llama3-70b-h100-96gb.yaml";
-  const auto first = Run("check '" + example + "' --dump-config '" + (dir / "a.yaml").string() + "'");
+  const auto first = RunPf("check '" + example + "' --dump-config '" + (dir / "a.yaml").string() + "'");
   ASSERT_EQ(first.exit_code, 0) << first.out;
-  const auto second = Run("check '" + (dir / "a.yaml").string() + "' --dump-config '" + (dir / "b.yaml").string() + "'");
+  const auto second = RunPf("check '" + (dir / "a.yaml").string() + "' --dump-config '" + (dir / "b.yaml").string() + "'");
   ASSERT_EQ(second.exit_code, 0) << second.out;
   std::ifstream a(dir / "a.yaml"), b(dir / "b.yaml");
   std::stringstream sa, sb;
@@ -109,11 +109,11 @@ TEST(Cli, DumpConfigReloadsToTheSameScenario) {
 }
 
 TEST(Cli, VersionAndHelpWork) {
-  const auto v = Run("--version");
+  const auto v = RunPf("--version");
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_EQ(v.out.rfind("pathfinder ", 0), 0u) << v.out;
   for (const char* sub : {"presets", "explain", "check", "model"}) {
-    const auto h = Run(std::string(sub) + " --help");
+    const auto h = RunPf(std::string(sub) + " --help");
     EXPECT_EQ(h.exit_code, 0) << sub;
     EXPECT_NE(h.out.find("Usage"), std::string::npos) << sub << ": " << h.out;
   }

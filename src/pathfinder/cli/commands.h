@@ -23,5 +23,7 @@ void AddExplainCommand(CLI::App& app, CommandContext& ctx);
 void AddCheckCommand(CLI::App& app, CommandContext& ctx);
 void AddModelCommand(CLI::App& app, CommandContext& ctx);
 void AddSchemaCommand(CLI::App& app, CommandContext& ctx);
+void AddOpCommand(CLI::App& app, CommandContext& ctx);
+void AddValidateCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace pf::cli

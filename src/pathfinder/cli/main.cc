@@ -19,6 +19,8 @@ void RegisterBuiltinCommands(CLI::App& app, CommandContext& ctx) {
   AddCheckCommand(app, ctx);
   AddModelCommand(app, ctx);
   AddSchemaCommand(app, ctx);
+  AddOpCommand(app, ctx);
+  AddValidateCommand(app, ctx);
 }
 
 }  // namespace

@@ -99,7 +99,7 @@ std::string DumpScenario(const Scenario& s) {
     ScenarioSchema(nullptr).Show(s, "", &rows);
   }
   // Rebuild nested YAML from dotted paths; values are printed with units and re-parse.
-  YAML::Node root;
+  YAML::Node root(YAML::NodeType::Map);  // a map from the start, so copies share it
   for (const auto& [path, value] : rows) {
     if (value == "-" || value.empty()) continue;
     std::vector<std::string> parts;

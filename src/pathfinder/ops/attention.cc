@@ -1,0 +1,139 @@
+// The fused-attention cost model (FlashAttention-2/3 style): prefill and decode, GQA/MQA,
+// MLA absorbed and naive, sliding window, split over heads (TP) and queries (CP).
+//
+// Mapped model: the query rows of one KV-head group are packed into blocks of
+// attention_block_m rows (padded to the matrix unit); blocks spread over cores in waves;
+// when blocks are fewer than cores the keys are split as well (flash-decoding, Dao et al.
+// 2023). Compute = the blocks' QKᵀ and PV MMAs at the measured matmul ceiling plus the
+// softmax exponentials on the special-function units (hidden under the MMAs where the
+// family's kernels overlap them, FlashAttention-3 §3.1). Memory = Q, K, V (or the MLA
+// latent) read once, O written once. Backward (FlashAttention-2 §3.2): 5 MMAs instead of
+// 2 (2.5× the forward FLOPs), reads Q, K, V, O, dO and writes dQ, dK, dV.
+#include <algorithm>
+#include <cmath>
+
+#include "pathfinder/core/check.h"
+#include "pathfinder/ops/op_model.h"
+
+namespace pf::ops {
+namespace {
+
+inline int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t RoundUp(int64_t a, int64_t b) { return CeilDiv(a, b) * b; }
+
+// Σ_{x=a..b} min(x, w) (w ≤ 0: no window).
+double SumMin(double a, double b, double w) {
+  if (b < a) return 0;
+  if (w <= 0 || w >= b) return (a + b) * (b - a + 1) / 2;
+  if (w < a) return w * (b - a + 1);
+  return (a + w) * (w - a + 1) / 2 + w * (b - w);
+}
+
+}  // namespace
+
+AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
+  PF_CHECK(Supports(s.dtype), "chip {} has no matrix peak for {}", chip_.name, Name(s.dtype));
+  PF_CHECK(s.batch > 0 && s.heads > 0 && s.q_len > 0 && s.kv_len > 0 && s.heads_split > 0 && s.seq_split > 0,
+           "attention dims must be positive");
+  PF_CHECK(s.mla != MlaMode::kNone || s.head_dim > 0, "attention head_dim must be positive");
+
+  const double bpe = BytesPerElement(s.dtype), kv_bpe = BytesPerElement(s.kv_dtype);
+  const int64_t heads = CeilDiv(s.heads, s.heads_split);
+  int64_t kv_heads = std::max<int64_t>(1, CeilDiv(s.kv_heads > 0 ? s.kv_heads : s.heads, s.heads_split));
+  int64_t d_qk = s.head_dim, d_v = s.v_head_dim > 0 ? s.v_head_dim : s.head_dim;
+  double cache_per_token = 0;  // bytes of K and V per token per KV head
+  if (s.mla == MlaMode::kAbsorbed) {
+    PF_CHECK(s.kv_lora_rank > 0, "MLA needs kv_lora_rank");
+    d_qk = s.kv_lora_rank + s.rope_dim;
+    d_v = s.kv_lora_rank;
+    kv_heads = 1;
+    cache_per_token = double(s.kv_lora_rank + s.rope_dim) * kv_bpe;  // latent shared by K and V
+  } else {
+    cache_per_token = double(d_qk + d_v) * kv_bpe;
+  }
+  const double q_local = double(CeilDiv(s.q_len, s.seq_split));
+  const double kv = double(s.kv_len);
+  const double q = double(s.q_len);
+
+  // Average keys each query attends to.
+  double visible;
+  if (s.causal) {
+    visible = SumMin(kv - q + 1, kv, double(s.window)) / q;
+  } else {
+    visible = s.window > 0 ? std::min(kv, double(s.window)) : kv;
+  }
+  // Keys actually read: the window (plus the query span) or all.
+  const double kv_read = s.window > 0 ? std::min(kv, double(s.window) + q_local) : kv;
+
+  const double scores = double(s.batch) * double(heads) * q_local * visible;
+  const double bwd_mma = s.backward ? 3.5 : 1.0;  // fwd (2 MMAs) + bwd (5 MMAs) = 3.5 × fwd
+  AttentionCost r;
+  double flops = 2.0 * scores * double(d_qk + d_v) * bwd_mma;
+
+  // HBM bytes.
+  const double q_bytes = double(s.batch) * double(heads) * q_local * double(d_qk) * bpe;
+  const double o_bytes = double(s.batch) * double(heads) * q_local * double(d_v) * bpe;
+  const double kv_bytes = double(s.batch) * double(kv_heads) * kv_read * cache_per_token;
+  double bytes = q_bytes + o_bytes + kv_bytes;
+  if (s.backward) bytes += q_bytes + kv_bytes + 2 * o_bytes + (q_bytes + kv_bytes);  // Q,K,V,O,dO in; dQ,dK,dV out
+  int kernels = 1;
+  double up_flops = 0;
+  if (s.mla == MlaMode::kNaive) {
+    // K_nope and V up-projected from the latent per head and materialized (written, read).
+    PF_CHECK(s.kv_lora_rank > 0, "MLA needs kv_lora_rank");
+    const double lat = double(s.batch) * kv_read;
+    up_flops = 2.0 * lat * double(s.kv_lora_rank) * double(heads) * double(d_qk - s.rope_dim + d_v);
+    const double latent_bytes = lat * double(s.kv_lora_rank + s.rope_dim) * kv_bpe;
+    bytes += latent_bytes + kv_bytes;  // read latent, write K/V (then the attention kernel reads them)
+    kernels = 2;
+  }
+  flops += up_flops;
+  r.flops = Flops(flops);
+  r.bytes = Bytes(bytes);
+
+  if (f == Fidelity::kRoofline) {
+    r.compute_time = r.flops / chip_.peak[s.dtype];
+    r.memory_time = r.bytes / chip_.hbm.bandwidth;
+    r.time = Max(r.compute_time, r.memory_time);
+    r.bound = r.compute_time >= r.memory_time ? Bound::kCompute : Bound::kMemory;
+    r.achieved = r.flops / r.time;
+    r.achieved_bandwidth = r.bytes / r.time;
+    return r;
+  }
+
+  // Mapping: queries of a KV-head group share the keys, packed into row blocks.
+  const int64_t um = std::max(1, chip_.matrix_unit.m);
+  const int64_t group_rows = int64_t(double(heads) / double(kv_heads) * q_local + 0.5);
+  const int64_t bm = std::min<int64_t>(tiles_.attention_block_m, RoundUp(std::max<int64_t>(1, group_rows), um));
+  const int64_t blocks = s.batch * kv_heads * CeilDiv(std::max<int64_t>(1, group_rows), bm);
+  int64_t kv_split = 1;
+  if (blocks < cores_) kv_split = std::max<int64_t>(1, std::min<int64_t>(cores_ / blocks, int64_t(visible / 64.0)));
+  const int64_t units = blocks * kv_split;
+  const int64_t waves = CeilDiv(units, cores_);
+  const double per_core = ceil_.matmul[s.dtype].value() / cores_;
+  const double unit_scores = double(bm) * visible / double(kv_split);
+  const double unit_mma = 2.0 * unit_scores * double(d_qk + d_v) * bwd_mma / per_core;
+  // Special-function throughput for exp(): 1 per score forward, 2 with the backward recompute.
+  double exp_rate = 0;
+  if (tiles_.exp_per_clock_per_core > 0) exp_rate = double(tiles_.exp_per_clock_per_core) * chip_.clock.value();
+  else if (chip_.vector_fp32.value() > 0) exp_rate = chip_.vector_fp32.value() / 16.0 / cores_;
+  const double unit_exp = exp_rate > 0 ? unit_scores * (s.backward ? 2.0 : 1.0) / exp_rate : 0.0;
+  const double unit_time = tiles_.softmax_overlaps_matmul ? std::max(unit_mma, unit_exp) : unit_mma + unit_exp;
+  double compute = double(waves) * unit_time;
+  if (up_flops > 0) compute += up_flops / ceil_.matmul[s.dtype].value();
+
+  r.compute_time = Seconds(compute);
+  r.memory_time = r.bytes / ceil_.hbm;
+  r.overhead = ceil_.kernel_overhead * double(kernels);
+  r.time = r.overhead + Max(r.compute_time, r.memory_time);
+  r.bound = r.overhead > Max(r.compute_time, r.memory_time) ? Bound::kLatency
+            : r.compute_time >= r.memory_time                ? Bound::kCompute
+                                                             : Bound::kMemory;
+  r.blocks = units;
+  r.waves = waves;
+  r.achieved = r.flops / r.time;
+  r.achieved_bandwidth = r.bytes / r.time;
+  return r;
+}
+
+}  // namespace pf::ops

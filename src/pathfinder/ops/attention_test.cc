@@ -1,0 +1,140 @@
+// Attention and memory-bound op models: invariants and rule-named tests.
+#include <gtest/gtest.h>
+
+#include "pathfinder/ops/memory_ops.h"
+#include "pathfinder/ops/test_chips.h"
+
+namespace pf::ops {
+namespace {
+
+using testing::H100Like;
+using testing::ModelFor;
+
+AttentionShape Prefill(int64_t seq) {
+  AttentionShape s;
+  s.batch = 1;
+  s.heads = 64;
+  s.kv_heads = 8;
+  s.head_dim = 128;
+  s.q_len = s.kv_len = seq;
+  s.causal = true;
+  return s;
+}
+
+AttentionShape Decode(int64_t batch, int64_t context) {
+  AttentionShape s = Prefill(1);
+  s.batch = batch;
+  s.q_len = 1;
+  s.kv_len = context;
+  return s;
+}
+
+TEST(Attention, NeverFasterThanRoofline) {
+  const OpModel m = ModelFor(H100Like());
+  for (auto s : {Prefill(512), Prefill(8192), Decode(1, 4096), Decode(64, 32768)}) {
+    EXPECT_GE(m.Attention(s).time.value(), m.Attention(s, Fidelity::kRoofline).time.value());
+  }
+}
+
+TEST(Attention, CausalPrefillDoesAboutHalfTheWork) {
+  const OpModel m = ModelFor(H100Like());
+  AttentionShape c = Prefill(8192), n = Prefill(8192);
+  n.causal = false;
+  EXPECT_NEAR(m.Attention(c).flops.value() / m.Attention(n).flops.value(), 0.5, 0.001);
+  EXPECT_DOUBLE_EQ(m.Attention(n).flops.value(), 4.0 * 64 * 8192.0 * 8192 * 128);
+}
+
+TEST(Attention, DecodeIsDominatedByKvCacheReads) {
+  const OpModel m = ModelFor(H100Like());
+  const auto c = m.Attention(Decode(32, 8192));
+  EXPECT_EQ(c.bound, Bound::kMemory);
+  const double kv = 32.0 * 8 * 8192 * 2 * 128 * 2;
+  EXPECT_GT(kv / c.bytes.value(), 0.99);
+}
+
+TEST(Attention, GqaReadsFewerKvBytesThanMha) {
+  const OpModel m = ModelFor(H100Like());
+  AttentionShape gqa = Decode(8, 8192), mha = gqa, mqa = gqa;
+  mha.kv_heads = 64;
+  mqa.kv_heads = 1;
+  EXPECT_LT(m.Attention(gqa).bytes.value(), m.Attention(mha).bytes.value());
+  EXPECT_LT(m.Attention(mqa).bytes.value(), m.Attention(gqa).bytes.value());
+}
+
+TEST(Attention, SlidingWindowCapsTheKeysAttended) {
+  const OpModel m = ModelFor(H100Like());
+  AttentionShape full = Prefill(32768), win = full;
+  win.window = 4096;
+  EXPECT_LT(m.Attention(win).flops.value(), 0.25 * m.Attention(full).flops.value());
+  AttentionShape d = Decode(4, 100000), dw = d;
+  dw.window = 4096;
+  EXPECT_LT(m.Attention(dw).bytes.value(), 0.05 * m.Attention(d).bytes.value());
+}
+
+TEST(Attention, MlaAbsorbedReadsTheLatentOnly) {
+  const OpModel m = ModelFor(H100Like());
+  AttentionShape s = Decode(16, 8192);
+  s.heads = 128;
+  s.kv_heads = 128;
+  s.head_dim = 192;
+  s.v_head_dim = 128;
+  s.mla = MlaMode::kAbsorbed;
+  s.kv_lora_rank = 512;
+  s.rope_dim = 64;
+  const auto a = m.Attention(s);
+  EXPECT_GT((16.0 * 8192 * 576 * 2) / a.bytes.value(), 0.9);
+  s.mla = MlaMode::kNaive;
+  EXPECT_GT(m.Attention(s).time.value(), a.time.value());
+}
+
+TEST(Attention, SplittingHeadsOrSequenceDividesTheWork) {
+  const OpModel m = ModelFor(H100Like());
+  AttentionShape s = Prefill(8192), tp = s, cp = s;
+  tp.heads_split = 8;
+  cp.seq_split = 4;
+  EXPECT_NEAR(m.Attention(tp).flops.value() * 8, m.Attention(s).flops.value(), 1);
+  EXPECT_NEAR(m.Attention(cp).flops.value() * 4, m.Attention(s).flops.value(), 1);
+}
+
+TEST(Attention, TimeGrowsWithSequenceAndContext) {
+  const OpModel m = ModelFor(H100Like());
+  double prev = 0;
+  for (int64_t s = 128; s <= 16384; s *= 2) {
+    const double t = m.Attention(Prefill(s)).time.value();
+    EXPECT_GT(t, prev);
+    prev = t;
+  }
+  prev = 0;
+  for (int64_t c = 128; c <= 131072; c *= 2) {
+    const double t = m.Attention(Decode(8, c)).time.value();
+    EXPECT_GE(t, prev);
+    prev = t;
+  }
+}
+
+TEST(MemoryOps, TimeIsBytesOverAchievedBandwidthPlusOverhead) {
+  const OpModel m = ModelFor(H100Like());
+  const auto t = RmsNorm(8192, 8192, DType::kBf16);
+  EXPECT_DOUBLE_EQ(t.read.value(), (8192.0 * 8192 + 8192) * 2);
+  EXPECT_DOUBLE_EQ(t.written.value(), 8192.0 * 8192 * 2);
+  const auto c = m.Memory(t);
+  EXPECT_DOUBLE_EQ(c.time.value(), ((t.read + t.written) / m.ceilings().hbm).value() + kFallbackKernelOverheadSeconds);
+  EXPECT_GE(c.time.value(), m.Memory(t, Fidelity::kRoofline).time.value());
+}
+
+TEST(MemoryOps, FusionDropsTheIntermediateAndOneLaunch) {
+  const auto add = Add(1 << 20, DType::kBf16);
+  const auto norm = RmsNorm(1024, 1024, DType::kBf16);
+  const auto fused = Fuse(add, norm, Bytes(2.0 * (1 << 20)));
+  EXPECT_EQ(fused.kernels, 1);
+  EXPECT_DOUBLE_EQ((fused.read + fused.written).value(),
+                   (add.read + add.written + norm.read + norm.written).value() - 2 * 2.0 * (1 << 20));
+}
+
+TEST(MemoryOps, AdamMixedPrecisionMoves18BytesPerParameterWithBf16Grads) {
+  const auto t = AdamStep(1000, DType::kBf16, DType::kBf16);
+  EXPECT_DOUBLE_EQ((t.read + t.written).value() / 1000, 12 + 2 + 12 + 2);
+}
+
+}  // namespace
+}  // namespace pf::ops

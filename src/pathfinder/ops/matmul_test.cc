@@ -1,0 +1,172 @@
+// Matmul model: invariants (roofline bound, monotonicity, more resources never slower) and
+// rule-named unit tests. Chips are built in code (test_chips.h), not loaded from data/.
+#include <gtest/gtest.h>
+
+#include "pathfinder/ops/test_chips.h"
+
+namespace pf::ops {
+namespace {
+
+using testing::A100Like;
+using testing::H100Like;
+using testing::ModelFor;
+
+const MatmulShape kShapes[] = {{1, 4096, 4096, 1},    {64, 2112, 7168, 1},  {128, 7168, 2048, 1}, {1000, 1000, 1000, 1},
+                               {4096, 4096, 4096, 1}, {8192, 8192, 8192, 1}, {2048, 128, 2048, 8}, {333, 4097, 129, 3}};
+
+TEST(Matmul, NeverFasterThanRoofline) {
+  for (const auto& chip : {H100Like(), A100Like()}) {
+    const OpModel m = ModelFor(chip);
+    for (const auto& s : kShapes) {
+      for (DType t : {DType::kBf16, DType::kFp8}) {
+        if (!m.Supports(t)) continue;
+        EXPECT_GE(m.Matmul(s, t).time.value(), m.Matmul(s, t, Fidelity::kRoofline).time.value())
+            << chip.name << " " << s.m << "x" << s.n << "x" << s.k;
+      }
+    }
+  }
+}
+
+TEST(Matmul, TimeIsMonotoneInEveryDimension) {
+  const OpModel m = ModelFor(H100Like());
+  for (const auto& s : kShapes) {
+    double prev_m = 0, prev_n = 0, prev_k = 0;
+    for (int64_t d = 1; d <= 600; d += 7) {
+      const double tm = m.Matmul({s.m + d, s.n, s.k, s.batch}, DType::kBf16).time.value();
+      const double tn = m.Matmul({s.m, s.n + d, s.k, s.batch}, DType::kBf16).time.value();
+      const double tk = m.Matmul({s.m, s.n, s.k + d, s.batch}, DType::kBf16).time.value();
+      EXPECT_GE(tm, prev_m * (1 - 1e-12));
+      EXPECT_GE(tn, prev_n * (1 - 1e-12));
+      EXPECT_GE(tk, prev_k * (1 - 1e-12));
+      prev_m = tm;
+      prev_n = tn;
+      prev_k = tk;
+    }
+  }
+}
+
+TEST(Matmul, MoreFlopsOrBandwidthIsNeverSlower) {
+  const hw::Chip chip = H100Like();
+  const Ceilings base = ResolveCeilings(chip, nullptr, nullptr);
+  Ceilings more_flops = base, more_bw = base;
+  more_flops.matmul[DType::kBf16] = base.matmul[DType::kBf16] * 1.5;
+  more_bw.hbm = base.hbm * 1.5;
+  const OpModel a(chip, base), f(chip, more_flops), b(chip, more_bw);
+  for (const auto& s : kShapes) {
+    const double t = a.Matmul(s, DType::kBf16).time.value();
+    EXPECT_LE(f.Matmul(s, DType::kBf16).time.value(), t);
+    EXPECT_LE(b.Matmul(s, DType::kBf16).time.value(), t);
+  }
+}
+
+TEST(Matmul, RooflineIsMaxOfComputeAndTraffic) {
+  const OpModel m = ModelFor(H100Like());
+  const auto c = m.Matmul({8192, 8192, 8192, 1}, DType::kBf16, Fidelity::kRoofline);
+  EXPECT_DOUBLE_EQ(c.time.value(), 2.0 * 8192.0 * 8192 * 8192 / 989.4e12);
+  EXPECT_EQ(c.bound, Bound::kCompute);
+  const auto d = m.Matmul({1, 8192, 8192, 1}, DType::kBf16, Fidelity::kRoofline);
+  EXPECT_EQ(d.bound, Bound::kMemory);
+  EXPECT_NEAR(d.bytes.value(), (8192.0 + 8192.0 * 8192 + 8192) * 2, 1);
+}
+
+TEST(Matmul, LargeSquareIsComputeBoundNearTheCeiling) {
+  const OpModel m = ModelFor(H100Like());
+  const auto c = m.Matmul({8192, 8192, 8192, 1}, DType::kBf16);
+  EXPECT_EQ(c.bound, Bound::kCompute);
+  EXPECT_GT(c.achieved.value(), 0.85 * m.ceilings().matmul[DType::kBf16].value());
+  EXPECT_LE(c.achieved.value(), m.ceilings().matmul[DType::kBf16].value());
+}
+
+TEST(Matmul, DecodeGemvIsMemoryBoundAndReadsTheWeightsOnce) {
+  const OpModel m = ModelFor(H100Like());
+  const auto c = m.Matmul({1, 8192, 8192, 1}, DType::kBf16);
+  EXPECT_EQ(c.bound, Bound::kMemory);
+  EXPECT_GE(c.bytes.value(), 8192.0 * 8192 * 2);
+  EXPECT_LT(c.bytes.value(), 1.01 * 8192.0 * 8192 * 2);
+}
+
+TEST(Matmul, PadsKToTheMatrixUnitDepth) {
+  const OpModel m = ModelFor(H100Like());  // k = 16 for bf16
+  const auto a = m.Matmul({4096, 4096, 4097, 1}, DType::kBf16);
+  EXPECT_DOUBLE_EQ(a.executed_flops.value() / (2.0 * a.tile_m * a.tile_n * a.tiles), 4112.0);
+  // fp8 instructions are twice as deep (32).
+  const auto b = m.Matmul({4096, 4096, 4097, 1}, DType::kFp8);
+  EXPECT_DOUBLE_EQ(b.executed_flops.value() / (2.0 * b.tile_m * b.tile_n * b.tiles), 4128.0);
+}
+
+TEST(Matmul, ShrinksTheTileToTheMatrixUnitPaddedM) {
+  const OpModel m = ModelFor(H100Like());  // matrix unit m = 64
+  const auto c = m.Matmul({1, 4096, 4096, 1}, DType::kBf16);
+  EXPECT_EQ(c.tile_m, 64);
+}
+
+TEST(Matmul, QuantizesWavesOverCores) {
+  const OpModel m = ModelFor(H100Like());
+  for (const auto& s : kShapes) {
+    const auto c = m.Matmul(s, DType::kBf16);
+    EXPECT_EQ(c.waves, (c.tiles + 131) / 132);
+    EXPECT_NEAR(c.wave_efficiency, double(c.tiles) / double(c.waves * 132), 1e-12);
+  }
+  // One tile more than a full wave costs a second wave: ≥ 1.5x the time of a full wave.
+  const auto full = m.Matmul({128 * 12, 256 * 11, 8192, 1}, DType::kBf16);  // 132 tiles of 128x256
+  const auto over = m.Matmul({128 * 12 + 1, 256 * 11, 8192, 1}, DType::kBf16);
+  EXPECT_GT(over.compute_time.value(), 1.05 * full.compute_time.value());
+}
+
+TEST(Matmul, SplitsKWhenTilesCannotFillTheCores) {
+  const OpModel m = ModelFor(H100Like());
+  const auto c = m.Matmul({128, 256, 65536, 1}, DType::kBf16);
+  EXPECT_GT(c.split_k, 1);
+  EXPECT_LE(c.tiles, 132);
+}
+
+TEST(Matmul, RereadsOperandsThatDoNotFitTheSharedCache) {
+  const OpModel m = ModelFor(H100Like());  // 50 MB L2
+  EXPECT_DOUBLE_EQ(m.Matmul({2048, 2048, 2048, 1}, DType::kBf16).reread_factor, 1.0);  // 16 MB fits
+  EXPECT_GT(m.Matmul({16384, 16384, 16384, 1}, DType::kBf16).reread_factor, 1.0);
+}
+
+TEST(Matmul, SkipsTilesWhosePipelineDoesNotFitCoreSram) {
+  hw::Chip chip = H100Like();
+  chip.sram.per_core = Bytes(140e3);  // 128x256 bf16 x 4 stages of 128 B = 196 KB does not fit
+  const OpModel m = ModelFor(chip);
+  const auto c = m.Matmul({8192, 8192, 8192, 1}, DType::kBf16);
+  EXPECT_LE((c.tile_m + c.tile_n) * 64 * 2 * 4, 140000);
+}
+
+TEST(Matmul, AddsOneKernelOverhead) {
+  const OpModel m = ModelFor(H100Like());
+  const auto c = m.Matmul({8, 8, 8, 1}, DType::kBf16);
+  EXPECT_EQ(c.bound, Bound::kLatency);
+  EXPECT_DOUBLE_EQ(c.overhead.value(), kFallbackKernelOverheadSeconds);
+}
+
+TEST(Matmul, GroupedGemmCostsAtLeastItsGroups) {
+  const OpModel m = ModelFor(H100Like());
+  const auto one = m.Matmul({512, 4096, 7168, 1}, DType::kFp8);
+  const auto four = m.Matmul({512, 4096, 7168, 4}, DType::kFp8);
+  EXPECT_GE(four.time.value(), one.time.value());
+  EXPECT_DOUBLE_EQ(four.flops.value(), 4 * one.flops.value());
+}
+
+TEST(Calibration, MeasuredBeatsFamilyBeatsFallbackAndNeverExceedsPeak) {
+  const hw::Chip chip = H100Like();
+  CalibrationSpec own, fam;
+  own.matmul[DType::kBf16] = FlopsPerSec(800e12);
+  own.matmul[DType::kFp8] = FlopsPerSec(5000e12);  // above peak: clamped
+  fam.matmul_fraction[DType::kBf16] = 0.5;
+  fam.matmul_fraction[DType::kFp16] = 0.6;
+  fam.hbm_fraction = 0.8;
+  const Ceilings c = ResolveCeilings(chip, &own, &fam);
+  EXPECT_DOUBLE_EQ(c.matmul[DType::kBf16].value(), 800e12);
+  EXPECT_DOUBLE_EQ(c.matmul[DType::kFp8].value(), 1978.9e12);
+  EXPECT_DOUBLE_EQ(c.matmul[DType::kFp16].value(), 0.6 * 989.4e12);
+  EXPECT_DOUBLE_EQ(c.hbm.value(), 0.8 * 3.35e12);
+  // tf32 has nothing: inherits the bf16 efficiency.
+  EXPECT_NEAR(c.matmul[DType::kTf32].value(), 494.7e12 * 800 / 989.4, 1e3);
+  const Ceilings f = ResolveCeilings(chip, nullptr, nullptr);
+  EXPECT_DOUBLE_EQ(f.matmul[DType::kBf16].value(), 989.4e12 * kFallbackMatmulFraction);
+}
+
+}  // namespace
+}  // namespace pf::ops

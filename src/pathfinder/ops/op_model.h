@@ -1,0 +1,158 @@
+// ops/op_model: the time of one operator on one chip. An OpModel is built once per chip
+// (chip description + resolved calibration) and then answers millions of queries without
+// allocating: Matmul (dense, batched, grouped), Attention (prefill and decode, GQA/MQA, MLA,
+// sliding window, split over heads and sequence) and memory-bound ops.
+//
+// Fidelities (DESIGN.md):
+//   kRoofline — max(FLOPs / datasheet peak, unique bytes / datasheet HBM bandwidth).
+//   kMapped   — the operator is tiled onto the chip: tile padding to the matrix unit, wave
+//               quantization over cores, split-K when tiles are fewer than cores, operand
+//               re-reads when the working set does not fit on chip, compute at the measured
+//               ceiling, traffic at the achievable bandwidth, plus a per-kernel overhead.
+//   The event mode reuses kMapped costs: every cost carries its compute and memory parts
+//   and its fixed overhead separately so a timeline can place and overlap them.
+//
+// Invariants (ops/*_test.cc): kMapped ≥ kRoofline; more FLOP/s or bandwidth is never
+// slower; time is monotone in every dimension.
+#pragma once
+
+#include <cstdint>
+
+#include "pathfinder/core/dtype.h"
+#include "pathfinder/core/units.h"
+#include "pathfinder/hw/chip.h"
+#include "pathfinder/ops/calibration.h"
+#include "pathfinder/ops/tiling.h"
+
+namespace pf::ops {
+
+enum class Fidelity { kRoofline, kMapped };
+enum class Bound { kCompute, kMemory, kLatency };
+const char* Name(Fidelity f);
+const char* Name(Bound b);
+
+// ---- Matmul --------------------------------------------------------------------------
+
+// C[m×n] = A[m×k] · B[k×n], `batch` independent problems (a batched GEMM, or a grouped
+// GEMM of `batch` groups of equal m — each group with its own A, B and C).
+struct MatmulShape {
+  int64_t m = 0, n = 0, k = 0;
+  int64_t batch = 1;
+};
+
+struct MatmulCost {
+  Seconds time;          // total, including the overhead
+  Seconds compute_time;  // mapped MMA time (waves × tile time)
+  Seconds memory_time;   // HBM traffic / achievable bandwidth
+  Seconds overhead;      // fixed per-kernel cost
+  Flops flops;           // useful: 2·m·n·k·batch
+  Flops executed_flops;  // including tile and matrix-unit padding
+  Bytes bytes;           // HBM traffic including re-reads
+  FlopsPerSec achieved;  // flops / time
+  BytesPerSec achieved_bandwidth;  // bytes / time
+  Bound bound = Bound::kCompute;
+  // The mapping (zero in roofline fidelity).
+  int tile_m = 0, tile_n = 0;
+  int split_k = 1;
+  int64_t tiles = 0;     // work units (tiles × split_k)
+  int64_t waves = 0;
+  double wave_efficiency = 0;  // work units / (waves × cores)
+  double reread_factor = 1;    // operand bytes read / unique operand bytes
+};
+
+// ---- Attention -------------------------------------------------------------------------
+
+// How multi-head latent attention (DeepSeek-V2/V3) is computed.
+enum class MlaMode {
+  kNone,      // ordinary MHA / GQA / MQA
+  kAbsorbed,  // W_UK, W_UV absorbed: attend over the shared latent (like MQA with
+              // head_dim = kv_lora_rank + rope_dim, v_head_dim = kv_lora_rank)
+  kNaive,     // latent up-projected to per-head K and V, then ordinary attention
+};
+
+// One fused attention call on one chip. Prefill: q_len = kv_len = sequence. Decode:
+// q_len = new tokens per sequence (1, or more with speculative decoding), kv_len = context.
+struct AttentionShape {
+  int64_t batch = 1;
+  int64_t heads = 0;      // query heads (whole model; heads_split divides them)
+  int64_t kv_heads = 0;   // 0 = heads (MHA); 1 = MQA
+  int64_t head_dim = 0;   // query/key head dimension
+  int64_t v_head_dim = 0; // 0 = head_dim
+  int64_t q_len = 0;
+  int64_t kv_len = 0;
+  bool causal = true;
+  int64_t window = 0;     // sliding window in tokens (0 = none)
+  DType dtype = DType::kBf16;     // Q/K/V/O and matmul dtype
+  DType kv_dtype = DType::kBf16;  // KV-cache storage
+  bool backward = false;  // forward + backward of the fused kernel (FlashAttention-2 bwd)
+  // MLA (DeepSeek-V2 §2.1): the cache holds the latent (kv_lora_rank) + rope key (rope_dim).
+  MlaMode mla = MlaMode::kNone;
+  int64_t kv_lora_rank = 0;
+  int64_t rope_dim = 0;
+  // Splits for tensor / context parallel callers: heads and kv_heads are divided by
+  // heads_split (kv_heads never below 1: replicated); queries by seq_split (ring/context
+  // parallel: each rank attends its query shard to the whole key sequence, load-balanced).
+  int heads_split = 1;
+  int seq_split = 1;
+};
+
+struct AttentionCost {
+  Seconds time, compute_time, memory_time, overhead;
+  Flops flops;  // matmul FLOPs (QKᵀ and PV, + MLA up-projection in naive mode)
+  Bytes bytes;
+  FlopsPerSec achieved;
+  BytesPerSec achieved_bandwidth;
+  Bound bound = Bound::kCompute;
+  int64_t blocks = 0;  // parallel work units (query blocks × heads × batch, or KV splits)
+  int64_t waves = 0;
+};
+
+// ---- Memory-bound ops -------------------------------------------------------------------
+
+// Bytes an elementwise/reduction kernel moves; built by the helpers in memory_ops.h.
+struct MemoryTraffic {
+  Bytes read;
+  Bytes written;
+  Flops flops;     // vector work, for reports (never the bound on the modelled chips)
+  int kernels = 1; // launches (fused ops are one)
+};
+
+struct MemoryOpCost {
+  Seconds time, memory_time, overhead;
+  Bytes bytes;
+  BytesPerSec achieved_bandwidth;
+  Bound bound = Bound::kMemory;
+};
+
+// ---- The model ---------------------------------------------------------------------------
+
+class OpModel {
+ public:
+  OpModel(hw::Chip chip, Ceilings ceilings);
+
+  // REQUIRES: the chip has a peak for `in` (else PF_CHECK fails; callers check first with
+  // Supports). `out` is the stored output dtype (DefaultOutput(in) when not given).
+  MatmulCost Matmul(const MatmulShape& s, DType in, DType out, Fidelity f = Fidelity::kMapped) const;
+  MatmulCost Matmul(const MatmulShape& s, DType in, Fidelity f = Fidelity::kMapped) const {
+    return Matmul(s, in, DefaultOutput(in), f);
+  }
+  AttentionCost Attention(const AttentionShape& s, Fidelity f = Fidelity::kMapped) const;
+  MemoryOpCost Memory(const MemoryTraffic& t, Fidelity f = Fidelity::kMapped) const;
+
+  bool Supports(DType t) const { return chip_.peak[t].value() > 0; }
+  // Outputs of 8-bit and 4-bit matmuls are stored in bf16 (cuBLASLt / DeepGEMM / TE FP8
+  // GEMMs write BF16); wider types keep their own.
+  static DType DefaultOutput(DType in);
+
+  const hw::Chip& chip() const { return chip_; }
+  const Ceilings& ceilings() const { return ceil_; }
+  const TileTable& tiles() const { return tiles_; }
+
+ private:
+  hw::Chip chip_;
+  Ceilings ceil_;
+  TileTable tiles_;
+  int cores_ = 1;
+};
+
+}  // namespace pf::ops

@@ -1,0 +1,75 @@
+// The per-family tile tables. Each row cites the library configuration it mirrors.
+#include "pathfinder/ops/tiling.h"
+
+#include <algorithm>
+#include <string>
+
+namespace pf::ops {
+namespace {
+
+struct Row {
+  std::string_view family_prefix;
+  TileTable table;
+};
+
+// Sources:
+//  hopper:    CUTLASS 3.x sm90 warp-specialized kernels 128x256x64 / 128x128x64 (bf16) with
+//             4+ stages (cutlass/python/cutlass_library/generator.py, GenerateSM90_*), and
+//             DeepGEMM BLOCK_M ∈ {64,128}, BLOCK_N ≤ 256 (deep_gemm/jit_kernels/gemm.py).
+//             FlashAttention-3 overlaps softmax with WGMMA (Shah et al. 2024, §3.1).
+//  blackwell: CUTLASS sm100 UMMA 256x256 per 2-SM pair = 128x256 per SM, 128x128
+//             (cutlass examples/70_blackwell_gemm); FA3/FA4-style overlap as on Hopper.
+//  ampere:    CUTLASS sm80 tensor-op tiles 128x256x32 / 256x128x32 / 128x128x32, 3 stages
+//             (cutlass_library generator.py, GenerateSM80_TensorOp_16816).
+//  ada:       sm89 runs the sm80 tile set (CUTLASS generator GenerateSM89 reuses it).
+//  volta:     CUTLASS sm70 128x256x32 / 128x128x32, 2 stages.
+//  cdna:      hipBLASLt macro tiles MT256x256x64 / MT256x128x64 / MT128x128x64 on gfx942
+//             (ROCm/hipBLASLt library/src/amd_detail/rocblaslt/src/Tensile/Logic/asm_full/
+//             aquavanjaram logic files).
+//  tpu:       MXU 128x128 systolic arrays; XLA/Pallas matmul blocks 512x512 / 256x256 in
+//             VMEM (jax docs "Pallas TPU matmul", block_m = block_n = 512 default).
+//  trainium:  128x128 PE array, moving free dimension up to 512 (AWS Neuron NKI docs,
+//             "NKI matmul performance guide": tiles 128 x 512).
+//  exp rate:  NVIDIA SMs (Volta..Blackwell) return 16 exp2/MUFU results per clock per SM
+//             (CUDA C++ Programming Guide, "Arithmetic Instructions" throughput table);
+//             FlashAttention-3 (Shah et al. 2024, §3) quotes 3.9 TFLOP/s of special functions
+//             on H100 SXM = 132 SMs x 16 x 1.83 GHz. Query block 128 = FlashAttention-2/3 Br.
+//  gaudi:     MME 256x256 output blocks (Intel Gaudi 2 white paper, "MME is a 256x256
+//             systolic-like array").
+constexpr Row kRows[] = {
+    {"hopper", {{{{128, 256}, {256, 128}, {128, 128}, {64, 256}}}, 4, 128, 4, true,
+                "CUTLASS 3 sm90 tiles; DeepGEMM block sizes", 16, 128, true}},
+    {"blackwell", {{{{128, 256}, {256, 128}, {128, 128}, {64, 256}}}, 4, 128, 4, true,
+                   "CUTLASS sm100 UMMA tiles (per SM)", 16, 128, true}},
+    {"ampere", {{{{128, 256}, {256, 128}, {128, 128}, {64, 128}}}, 4, 64, 3, false,
+                "CUTLASS sm80 tensor-op tiles", 16, 128, true}},
+    {"ada", {{{{128, 256}, {256, 128}, {128, 128}, {64, 128}}}, 4, 64, 3, false,
+             "CUTLASS sm80/sm89 tensor-op tiles", 16, 128, true}},
+    {"volta", {{{{128, 256}, {128, 128}, {64, 128}}}, 3, 64, 2, false, "CUTLASS sm70 tiles", 16, 128, true}},
+    {"cdna", {{{{256, 256}, {256, 128}, {128, 128}, {64, 128}}}, 4, 128, 2, false,
+              "hipBLASLt gfx942 macro tiles", 0, 128, true}},
+    {"tpu", {{{{512, 512}, {256, 256}, {128, 128}}}, 3, 512, 2, false, "XLA/Pallas TPU matmul blocks"}},
+    {"trainium", {{{{128, 512}, {128, 256}, {128, 128}}}, 3, 256, 2, false, "AWS NKI matmul tiles"}},
+    {"gaudi", {{{{256, 256}, {256, 128}, {128, 128}}}, 3, 128, 2, false, "Gaudi MME output blocks"}},
+};
+
+}  // namespace
+
+TileTable TilesFor(const hw::Chip& chip) {
+  for (const Row& r : kRows) {
+    if (chip.family.compare(0, r.family_prefix.size(), r.family_prefix) == 0) return r.table;
+  }
+  // Generic: tiles of 2x and 1x the matrix unit (at least 128, the common MMA-tile size),
+  // a double-buffered pipeline, no softmax overlap.
+  TileTable t;
+  const int um = std::max(chip.matrix_unit.m, 1), un = std::max(chip.matrix_unit.n, 1);
+  const int base_m = std::max(128, um), base_n = std::max(128, un);
+  t.candidates = {{{2 * base_m, 2 * base_n}, {base_m, 2 * base_n}, {base_m, base_n}}};
+  t.count = 3;
+  t.k_step_bytes = 128;
+  t.stages = 2;
+  t.source = "generic (from the matrix-unit shape)";
+  return t;
+}
+
+}  // namespace pf::ops

@@ -1,0 +1,39 @@
+// ops/tiling: how the vendor matmul libraries cut a GEMM into output tiles on each
+// architecture family — the candidate tile shapes, the K-step of the software pipeline and
+// its depth — as data the matmul model searches over (the way cuBLAS heuristics and
+// autotuners pick a kernel per shape).
+//
+// How to add a family: add one row to the table in tiling.cc with the library and file the
+// tile shapes come from. Unknown families get a generic table derived from the chip's
+// matrix-unit shape.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include "pathfinder/hw/chip.h"
+
+namespace pf::ops {
+
+struct TileShape {
+  int m = 0, n = 0;
+};
+
+struct TileTable {
+  std::array<TileShape, 4> candidates{};  // output-tile shapes a library would pick from
+  int count = 0;
+  int k_step_bytes = 128;  // K depth of one pipeline stage, in bytes of one operand row
+  int stages = 2;          // software-pipeline depth (operand buffers resident per core)
+  bool softmax_overlaps_matmul = false;  // fused attention hides exp() under the MMAs
+  const char* source = "";
+  int exp_per_clock_per_core = 0;  // exp() results per clock per core; 0 = vector_fp32 / 16
+  int attention_block_m = 128;     // query rows per fused-attention work unit
+  // GPU kernels store each C tile from registers after their main loop (not overlapped);
+  // systolic designs (TPU, Trainium, Gaudi) drain outputs by DMA behind the next tile.
+  bool epilogue_serialized = false;
+};
+
+// The table for `chip.family` (matched by prefix: "tpu-v5p" → "tpu").
+TileTable TilesFor(const hw::Chip& chip);
+
+}  // namespace pf::ops

@@ -1,0 +1,435 @@
+// Validation against published measurements: the per-kind registries, the microbenchmark
+// row simulators, the GPT-layer composition and the report rendering.
+#include "pathfinder/report/validation.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include "pathfinder/core/strings.h"
+#include "pathfinder/ops/memory_ops.h"
+#include "pathfinder/spec/calibration_spec.h"
+#include "pathfinder/spec/chip_spec.h"
+
+namespace pf::report {
+namespace {
+
+// Tensor-parallel collectives, until comm/ exists: ring algorithms at the chip's scale-up
+// bandwidth times this bus efficiency. Source: 8x A100 NVLink3 all-reduce busbw 234.89
+// GB/s of 300 GB/s unidirectional = 78 % (stas00/ml-engineering network/README.md,
+// microbench row allreduce_a100_1node_16GiB, a collective microbenchmark — DESIGN.md
+// allows calibrating on those).
+constexpr double kScaleUpBusEfficiency = 0.78;
+
+RowResult Skip(const spec::ValidationTable& t, const spec::CsvRow& row, std::string reason) {
+  RowResult r;
+  r.id = t.Get(row, "id");
+  if (r.id.empty()) r.id = fmt::format("line{}", row.line);
+  r.kind = t.Get(row, t.kind == spec::ValidationKind::kMicrobench ? "kind" : "measured_metric");
+  r.group = r.id.substr(0, r.id.find('_'));
+  r.reason = std::move(reason);
+  return r;
+}
+
+bool ParseNumber(const std::string& s, double* out) {
+  const std::string t = Trim(s);
+  if (t.empty()) return false;
+  char* end = nullptr;
+  *out = std::strtod(t.c_str(), &end);
+  return end != nullptr && *end == '\0' && std::isfinite(*out);
+}
+
+// The integer after `key=` in `text` (keys matched case-sensitively at a word start).
+std::optional<int64_t> KeyValue(const std::string& text, const std::string& key) {
+  size_t pos = 0;
+  while ((pos = text.find(key + "=", pos)) != std::string::npos) {
+    if (pos == 0 || !std::isalnum(static_cast<unsigned char>(text[pos - 1]))) {
+      const char* p = text.c_str() + pos + key.size() + 1;
+      char* end = nullptr;
+      const long long v = std::strtoll(p, &end, 10);
+      if (end != p && v > 0) return v;
+      return std::nullopt;
+    }
+    pos += key.size();
+  }
+  return std::nullopt;
+}
+
+// "best MxNxK=1024x10240x5120" → (1024, 10240, 5120).
+bool ParseMnk(const std::string& text, int64_t* m, int64_t* n, int64_t* k) {
+  const size_t eq = text.find("MxNxK=");
+  if (eq == std::string::npos) return false;
+  long long a = 0, b = 0, c = 0;
+  if (std::sscanf(text.c_str() + eq + 6, "%lldx%lldx%lld", &a, &b, &c) != 3 || a <= 0 || b <= 0 || c <= 0) return false;
+  *m = a;
+  *n = b;
+  *k = c;
+  return true;
+}
+
+// Measured value and unit, the row's chip model, or a skip reason.
+struct Prepared {
+  const ops::OpModel* model = nullptr;
+  int count = 1;
+  double measured = 0;
+  std::string unit;
+};
+std::optional<Prepared> Prepare(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips, RowResult* skip) {
+  Prepared p;
+  if (!ParseNumber(t.Get(row, "measured_value"), &p.measured) || p.measured <= 0) {
+    *skip = Skip(t, row, "missing field: measured_value is not a positive number");
+    return std::nullopt;
+  }
+  p.unit = t.Get(row, "unit");
+  const std::string& hw = t.Get(row, "hardware");
+  if (hw.empty()) {
+    *skip = Skip(t, row, "missing field: hardware");
+    return std::nullopt;
+  }
+  const ChipCache::Entry& e = chips.Get(hw);
+  if (!e.model) {
+    *skip = Skip(t, row, e.error);
+    return std::nullopt;
+  }
+  p.model = &*e.model;
+  p.count = e.count;
+  return p;
+}
+
+RowResult Done(const spec::ValidationTable& t, const spec::CsvRow& row, const Prepared& p, double predicted,
+               std::string what) {
+  RowResult r = Skip(t, row, std::move(what));
+  r.ok = true;
+  r.measured = p.measured;
+  r.predicted = predicted;
+  r.unit = p.unit;
+  r.abs_pct_error = std::fabs(predicted - p.measured) / p.measured * 100.0;
+  return r;
+}
+
+bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// ---- Microbenchmark row simulators ----------------------------------------------------------
+
+RowResult MatmulRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips, DType dtype) {
+  RowResult skip;
+  auto p = Prepare(t, row, chips, &skip);
+  if (!p) return skip;
+  if (!StartsWith(p->unit, "TFLOP/s")) return Skip(t, row, "metric not modelled: unit '" + p->unit + "' is not TFLOP/s");
+  if (!p->model->Supports(dtype)) return Skip(t, row, fmt::format("the chip preset has no {} peak", Name(dtype)));
+  const std::string& size = t.Get(row, "size_params");
+  ops::MatmulShape s;
+  if (!ParseMnk(size, &s.m, &s.n, &s.k)) {
+    auto groups = KeyValue(size, "groups");
+    auto m = groups ? KeyValue(size, "M/group") : KeyValue(size, "M");
+    auto n = KeyValue(size, "N"), k = KeyValue(size, "K");
+    if (!m || !n || !k) return Skip(t, row, "missing field: size_params has no M, N, K");
+    s.m = *m;
+    s.n = *n;
+    s.k = *k;
+    s.batch = groups ? *groups : 1;
+  }
+  const ops::MatmulCost c = p->model->Matmul(s, dtype);
+  return Done(t, row, *p, c.achieved.value() / 1e12,
+              fmt::format("{} matmul {}x{}x{}{}: {} bound, tile {}x{}, split-k {}, {} waves", Name(dtype), s.m, s.n, s.k,
+                          s.batch > 1 ? fmt::format(" x{} groups", s.batch) : "", Name(c.bound), c.tile_m, c.tile_n,
+                          c.split_k, c.waves));
+}
+
+RowResult HbmStreamRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
+  RowResult skip;
+  auto p = Prepare(t, row, chips, &skip);
+  if (!p) return skip;
+  if (p->unit != "GB/s") return Skip(t, row, "metric not modelled: unit '" + p->unit + "' is not GB/s");
+  // A large streaming buffer: the kernel overhead is negligible; the prediction is the
+  // achievable bandwidth the memory-bound ops use, whatever the read/write mix.
+  const double bw = p->model->ceilings().hbm.value() / 1e9;
+  return Done(t, row, *p, bw, fmt::format("achievable HBM bandwidth ({})", p->model->ceilings().hbm_origin));
+}
+
+RowResult LayerRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
+  RowResult skip;
+  auto p = Prepare(t, row, chips, &skip);
+  if (!p) return skip;
+  if (!StartsWith(p->unit, "ms")) return Skip(t, row, "metric not modelled: unit '" + p->unit + "' is not ms");
+  const std::string& size = t.Get(row, "size_params");
+  LayerConfig c;
+  auto h = KeyValue(size, "h"), a = KeyValue(size, "a"), s = KeyValue(size, "s"), b = KeyValue(size, "b");
+  auto tp = KeyValue(size, "TP");
+  if (!h || !a || !s || !b) return Skip(t, row, "missing field: size_params needs h, a, s, b");
+  c.hidden = *h;
+  c.heads = *a;
+  c.seq = *s;
+  c.micro_batch = *b;
+  c.tp = int(tp ? *tp : p->count);
+  // The variant (Korthikanti et al. 2022 Table 4) is named in the row id.
+  const std::string& id = t.Get(row, "id");
+  c.sequence_parallel = id.find("sequence") != std::string::npos;
+  c.selective_recompute = id.find("selective") != std::string::npos;
+  if (!p->model->Supports(c.dtype)) return Skip(t, row, "the chip preset has no bf16 peak");
+  if (p->model->chip().scale_up.bandwidth.value() <= 0 && c.tp > 1) {
+    return Skip(t, row, "the chip preset has no scale-up bandwidth for the tensor-parallel collectives");
+  }
+  const LayerTime lt = SimulateGptLayer(*p->model, c);
+  return Done(t, row, *p, (lt.forward + lt.backward).value() * 1e3,
+              fmt::format("GPT layer TP={}{}{}: fwd {:.2f} ms, bwd {:.2f} ms, of which TP comm {:.2f} ms", c.tp,
+                          c.sequence_parallel ? " +SP" : "", c.selective_recompute ? " +selective recompute" : "",
+                          lt.forward.value() * 1e3, lt.backward.value() * 1e3, lt.comm.value() * 1e3));
+}
+
+RowResult MicrobenchRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
+  static const std::vector<MicrobenchKind> kinds = RegisterBuiltinMicrobenchKinds();
+  const std::string& kind = t.Get(row, "kind");
+  if (kind.empty()) return Skip(t, row, "missing field: kind");
+  for (const auto& k : kinds)
+    if (k.kind == kind) return k.simulate(t, row, chips);
+  if (StartsWith(kind, "allreduce") || StartsWith(kind, "moe_alltoall") || StartsWith(kind, "p2p") ||
+      StartsWith(kind, "effective_bisection")) {
+    return Skip(t, row, "metric not modelled: collectives and links belong to comm/ (not built yet)");
+  }
+  return Skip(t, row, "metric not modelled: kind '" + kind + "'");
+}
+
+// ---- Rendering helpers -----------------------------------------------------------------
+
+std::string CsvQuote(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
+// ---- Registries ---------------------------------------------------------------------------
+
+std::vector<MicrobenchKind> RegisterBuiltinMicrobenchKinds() {
+  auto bf16 = [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) { return MatmulRow(t, r, c, DType::kBf16); };
+  auto fp8 = [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) { return MatmulRow(t, r, c, DType::kFp8); };
+  return {
+      {"gemm_bf16_max_achievable", bf16},  // sanity check of the calibration
+      {"gemm_fp8_e4m3_max_achievable", fp8},
+      {"gemm_fp8_e4m3_blockscaled", fp8},  // per-shape rows: test the mapping
+      {"grouped_gemm_fp8_moe_contiguous", fp8},
+      {"grouped_gemm_fp8_moe_masked", fp8},
+      {"hbm_stream_init", HbmStreamRow},
+      {"hbm_stream_read", HbmStreamRow},
+      {"hbm_stream_triad", HbmStreamRow},
+      {"transformer_layer_fwd_bwd_time", LayerRow},
+  };
+}
+
+std::vector<FileValidator> RegisterBuiltinFileValidators() {
+  return {
+      {spec::ValidationKind::kMicrobench, MicrobenchRow},
+      {spec::ValidationKind::kTraining,
+       [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache&) {
+         return Skip(t, r, "training simulator not built yet");
+       }},
+      {spec::ValidationKind::kInference,
+       [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache&) {
+         return Skip(t, r, "serving simulator not built yet");
+       }},
+  };
+}
+
+const ChipCache::Entry& ChipCache::Get(const std::string& hardware_text) {
+  auto it = by_text_.find(hardware_text);
+  if (it != by_text_.end()) return it->second;
+  Entry e;
+  auto resolved = spec::ResolveChipName(hardware_text);
+  if (!resolved) {
+    const std::string name = hardware_text.substr(0, hardware_text.find(" ("));
+    e.error = "unknown hardware: no chip preset is named '" + name + "'";
+    return by_text_.emplace(hardware_text, std::move(e)).first->second;
+  }
+  e.preset = resolved->preset;
+  e.count = resolved->count;
+  auto pit = by_preset_.find(e.preset);
+  if (pit == by_preset_.end()) {
+    Diagnostics diag;
+    std::shared_ptr<ops::OpModel> model;
+    auto chip = spec::LoadChipPreset(e.preset, diag);
+    if (chip) {
+      auto cal = spec::ResolveCalibration(*chip, diag);
+      if (cal) model = std::make_shared<ops::OpModel>(*chip, cal->ceilings);
+    }
+    if (!model) e.error = "chip preset '" + e.preset + "' could not be loaded: " + Trim(diag.Render());
+    pit = by_preset_.emplace(e.preset, model).first;
+  }
+  if (pit->second) e.model = *pit->second;
+  else if (e.error.empty()) e.error = "chip preset '" + e.preset + "' could not be loaded";
+  return by_text_.emplace(hardware_text, std::move(e)).first->second;
+}
+
+// ---- GPT layer ---------------------------------------------------------------------------
+
+LayerTime SimulateGptLayer(const ops::OpModel& m, const LayerConfig& c) {
+  using ops::MatmulShape;
+  const DType d = c.dtype;
+  const int64_t h = c.hidden, t = c.tp, tokens = c.micro_batch * c.seq;
+  const int64_t ffn = c.ffn > 0 ? c.ffn : 4 * c.hidden;
+  const int64_t heads = c.heads / t, head_dim = c.hidden / c.heads;
+  const int64_t sp_tokens = c.sequence_parallel ? (tokens + t - 1) / t : tokens;  // norms/dropout on a shard
+
+  Seconds fwd, bwd, comm;
+  // A linear layer y[T×n] = x[T×k]·W[k×n]: forward one GEMM; backward dgrad and wgrad.
+  auto linear = [&](int64_t k, int64_t n) {
+    fwd += m.Matmul(MatmulShape{tokens, n, k, 1}, d).time;
+    bwd += m.Matmul(MatmulShape{tokens, k, n, 1}, d).time;   // dX = dY·Wᵀ
+    bwd += m.Matmul(MatmulShape{k, n, tokens, 1}, d).time;   // dW = Xᵀ·dY
+  };
+  auto mem = [&](const ops::MemoryTraffic& tr) { return m.Memory(tr).time; };
+
+  // Attention core, one pass (forward); returns its time so recompute can add it again.
+  Seconds core_fwd, core_bwd;
+  if (c.flash_attention) {
+    ops::AttentionShape a;
+    a.batch = c.micro_batch;
+    a.heads = heads;
+    a.kv_heads = heads;
+    a.head_dim = head_dim;
+    a.q_len = a.kv_len = c.seq;
+    a.causal = true;
+    a.dtype = d;
+    core_fwd = m.Attention(a).time;
+    a.backward = true;
+    core_bwd = m.Attention(a).time - core_fwd;
+  } else {
+    // Megatron 2022: QKᵀ and PV batched GEMMs over b·heads, scale+mask+softmax fused, then
+    // dropout on the b·heads·s² probabilities (Korthikanti et al. 2022 §4.2, Fig. 4).
+    const int64_t bh = c.micro_batch * heads, s = c.seq, scores = bh * s * s;
+    core_fwd = m.Matmul(MatmulShape{s, s, head_dim, bh}, d).time + mem(ops::Softmax(bh * s, s, d)) +
+               mem(ops::Dropout(scores, d)) + m.Matmul(MatmulShape{s, head_dim, s, bh}, d).time;
+    core_bwd = 2 * m.Matmul(MatmulShape{s, head_dim, s, bh}, d).time +   // dP = dO·Vᵀ, dV = Pᵀ·dO
+               mem(ops::Fuse(ops::BiasAdd(scores, d), ops::BiasAdd(scores, d), Bytes(0))) +  // dropout bwd: read dP+mask, write
+               mem(ops::Softmax(bh * s, s, d, true)) +
+               2 * m.Matmul(MatmulShape{s, head_dim, s, bh}, d).time;  // dQ = dS·K, dK = dSᵀ·Q
+  }
+
+  // Collectives of the tensor-parallel region: all-reduce, or reduce-scatter + all-gather
+  // with sequence parallelism (the same bytes, Korthikanti et al. 2022 §4.2.2).
+  Seconds allreduce;
+  if (t > 1) {
+    const Bytes payload(double(tokens) * double(h) * BytesPerElement(d));
+    const BytesPerSec bus = m.chip().scale_up.bandwidth * kScaleUpBusEfficiency;
+    allreduce = payload * (2.0 * double(t - 1) / double(t)) / bus;
+  }
+
+  // Forward: LN → QKV → core → proj → (AR) → bias-dropout-add → LN → FC1 → GeLU → FC2 → (AR) → bias-dropout-add.
+  const auto ln = ops::LayerNorm(sp_tokens, h, d);
+  const auto bda = ops::Fuse(ops::Dropout(sp_tokens * h, d), ops::Add(sp_tokens * h, d), Bytes(double(sp_tokens * h) * BytesPerElement(d)));
+  fwd += 2 * mem(ln) + 2 * mem(bda);
+  linear(h, 3 * h / t);
+  fwd += core_fwd;
+  linear(h / t, h);
+  linear(h, ffn / t);
+  fwd += mem(ops::Activation(ops::ActivationKind::kGelu, tokens, ffn / t, d));
+  linear(ffn / t, h);
+  fwd += 2 * allreduce;
+
+  // Backward: the same kernels' gradients.
+  bwd += 2 * mem(ops::LayerNorm(sp_tokens, h, d, true)) + 2 * mem(ops::Fuse(ops::BiasAdd(sp_tokens * h, d), ops::Add(sp_tokens * h, d), Bytes(0)));
+  bwd += mem(ops::Activation(ops::ActivationKind::kGelu, tokens, ffn / t, d, true));
+  bwd += core_bwd;
+  if (c.selective_recompute) bwd += core_fwd;  // the attention core is recomputed
+  bwd += 2 * allreduce;
+  comm = 4 * allreduce;
+  return {fwd, bwd, comm};
+}
+
+// ---- Validate and render ---------------------------------------------------------------
+
+Summary Summarize(const std::vector<RowResult>& rows) {
+  Summary s;
+  s.total = int(rows.size());
+  std::vector<double> e;
+  for (const auto& r : rows)
+    if (r.ok) e.push_back(r.abs_pct_error);
+  s.validated = int(e.size());
+  if (e.empty()) return s;
+  std::sort(e.begin(), e.end());
+  double sum = 0;
+  for (double x : e) sum += x;
+  s.mape = sum / double(e.size());
+  s.median = e.size() % 2 == 1 ? e[e.size() / 2] : (e[e.size() / 2 - 1] + e[e.size() / 2]) / 2;
+  s.max = e.back();
+  return s;
+}
+
+ValidationReport Validate(const spec::ValidationTable& table) {
+  ValidationReport rep;
+  rep.file = table.file;
+  rep.kind = table.kind;
+  ChipCache chips;
+  RowSimulator sim;
+  for (const auto& v : RegisterBuiltinFileValidators())
+    if (v.kind == table.kind) sim = v.simulate;
+  for (const auto& row : table.rows) {
+    if (!row.problem.empty()) rep.rows.push_back(Skip(table, row, fmt::format("line {}: {}", row.line, row.problem)));
+    else if (!sim) rep.rows.push_back(Skip(table, row, "no validator for this kind of file"));
+    else rep.rows.push_back(sim(table, row, chips));
+  }
+  rep.all = Summarize(rep.rows);
+  return rep;
+}
+
+std::string SummaryLine(const Summary& s) {
+  return fmt::format("validated {} of {} rows: MAPE {:.1f}%, median {:.1f}%, max {:.1f}%", s.validated, s.total, s.mape,
+                     s.median, s.max);
+}
+
+std::string Render(const ValidationReport& r) {
+  std::ostringstream out;
+  out << fmt::format("{} ({} rows, {} file)\n", r.file, r.rows.size(), spec::Name(r.kind));
+  size_t wid = 2;
+  for (const auto& x : r.rows) wid = std::max(wid, x.id.size());
+  wid = std::min<size_t>(wid, 48);
+  out << fmt::format("{:<{}}  {:>10}  {:>10}  {:>7}  {}\n", "id", wid, "measured", "predicted", "error", "notes");
+  for (const auto& x : r.rows) {
+    if (x.ok) {
+      out << fmt::format("{:<{}}  {:>10.4g}  {:>10.4g}  {:>6.1f}%  {} [{}]\n", x.id, wid, x.measured, x.predicted,
+                         x.abs_pct_error, x.reason, x.unit);
+    } else {
+      out << fmt::format("{:<{}}  {:>10}  {:>10}  {:>7}  skipped: {}\n", x.id, wid, "-", "-", "-", x.reason);
+    }
+  }
+  auto section = [&](const char* title, auto key) {
+    std::map<std::string, std::vector<RowResult>> groups;
+    for (const auto& x : r.rows) groups[key(x)].push_back(x);
+    out << title << "\n";
+    for (const auto& [g, rows] : groups) {
+      const Summary s = Summarize(rows);
+      if (s.validated == 0) {
+        out << fmt::format("  {:<34} 0 of {} validated ({})\n", g, s.total, rows.front().reason);
+      } else {
+        out << fmt::format("  {:<34} {} of {}: MAPE {:.1f}%, median {:.1f}%, max {:.1f}%\n", g, s.validated, s.total, s.mape,
+                           s.median, s.max);
+      }
+    }
+  };
+  section("per source:", [](const RowResult& x) { return x.group; });
+  section("per kind:", [](const RowResult& x) { return x.kind; });
+  out << SummaryLine(r.all) << "\n";
+  return out.str();
+}
+
+std::string RowsCsv(const ValidationReport& r) {
+  std::ostringstream out;
+  out << "id,status,measured,predicted,abs_pct_error,reason\n";
+  for (const auto& x : r.rows) {
+    if (x.ok) {
+      out << fmt::format("{},ok,{},{},{:.2f},{}\n", CsvQuote(x.id), x.measured, FormatNumber(x.predicted, 6), x.abs_pct_error,
+                         CsvQuote(x.reason));
+    } else {
+      out << fmt::format("{},skipped,,,,{}\n", CsvQuote(x.id), CsvQuote(x.reason));
+    }
+  }
+  return out.str();
+}
+
+}  // namespace pf::report

@@ -1,0 +1,104 @@
+// report/validation: simulates the rows of a published-results CSV (microbenchmarks,
+// training, inference) and compares with the measured value: per-row absolute % error, a
+// summary per source and per kind, and the last line
+//   validated N of M rows: MAPE X.X%, median Y.Y%, max Z.Z%
+// Rows that cannot be simulated are counted as skipped with the reason.
+//
+// How to add a kind of file or of row: write a RowSimulator and add one line to
+// RegisterBuiltinFileValidators() (per file kind) or RegisterBuiltinMicrobenchKinds()
+// (per microbenchmark `kind` value) in validation.cc. Later issues replace the training
+// and inference entries.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pathfinder/core/diag.h"
+#include "pathfinder/ops/op_model.h"
+#include "pathfinder/spec/validation_csv.h"
+
+namespace pf::report {
+
+struct RowResult {
+  std::string id;
+  std::string kind;    // microbench kind, or the measured_metric
+  std::string group;   // source group: the id up to its first '_' (mamf, deepgemm, …)
+  bool ok = false;
+  double measured = 0, predicted = 0, abs_pct_error = 0;
+  std::string unit;
+  std::string reason;  // why skipped; for ok rows what was simulated
+};
+
+// Chips resolved from hardware cells, with their calibrated op models, loaded once each.
+class ChipCache {
+ public:
+  struct Entry {
+    std::optional<ops::OpModel> model;
+    int count = 1;       // chips named in the cell ("8x …")
+    std::string preset;
+    std::string error;   // why the hardware could not be used
+  };
+  const Entry& Get(const std::string& hardware_text);
+
+ private:
+  std::map<std::string, Entry> by_text_;
+  std::map<std::string, std::shared_ptr<ops::OpModel>> by_preset_;
+};
+
+using RowSimulator = std::function<RowResult(const spec::ValidationTable&, const spec::CsvRow&, ChipCache&)>;
+
+struct FileValidator {
+  spec::ValidationKind kind;
+  RowSimulator simulate;
+};
+std::vector<FileValidator> RegisterBuiltinFileValidators();
+
+struct MicrobenchKind {
+  std::string kind;  // the `kind` column value
+  RowSimulator simulate;
+};
+std::vector<MicrobenchKind> RegisterBuiltinMicrobenchKinds();
+
+struct Summary {
+  int validated = 0, total = 0;
+  double mape = 0, median = 0, max = 0;
+};
+Summary Summarize(const std::vector<RowResult>& rows);
+
+struct ValidationReport {
+  std::string file;
+  spec::ValidationKind kind = spec::ValidationKind::kMicrobench;
+  std::vector<RowResult> rows;
+  Summary all;
+};
+
+ValidationReport Validate(const spec::ValidationTable& table);
+
+// The per-row table, summaries per source group and per kind, and the last line.
+std::string Render(const ValidationReport& r);
+// "validated N of M rows: MAPE X.X%, median Y.Y%, max Z.Z%"
+std::string SummaryLine(const Summary& s);
+// id,status,measured,predicted,abs_pct_error,reason (CSV, quoted where needed).
+std::string RowsCsv(const ValidationReport& r);
+
+// A Megatron-LM GPT layer (Korthikanti et al. 2022 Fig. 4 structure) on `tp` chips: forward
+// and backward time in seconds, from ops costs plus ring all-reduce/reduce-scatter
+// estimates for the tensor-parallel collectives. Exposed for tests.
+struct LayerConfig {
+  int64_t hidden = 0, heads = 0, seq = 0, micro_batch = 1, ffn = 0;  // ffn 0 = 4·hidden
+  int tp = 1;
+  bool sequence_parallel = false;
+  bool selective_recompute = false;
+  bool flash_attention = false;  // false: unfused softmax/dropout on the s×s scores (2022 Megatron)
+  DType dtype = DType::kBf16;
+};
+struct LayerTime {
+  Seconds forward, backward, comm;
+};
+LayerTime SimulateGptLayer(const ops::OpModel& m, const LayerConfig& c);
+
+}  // namespace pf::report

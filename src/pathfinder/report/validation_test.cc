@@ -1,0 +1,100 @@
+// Validation report: the summary line format, skip reasons, the per-kind registry, and the
+// shared microbenchmark set end to end (error thresholds are reported, not asserted here,
+// except the issue's per-shape target recorded in the report).
+#include "pathfinder/report/validation.h"
+
+#include <gtest/gtest.h>
+
+namespace pf::report {
+namespace {
+
+TEST(Validation, SummaryLineHasTheExactFormat) {
+  std::vector<RowResult> rows(3);
+  rows[0].ok = true;
+  rows[0].abs_pct_error = 10;
+  rows[1].ok = true;
+  rows[1].abs_pct_error = 2;
+  EXPECT_EQ(SummaryLine(Summarize(rows)), "validated 2 of 3 rows: MAPE 6.0%, median 6.0%, max 10.0%");
+}
+
+TEST(Validation, TrainingAndInferenceRowsAreSkippedWithTheirReason) {
+  Diagnostics d;
+  auto t = spec::ParseValidationCsv("id,model,hardware,measured_metric,measured_value\nt1,m,H100,mfu,40\n", "t.csv", d);
+  ASSERT_TRUE(t);
+  const auto r = Validate(*t);
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_FALSE(r.rows[0].ok);
+  EXPECT_EQ(r.rows[0].reason, "training simulator not built yet");
+  auto i = spec::ParseValidationCsv("id,model,hardware,scenario,measured_metric,measured_value\ni1,m,H100,offline,tokens_per_s,1\n",
+                                    "i.csv", d);
+  ASSERT_TRUE(i);
+  EXPECT_EQ(Validate(*i).rows[0].reason, "serving simulator not built yet");
+}
+
+TEST(Validation, UnknownHardwareAndUnmodelledKindsAreSkipped) {
+  Diagnostics d;
+  auto t = spec::ParseValidationCsv(
+      "id,hardware,kind,size_params,measured_value,unit\n"
+      "a_1,Acme Z9 (prototype),gemm_bf16_max_achievable,best MxNxK=1x1x1,1,TFLOP/s\n"
+      "b_1,NVIDIA H100 SXM,warp_shuffle_rate,x,1,op/s\n",
+      "m.csv", d);
+  ASSERT_TRUE(t);
+  const auto r = Validate(*t);
+  EXPECT_EQ(r.rows[0].reason, "unknown hardware: no chip preset is named 'Acme Z9'");
+  EXPECT_EQ(r.rows[1].reason, "metric not modelled: kind 'warp_shuffle_rate'");
+}
+
+TEST(Validation, RowsCsvHasOneLinePerRow) {
+  Diagnostics d;
+  auto t = spec::ParseValidationCsv("id,hardware,kind,size_params,measured_value,unit\nx_1,NVIDIA H100 SXM,hbm_stream_triad,\"a, b\",3000,GB/s\n",
+                                    "m.csv", d);
+  ASSERT_TRUE(t);
+  const std::string csv = RowsCsv(Validate(*t));
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "id,status,measured,predicted,abs_pct_error,reason");
+  EXPECT_NE(csv.find("x_1,ok,3000,"), std::string::npos) << csv;
+}
+
+TEST(Validation, SharedMicrobenchSetValidatesMatmulStreamAndLayerRows) {
+  Diagnostics d;
+  auto t = spec::LoadValidationCsv(std::string(PF_SHARED_DIR) + "/validation/microbench_results.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  const auto r = Validate(*t);
+  std::vector<RowResult> per_shape;
+  for (const auto& x : r.rows) {
+    if (x.kind == "gemm_fp8_e4m3_blockscaled" || x.kind.rfind("grouped_gemm", 0) == 0 ||
+        x.kind == "transformer_layer_fwd_bwd_time") {
+      EXPECT_TRUE(x.ok) << x.id << ": " << x.reason;
+      per_shape.push_back(x);
+    }
+  }
+  const Summary s = Summarize(per_shape);
+  EXPECT_EQ(s.validated, 26);
+  // Issue 3 target: MAPE ≤ 10 % (max ≤ 25 % is not met yet: see bench/RESULTS.md and the report).
+  EXPECT_LE(s.mape, 10.0) << SummaryLine(s);
+}
+
+TEST(GptLayer, SequenceParallelAndRecomputeMoveTimeTheRightWay) {
+  hw::Chip chip;
+  chip.name = "a100-like";
+  chip.family = "ampere";
+  chip.cores = 108;
+  chip.clock = Hertz(1.41e9);
+  chip.matrix_unit = {4, 8, 4, 8};
+  chip.peak[DType::kBf16] = FlopsPerSec(312e12);
+  chip.hbm.bandwidth = BytesPerSec(2.039e12);
+  chip.sram = {Bytes(192e3), Bytes(40e6)};
+  chip.scale_up.bandwidth = BytesPerSec(300e9);
+  const ops::OpModel m(chip, ops::ResolveCeilings(chip, nullptr, nullptr));
+  LayerConfig c{6144, 64, 2048, 4, 0, 8, false, false, false, DType::kBf16};
+  const LayerTime base = SimulateGptLayer(m, c);
+  c.sequence_parallel = true;
+  const LayerTime sp = SimulateGptLayer(m, c);
+  c.selective_recompute = true;
+  const LayerTime both = SimulateGptLayer(m, c);
+  EXPECT_LT(sp.forward.value(), base.forward.value());
+  EXPECT_GT(both.backward.value(), sp.backward.value());
+  EXPECT_GT(base.comm.value(), 0);
+}
+
+}  // namespace
+}  // namespace pf::report
