@@ -7,6 +7,7 @@
 
 #include "pathfinder/core/strings.h"
 #include "pathfinder/spec/chip_spec.h"
+#include "pathfinder/spec/cluster_spec.h"
 #include "pathfinder/spec/file.h"
 #include "pathfinder/spec/model_spec.h"
 
@@ -52,6 +53,15 @@ const Schema<Scenario>& ScenarioSchema(const std::string* base_dir) {
             },
             [](const std::string& path, std::vector<FieldDoc>* out) { ChipSchema().Describe(path, out); })
         .Custom(
+            "cluster", {"cluster", "section", "", "", "the cluster: a preset name (dgx-h100, …), or {preset: name, <overrides>}"},
+            [](const YAML::Node& n, Scenario& sc, LoadContext& ctx, const std::string& path) {
+              sc.cluster = LoadClusterSection(n, ctx, path);
+            },
+            [](const Scenario& sc, const std::string& path, auto* rows) {
+              if (sc.cluster) ClusterSchema().Show(*sc.cluster, path, rows);
+            },
+            [](const std::string& path, std::vector<FieldDoc>* out) { ClusterSchema().Describe(path, out); })
+        .Custom(
             "model", {"model", "section", "", "", "the model: a preset name, {preset: name, <overrides>}, {hf_config: path}"},
             [](const YAML::Node& n, Scenario& sc, LoadContext& ctx, const std::string& path) {
               sc.model = LoadModelSection(n, ctx, path, dir);
@@ -76,8 +86,15 @@ std::optional<Scenario> LoadScenario(const std::string& path, Diagnostics& diag)
   LoadContext ctx{path, "scenario " + path, &diag, &sc.provenance};
   const std::string dir = std::filesystem::path(path).parent_path().string();
   ScenarioSchema(&dir).Load(*root, sc, ctx, "");
-  if (!(*root)["chip"] && !(*root)["model"]) {
-    ctx.Error(*root, "", "a scenario needs at least a chip or a model section");
+  if (!(*root)["chip"] && !(*root)["model"] && !(*root)["cluster"]) {
+    ctx.Error(*root, "", "a scenario needs at least a chip, cluster or model section");
+  }
+  // A cluster names its chip; an explicit chip section must agree with it.
+  if (sc.cluster && !(*root)["chip"]) {
+    sc.chip = LoadChipSection(YAML::Node(sc.cluster->chip), ctx, "chip");
+  } else if (sc.cluster && sc.chip && sc.cluster->chip != sc.chip->name) {
+    ctx.Error((*root)["chip"], "chip", fmt::format("chip '{}' differs from the cluster's chip '{}'; drop one of them",
+                                                  sc.chip->name, sc.cluster->chip));
   }
   // Cross-section rules: the split must suit the model.
   if (sc.model) {

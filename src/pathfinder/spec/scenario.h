@@ -13,6 +13,7 @@
 
 #include "pathfinder/graph/parallelism.h"
 #include "pathfinder/hw/chip.h"
+#include "pathfinder/hw/cluster.h"
 #include "pathfinder/model/architecture.h"
 #include "pathfinder/spec/schema.h"
 
@@ -21,7 +22,8 @@ namespace pf::spec {
 struct Scenario {
   std::string name;
   std::string description;
-  std::optional<hw::Chip> chip;
+  std::optional<hw::Chip> chip;        // the chip; from the cluster's chip preset when not given
+  std::optional<hw::Cluster> cluster;  // servers, scale-up domains, scale-out network, sites
   std::optional<model::Architecture> model;
   graph::Parallelism parallelism;
   ProvenanceMap provenance;  // where every resolved value came from
