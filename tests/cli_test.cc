@@ -108,6 +108,16 @@ TEST(Cli, DumpConfigReloadsToTheSameScenario) {
   fs::remove_all(dir);
 }
 
+// docs/fields.md is generated from the field tables; it must never go stale.
+TEST(Cli, FieldDocsMatchTheFieldTables) {
+  const auto r = RunPf("schema --markdown");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ifstream in(std::string(PF_SOURCE_DIR) + "/docs/fields.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), r.out) << "docs/fields.md is stale: run `make docs`";
+}
+
 TEST(Cli, VersionAndHelpWork) {
   const auto v = RunPf("--version");
   EXPECT_EQ(v.exit_code, 0);
