@@ -25,5 +25,6 @@ void AddModelCommand(CLI::App& app, CommandContext& ctx);
 void AddSchemaCommand(CLI::App& app, CommandContext& ctx);
 void AddOpCommand(CLI::App& app, CommandContext& ctx);
 void AddValidateCommand(CLI::App& app, CommandContext& ctx);
+void AddCollectiveCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace pf::cli

@@ -21,6 +21,7 @@ void RegisterBuiltinCommands(CLI::App& app, CommandContext& ctx) {
   AddSchemaCommand(app, ctx);
   AddOpCommand(app, ctx);
   AddValidateCommand(app, ctx);
+  AddCollectiveCommand(app, ctx);
 }
 
 }  // namespace

@@ -1,0 +1,457 @@
+// Closed-form α-β cost of each collective algorithm over the levels a group spans.
+//
+// Notation (per group): f_L = fan-out at level L (members per level-L block / per level-(L−1)
+// block), P_L = Π_{j<L} f_j = members sharing one level-(L−1) block, so P_L members send
+// their level-L traffic in parallel over their own links; B_L = achieved per-member
+// bandwidth at level L; n = Π f_L. A pipelined ring moves 2(n−1)/n·S per rank and its
+// level-L share goes over P_L members' links, so its bandwidth time is
+// 2(n−1)/n · S · max_L 1/(P_L·B_L).
+#include "pathfinder/comm/collective.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+
+namespace pf::comm {
+namespace {
+
+// ---- NCCL's tuning model -------------------------------------------------------------
+// Source: NVIDIA/nccl src/graph/tuning.cc at commit 5067397c (2026-06-11),
+// ncclTunerConstantsDefaults (latencies in µs) and ncclTopoTuneModel (protocol factors).
+// Index [protocol]: LL, LL128, Simple.
+constexpr std::array<double, 3> kBaseLatTree = {6.8, 14.0, 8.4};
+constexpr std::array<double, 3> kBaseLatRing = {6.6, 14.0, 8.4};
+constexpr std::array<double, 3> kNvlinkLatTree = {0.6, 1.25, 4.0};
+constexpr std::array<double, 3> kNvlinkLatRing = {0.6, 1.9, 3.4};
+constexpr std::array<double, 3> kNetLatTree = {5.0, 8.5, 14.0};
+constexpr std::array<double, 3> kNetLatRing = {2.7, 4.0, 14.0};
+constexpr double kNvlsNvlinkLat = 25.0;      // NVLS, NVLink, Simple
+constexpr double kNvlsTreeNetLat = 20.9;     // NVLSTree, network, Simple
+constexpr double kCollNetNetLat = 31.0;      // CollNetDirect (SHARP), network, Simple
+constexpr double kRingPlateau = 1.4;         // ring/Simple latency ×1.4 across nodes (sm80+)
+// busBw factors: ring LL ×0.5, ring LL128 ×0.92; tree Simple ×0.92, LL ×1/3.8,
+// LL128 ×7/9 on one node or ×120/128 across nodes.
+constexpr std::array<double, 3> kRingProto = {0.5, 0.92, 1.0};
+constexpr double kTreeSimple = 0.92, kTreeLL = 1.0 / 3.8, kTreeLL128One = 7.0 / 9.0, kTreeLL128Many = 120.0 / 128.0;
+// treeCorrectionFactor[protocol][log2(bytes/64)], powers of two from 64 B to 256 MB.
+constexpr double kTreeCorrection[3][24] = {
+    {1.0, 1.0, 1.0, 1.0, .9, .8, .7, .7, .7, .7, .6, .5, .4, .4, .5, .6, .7, .8, .9, 1.0, 1.0, 1.0, 1.0, 1.0},
+    {1.0, 1.0, 1.0, 1.0, 1.0, .9, .8, .8, .8, .7, .6, .6, .6, .6, .6, .6, .8, .9, .9, .9, .9, 1.0, 1.0, 1.0},
+    {.9, .9, .9, .9, .9, .9, .9, .8, .7, .6, .6, .5, .5, .5, .5, .6, .7, .8, .7, .7, .8, .9, .9, .9}};
+
+constexpr double kUs = 1e-6;
+
+struct View {
+  int levels = 0;
+  long n = 1;
+  std::array<long, kMaxLevels> f{};
+  std::array<double, kMaxLevels> P{};   // members below (parallel senders)
+  std::array<double, kMaxLevels> B{};   // B/s
+  std::array<double, kMaxLevels> RB{};  // ring B/s
+  std::array<bool, kMaxLevels> net{};
+  std::array<double, kMaxLevels> extra{};  // s
+  std::array<double, kMaxLevels> inr{};    // B/s
+  bool any_net = false;
+  int top = 0;  // highest active level
+};
+
+View MakeView(const Network& net, const Group& g) {
+  View v;
+  v.levels = g.levels;
+  v.n = g.members;
+  double below = 1;
+  for (int L = 0; L < g.levels; ++L) {
+    const size_t i = static_cast<size_t>(L);
+    const Level& lv = net.level(L);
+    v.f[i] = g.fanout[i];
+    v.P[i] = below;
+    below *= double(g.fanout[i]);
+    v.B[i] = g.bw[i].value();
+    v.RB[i] = g.ring_bw[i].value();
+    v.net[i] = lv.network;
+    v.extra[i] = lv.extra_latency.value();
+    v.inr[i] = lv.in_network.value();
+    if (g.fanout[i] > 1) {
+      v.top = L;
+      if (lv.network) v.any_net = true;
+    }
+  }
+  return v;
+}
+
+double Hop(const View& v, int L, bool tree, int p) {
+  const size_t i = static_cast<size_t>(L);
+  const double lib = v.net[i] ? (tree ? kNetLatTree : kNetLatRing)[static_cast<size_t>(p)]
+                              : (tree ? kNvlinkLatTree : kNvlinkLatRing)[static_cast<size_t>(p)];
+  return lib * kUs + v.extra[i];
+}
+
+int CeilLog2(long x) {
+  int k = 0;
+  while ((1L << k) < x) ++k;
+  return k;
+}
+
+struct Cost {
+  double bw = 0;   // s
+  double lat = 0;  // s
+  int bound = 0;
+};
+
+// Pipelined ring over all levels; `mult` = 2 for all-reduce, 1 for RS/AG; `torus_all`:
+// level 0 uses every torus dimension at once.
+Cost Ring(const View& v, const Group& g, double S, double mult, int p, bool torus_all) {
+  Cost c;
+  const double n = double(v.n);
+  double worst = 0;
+  for (int L = 0; L < v.levels; ++L) {
+    const size_t i = static_cast<size_t>(L);
+    if (v.f[i] <= 1) continue;
+    const double b = (L == 0 && !torus_all) ? v.RB[i] : v.B[i];
+    const double t = 1.0 / (v.P[i] * b * kRingProto[static_cast<size_t>(p)]);
+    if (t > worst) worst = t, c.bound = L;
+  }
+  c.bw = mult * (n - 1) / n * S * worst;
+  // Steps crossing level L: mult·(Π_{j≥L} f − Π_{j>L} f).
+  double above = 1;
+  c.lat = kBaseLatRing[static_cast<size_t>(p)] * kUs;
+  for (int L = v.levels - 1; L >= 0; --L) {
+    const size_t i = static_cast<size_t>(L);
+    double steps = mult * (above * double(v.f[i]) - above);
+    if (L == 0 && torus_all && g.torus) steps = mult * above * double(g.torus_steps);
+    c.lat += steps * Hop(v, L, false, p);
+    above *= double(v.f[i]);
+  }
+  if (p == 2 && v.any_net && mult == 2) c.lat *= kRingPlateau;
+  return c;
+}
+
+Cost Tree(const View& v, double S, int p) {
+  Cost c;
+  const bool many = v.any_net;
+  double factor = p == 2 ? kTreeSimple : p == 0 ? kTreeLL : (many ? kTreeLL128Many : kTreeLL128One);
+  const long lg = static_cast<long>(std::log2(std::max(1.0, S / 64.0)));
+  if (lg >= 0 && lg < 24) factor *= kTreeCorrection[p][lg];
+  double worst = 0;
+  for (int L = 0; L < v.levels; ++L) {
+    const size_t i = static_cast<size_t>(L);
+    if (v.f[i] <= 1) continue;
+    const double t = 1.0 / (v.P[i] * v.B[i] * factor);
+    if (t > worst) worst = t, c.bound = L;
+  }
+  c.bw = 2.0 * S * worst;
+  c.lat = kBaseLatTree[static_cast<size_t>(p)] * kUs + 2.0 * double(v.f[0] - 1) * Hop(v, 0, true, p);
+  for (int L = 1; L < v.levels; ++L) c.lat += 2.0 * CeilLog2(v.f[static_cast<size_t>(L)]) * Hop(v, L, true, p);
+  return c;
+}
+
+// Level by level, not pipelined: Σ_L mult·(f_L−1)/f_L · S/(P_L·B_L).
+Cost HalvingDoubling(const View& v, double S, double mult) {
+  Cost c;
+  double worst = 0;
+  c.lat = kBaseLatRing[2] * kUs;
+  for (int L = 0; L < v.levels; ++L) {
+    const size_t i = static_cast<size_t>(L);
+    const long f = v.f[i];
+    if (f <= 1) continue;
+    double t = mult * double(f - 1) / double(f) * S / (v.P[i] * v.B[i]);
+    // A fan-out that is not a power of two costs one extra exchange of the whole block's data.
+    if ((f & (f - 1)) != 0) t += mult * 0.5 * S / (v.P[i] * v.B[i]);
+    c.bw += t;
+    if (t > worst) worst = t, c.bound = L;
+    c.lat += mult * CeilLog2(f) * Hop(v, L, true, 2);
+  }
+  return c;
+}
+
+// Inside level 0, then a pipelined ring across the rest, then inside level 0 again.
+Cost Hierarchical(const View& v, double S, double mult) {
+  Cost c;
+  const double f0 = double(v.f[0]);
+  const double t0 = mult * (f0 - 1) / f0 * S / v.B[0];
+  const double nu = double(v.n) / f0;
+  double worst = 0;
+  int wl = 1;
+  for (int L = 1; L < v.levels; ++L) {
+    const size_t i = static_cast<size_t>(L);
+    if (v.f[i] <= 1) continue;
+    const double t = 1.0 / (v.P[i] * v.B[i]);
+    if (t > worst) worst = t, wl = L;
+  }
+  const double tu = mult * (nu - 1) / nu * S * worst;
+  c.bw = t0 + tu;
+  c.bound = t0 >= tu ? 0 : wl;
+  double above = 1;
+  c.lat = 2.0 * kBaseLatRing[2] * kUs + mult * (f0 - 1) * Hop(v, 0, false, 2);
+  for (int L = v.levels - 1; L >= 1; --L) {
+    const size_t i = static_cast<size_t>(L);
+    c.lat += mult * (above * double(v.f[i]) - above) * Hop(v, L, false, 2);
+    above *= double(v.f[i]);
+  }
+  return c;
+}
+
+// NVLS in the domain (or a ring there if the switch cannot reduce), SHARP or a tree across,
+// pipelined (NVLS-tree / CollNet).
+Cost InNetwork(const View& v, double S) {
+  Cost c;
+  const double f0 = double(v.f[0]);
+  double t0 = 0;
+  c.lat = 0;
+  if (v.f[0] > 1) {
+    if (v.inr[0] > 0) {
+      t0 = S / v.inr[0];
+      c.lat += kNvlsNvlinkLat * kUs + v.extra[0];
+    } else {
+      t0 = 2.0 * (f0 - 1) / f0 * S / v.B[0];
+      c.lat += kBaseLatRing[2] * kUs + 2.0 * (f0 - 1) * Hop(v, 0, false, 2);
+    }
+  }
+  const double nu = double(v.n) / f0;
+  double tu = 0;
+  int wl = 0;
+  if (nu > 1) {
+    bool all_inr = true;
+    double worst = 0;
+    for (int L = 1; L < v.levels; ++L) {
+      const size_t i = static_cast<size_t>(L);
+      if (v.f[i] <= 1) continue;
+      all_inr = all_inr && v.inr[i] > 0;
+    }
+    for (int L = 1; L < v.levels; ++L) {
+      const size_t i = static_cast<size_t>(L);
+      if (v.f[i] <= 1) continue;
+      // Across domains NCCL's NVLS-tree runs a tree: 2·S per domain over its members' NICs.
+      const double t = all_inr ? 1.0 / (v.P[i] * v.inr[i]) : 2.0 / (v.P[i] * v.B[i]);
+      if (t > worst) worst = t, wl = L;
+      c.lat += all_inr ? kCollNetNetLat * kUs + v.extra[i] : 2.0 * CeilLog2(v.f[i]) * (kNvlsTreeNetLat * kUs + v.extra[i]);
+    }
+    tu = S * worst;
+  }
+  c.bw = std::max(t0, tu);
+  c.bound = t0 >= tu ? 0 : wl;
+  return c;
+}
+
+Cost AllToAll(const View& v, double S) {
+  Cost c;
+  const double n = double(v.n);
+  double worst = 0;
+  for (int L = 0; L < v.levels; ++L) {
+    const size_t i = static_cast<size_t>(L);
+    if (v.f[i] <= 1) continue;
+    const double bytes = L == 0 ? (double(v.f[0]) - 1) / n * S : (n - v.P[i]) / n * S;
+    const double t = bytes / v.B[i];
+    if (t > worst) worst = t, c.bound = L;
+  }
+  c.bw = worst;
+  c.lat = kBaseLatRing[2] * kUs + Hop(v, v.top, false, 2);
+  return c;
+}
+
+double BusFactor(Collective c, long n) {
+  const double dn = double(n);
+  switch (c) {
+    case Collective::kAllReduce: return 2.0 * (dn - 1) / dn;
+    case Collective::kReduceScatter:
+    case Collective::kAllGather:
+    case Collective::kAllToAll: return (dn - 1) / dn;
+    case Collective::kBroadcast:
+    case Collective::kSendRecv: return 1.0;
+  }
+  return 1.0;
+}
+
+bool Applicable(Collective c, Algorithm a, const View& v, const Group& g) {
+  const bool upper = v.top > 0;
+  switch (a) {
+    case Algorithm::kAuto: return false;
+    case Algorithm::kRing: return c != Collective::kAllToAll && c != Collective::kSendRecv;
+    case Algorithm::kTree: return c == Collective::kAllReduce;
+    case Algorithm::kHalvingDoubling:
+      return c == Collective::kAllReduce || c == Collective::kReduceScatter || c == Collective::kAllGather;
+    case Algorithm::kHierarchical:
+      return (c == Collective::kAllReduce || c == Collective::kReduceScatter || c == Collective::kAllGather) && v.f[0] > 1 && upper;
+    case Algorithm::kTorusRings:
+      return g.torus && (c == Collective::kAllReduce || c == Collective::kReduceScatter || c == Collective::kAllGather);
+    case Algorithm::kInNetwork: {
+      if (c != Collective::kAllReduce) return false;
+      if (v.f[0] > 1 && v.inr[0] > 0) return true;
+      for (int L = 1; L < v.levels; ++L)
+        if (v.f[static_cast<size_t>(L)] > 1 && v.inr[static_cast<size_t>(L)] <= 0) return false;
+      return upper;
+    }
+    case Algorithm::kDirect: return c == Collective::kAllToAll || c == Collective::kSendRecv;
+  }
+  return false;
+}
+
+Cost Evaluate(Collective c, Algorithm a, int p, const View& v, const Group& g, double S) {
+  const double mult = c == Collective::kAllReduce ? 2.0 : 1.0;
+  switch (a) {
+    case Algorithm::kRing:
+      if (c == Collective::kBroadcast) {
+        Cost r = Ring(v, g, S, 1.0, p, false);
+        r.bw *= v.n > 1 ? double(v.n) / double(v.n - 1) : 1.0;  // every rank receives all of S
+        return r;
+      }
+      return Ring(v, g, S, mult, p, false);
+    case Algorithm::kTorusRings: return Ring(v, g, S, mult, p, true);
+    case Algorithm::kTree: return Tree(v, S, p);
+    case Algorithm::kHalvingDoubling: return HalvingDoubling(v, S, mult);
+    case Algorithm::kHierarchical: return Hierarchical(v, S, mult);
+    case Algorithm::kInNetwork: return InNetwork(v, S);
+    case Algorithm::kDirect:
+      if (c == Collective::kAllToAll) return AllToAll(v, S);
+      {
+        // One message to the next member: it crosses the lowest level the group spans.
+        Cost r;
+        int L = 0;
+        while (L < v.levels - 1 && v.f[static_cast<size_t>(L)] <= 1) ++L;
+        const size_t i = static_cast<size_t>(L);
+        double b = v.B[i];
+        if (L == 0 && g.torus) b = v.RB[0] / 2.0;  // one link
+        r.bw = S / b;
+        r.lat = Hop(v, L, false, 2);
+        r.bound = L;
+        return r;
+      }
+    case Algorithm::kAuto: break;
+  }
+  return {};
+}
+
+bool MultiProtocol(Algorithm a) { return a == Algorithm::kRing || a == Algorithm::kTree || a == Algorithm::kTorusRings; }
+
+}  // namespace
+
+const char* CollectiveName(Collective c) {
+  switch (c) {
+    case Collective::kAllReduce: return "allreduce";
+    case Collective::kReduceScatter: return "reducescatter";
+    case Collective::kAllGather: return "allgather";
+    case Collective::kAllToAll: return "alltoall";
+    case Collective::kBroadcast: return "broadcast";
+    case Collective::kSendRecv: return "sendrecv";
+  }
+  return "?";
+}
+
+const char* AlgorithmName(Algorithm a) {
+  switch (a) {
+    case Algorithm::kAuto: return "auto";
+    case Algorithm::kRing: return "ring";
+    case Algorithm::kTree: return "tree";
+    case Algorithm::kHalvingDoubling: return "halving-doubling";
+    case Algorithm::kHierarchical: return "hierarchical";
+    case Algorithm::kTorusRings: return "torus";
+    case Algorithm::kInNetwork: return "in-network";
+    case Algorithm::kDirect: return "direct";
+  }
+  return "?";
+}
+
+const char* ProtocolName(Protocol p) {
+  switch (p) {
+    case Protocol::kLL: return "LL";
+    case Protocol::kLL128: return "LL128";
+    case Protocol::kSimple: return "Simple";
+  }
+  return "?";
+}
+
+bool ParseCollective(const std::string& s, Collective* out) {
+  for (Collective c : {Collective::kAllReduce, Collective::kReduceScatter, Collective::kAllGather, Collective::kAllToAll,
+                       Collective::kBroadcast, Collective::kSendRecv}) {
+    if (s == CollectiveName(c)) return *out = c, true;
+  }
+  return false;
+}
+
+bool ParseAlgorithm(const std::string& s, Algorithm* out) {
+  for (Algorithm a : {Algorithm::kAuto, Algorithm::kRing, Algorithm::kTree, Algorithm::kHalvingDoubling, Algorithm::kHierarchical,
+                      Algorithm::kTorusRings, Algorithm::kInNetwork, Algorithm::kDirect}) {
+    if (s == AlgorithmName(a)) return *out = a, true;
+  }
+  return false;
+}
+
+Estimate EstimateCollective(const Network& net, const Group& g, Collective c, Bytes size, Algorithm a) {
+  Estimate e;
+  const double S = size.value();
+  if (g.members <= 1 || S <= 0) {
+    e.ok = true;
+    e.algorithm = a == Algorithm::kAuto ? (c == Collective::kAllToAll || c == Collective::kSendRecv ? Algorithm::kDirect : Algorithm::kRing) : a;
+    return e;
+  }
+  const View v = MakeView(net, g);
+  constexpr std::array<Algorithm, 7> kAll = {Algorithm::kRing, Algorithm::kTree, Algorithm::kHalvingDoubling, Algorithm::kHierarchical,
+                                             Algorithm::kTorusRings, Algorithm::kInNetwork, Algorithm::kDirect};
+  double best = -1;
+  for (Algorithm cand : kAll) {
+    if (a != Algorithm::kAuto && cand != a) continue;
+    if (!Applicable(c, cand, v, g)) continue;
+    for (int p = MultiProtocol(cand) ? 0 : 2; p <= 2; ++p) {
+      const Cost k = Evaluate(c, cand, p, v, g, S);
+      const double t = k.bw + k.lat;
+      if (best < 0 || t < best) {
+        best = t;
+        e.ok = true;
+        e.algorithm = cand;
+        e.protocol = static_cast<Protocol>(p);
+        e.bound_level = k.bound;
+        e.latency = Seconds(k.lat);
+      }
+    }
+  }
+  if (!e.ok) {
+    e.why = "the algorithm does not apply to this collective on this group";
+    e.algorithm = a;
+    return e;
+  }
+  e.time = Seconds(best);
+  e.algbw = BytesPerSec(S / best);
+  e.busbw = e.algbw * BusFactor(c, g.members);
+  return e;
+}
+
+MoeEstimate EstimateMoeExchange(const Network& net, const Group& g, const MoeExchange& m) {
+  MoeEstimate out;
+  const View v = MakeView(net, g);
+  const double token = double(m.hidden) * m.bytes_per_element;
+  const double T = double(m.tokens);
+  const double n = double(g.members);
+  const double f0 = double(v.f[0]);
+  // The NIC level: the highest level the group spans above the domain, else the first
+  // network level (low-latency kernels send over the NICs even inside a server).
+  int L = v.top > 0 ? v.top : (net.levels() > 1 ? 1 : 0);
+  const int p = m.low_latency ? 0 : 2;
+  double net_bytes = 0, up_bytes = 0;
+  if (m.low_latency) {
+    net_bytes = T * m.top_k * token * (n - 1) / n;  // one message per (token, expert), pure RDMA
+  } else {
+    const double N = n / f0;  // domains in the group
+    // Expected distinct remote domains among top_k uniformly routed experts, capped by the
+    // node limit (DeepSeek-V3 routes each token to at most 4 nodes).
+    double remote = (N - 1) * (1.0 - std::pow(1.0 - 1.0 / N, m.top_k));
+    if (m.node_limit > 0) remote = std::min(remote, double(m.node_limit) * (N - 1) / N);
+    net_bytes = T * remote * token;
+    // Tokens arriving over the network are relayed once over the scale-up links
+    // (DeepEP's NVLink forwarding); inside one domain every expert copy goes over them.
+    up_bytes = N > 1 ? net_bytes : T * m.top_k * token * (f0 - 1) / f0;
+  }
+  const size_t li = static_cast<size_t>(L);
+  const double t_net = net_bytes > 0 ? net_bytes / v.B[li] : 0;
+  const double t_up = up_bytes > 0 ? up_bytes / v.B[0] : 0;
+  const double lat = kBaseLatRing[static_cast<size_t>(p)] * kUs + Hop(v, L, false, p);
+  const double t = std::max(t_net, t_up) + lat;
+  out.time = Seconds(t);
+  out.network_bytes = Bytes(net_bytes);
+  out.scale_up_bytes = Bytes(up_bytes);
+  out.bound_level = t_net >= t_up ? L : 0;
+  out.bottleneck_bw = BytesPerSec((t_net >= t_up ? net_bytes : up_bytes) / t);
+  return out;
+}
+
+}  // namespace pf::comm

@@ -1,0 +1,80 @@
+// comm/collective: the time of one collective on one process group, by α-β cost per
+// network level. Each algorithm is a closed form over the group's per-level fan-outs (at
+// most four levels), so an estimate takes well under a microsecond at any cluster size.
+//
+// Sizes follow nccl-tests: `size` is the buffer each rank passes in (all-reduce, broadcast,
+// send/recv), the full output (all-gather), the full input (reduce-scatter) or the whole
+// send buffer (all-to-all). Algorithm bandwidth = size / time; bus bandwidth = algorithm
+// bandwidth × 2(n−1)/n (all-reduce), (n−1)/n (all-gather, reduce-scatter, all-to-all),
+// 1 (broadcast, send/recv) — the nccl-tests definitions (nccl-tests doc/PERFORMANCE.md).
+//
+// The library's own latencies and protocol factors are NCCL's tuning model (see
+// collective.cc); the achieved fraction of each link's bandwidth is a property of the
+// cluster level (data/clusters/*.yaml), with its source.
+//
+// How to add an algorithm: add it to Algorithm, write its closed form in collective.cc,
+// list it in the collectives it serves in Applicable(), and test its formula.
+#pragma once
+
+#include <string>
+
+#include "pathfinder/comm/topology.h"
+#include "pathfinder/core/units.h"
+
+namespace pf::comm {
+
+enum class Collective { kAllReduce, kReduceScatter, kAllGather, kAllToAll, kBroadcast, kSendRecv };
+enum class Algorithm {
+  kAuto,             // the fastest of those that apply, as NCCL's tuner picks
+  kRing,             // one ring through the group, pipelined over all levels (NCCL ring)
+  kTree,             // double binary tree across blocks, chain inside (NCCL tree)
+  kHalvingDoubling,  // recursive halving-doubling (Rabenseifner), level by level
+  kHierarchical,     // inside the scale-up domain, then across, then inside again
+  kTorusRings,       // rings along every torus dimension at once (TPU / Trainium collectives)
+  kInNetwork,        // switch reduction: NVLink SHARP in the domain, SHARP across (NVLS / NVLS-tree)
+  kDirect,           // pairwise exchange (all-to-all) / one message (send/recv)
+};
+enum class Protocol { kLL, kLL128, kSimple };
+
+const char* CollectiveName(Collective c);  // "allreduce", "reducescatter", "allgather", "alltoall", "broadcast", "sendrecv"
+const char* AlgorithmName(Algorithm a);    // "auto", "ring", "tree", "halving-doubling", "hierarchical", "torus", "in-network", "direct"
+const char* ProtocolName(Protocol p);      // "LL", "LL128", "Simple"
+bool ParseCollective(const std::string& s, Collective* out);
+bool ParseAlgorithm(const std::string& s, Algorithm* out);
+
+struct Estimate {
+  bool ok = false;              // false: the named algorithm does not apply here (see why)
+  const char* why = "";
+  Seconds time;
+  Algorithm algorithm = Algorithm::kAuto;
+  Protocol protocol = Protocol::kSimple;
+  BytesPerSec algbw;            // size / time
+  BytesPerSec busbw;            // nccl-tests bus bandwidth
+  int bound_level = 0;          // the level whose bandwidth term is largest
+  Seconds latency;              // the α part of `time`
+};
+
+// The time of `c` on `g` with `size` bytes (see the file comment for what size means).
+Estimate EstimateCollective(const Network& net, const Group& g, Collective c, Bytes size, Algorithm a = Algorithm::kAuto);
+
+// MoE token dispatch or combine over an expert-parallel group (DeepEP-style kernels).
+struct MoeExchange {
+  long tokens = 0;              // tokens per rank
+  long hidden = 0;
+  int top_k = 8;                // experts per token
+  int node_limit = 0;           // routed to at most this many scale-up domains per token (0 = no limit)
+  double bytes_per_element = 2;  // 1 + 4/128 for FP8 with per-128 scales, 2 for BF16
+  bool low_latency = false;     // false: one copy per destination domain, forwarded over scale-up links
+                                // (DeepEP normal kernels); true: one message per expert, all over the
+                                // NICs (DeepEP low-latency kernels)
+};
+struct MoeEstimate {
+  Seconds time;
+  Bytes network_bytes;          // per rank, over its NICs
+  Bytes scale_up_bytes;         // per rank, over its scale-up links
+  BytesPerSec bottleneck_bw;    // bytes over the bounding level / time (DeepEP's "bottleneck bandwidth")
+  int bound_level = 0;
+};
+MoeEstimate EstimateMoeExchange(const Network& net, const Group& g, const MoeExchange& m);
+
+}  // namespace pf::comm
