@@ -2,6 +2,9 @@
 // row simulators, the GPT-layer composition and the report rendering.
 #include "pathfinder/report/validation.h"
 
+#include "pathfinder/comm/microbench_rows.h"
+#include "pathfinder/spec/cluster_spec.h"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -181,16 +184,32 @@ RowResult LayerRow(const spec::ValidationTable& t, const spec::CsvRow& row, Chip
                           lt.forward.value() * 1e3, lt.backward.value() * 1e3, lt.comm.value() * 1e3));
 }
 
+// Collective rows (all-reduce bus bandwidth, MoE all-to-all, copies, bisection): the
+// row's hardware names a chip and a cluster preset; comm/ predicts in the row's unit.
+RowResult CollectiveRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
+  RowResult skip;
+  auto p = Prepare(t, row, chips, &skip);
+  if (!p) return skip;
+  const ChipCache::Entry& e = chips.Get(t.Get(row, "hardware"));
+  comm::MicrobenchRow r{t.Get(row, "kind"), t.Get(row, "hardware"), e.preset, e.count > 1 ? long(e.count) : 0,
+                        t.Get(row, "size_params"), p->unit};
+  const std::string cluster_name = comm::ClusterPresetForRow(r);
+  if (cluster_name.empty()) return Skip(t, row, "unknown hardware: no cluster preset matches '" + r.hardware + "'");
+  Diagnostics diag;
+  const auto cluster = spec::LoadClusterPreset(cluster_name, diag);
+  if (!cluster) return Skip(t, row, "cluster preset " + cluster_name + " does not load: " + diag.Render());
+  const comm::MicrobenchPrediction pred = comm::PredictMicrobenchRow(r, *cluster);
+  if (!pred.ok) return Skip(t, row, pred.skip);
+  return Done(t, row, *p, pred.value, fmt::format("{} on {}", pred.detail, cluster_name));
+}
+
 RowResult MicrobenchRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
   static const std::vector<MicrobenchKind> kinds = RegisterBuiltinMicrobenchKinds();
   const std::string& kind = t.Get(row, "kind");
   if (kind.empty()) return Skip(t, row, "missing field: kind");
   for (const auto& k : kinds)
     if (k.kind == kind) return k.simulate(t, row, chips);
-  if (StartsWith(kind, "allreduce") || StartsWith(kind, "moe_alltoall") || StartsWith(kind, "p2p") ||
-      StartsWith(kind, "effective_bisection")) {
-    return Skip(t, row, "metric not modelled: collectives and links belong to comm/ (not built yet)");
-  }
+  if (comm::IsCollectiveKind(kind)) return CollectiveRow(t, row, chips);
   return Skip(t, row, "metric not modelled: kind '" + kind + "'");
 }
 
