@@ -1,0 +1,92 @@
+// Chip energy from activity, the power cap, and server / facility power (see power.h for
+// the throttling model).
+#include "pathfinder/power/power.h"
+
+#include <fmt/core.h>
+
+#include <cmath>
+
+#include "pathfinder/core/check.h"
+
+namespace pf::power {
+
+ChipEnergyModel MakeEnergyModel(const hw::Chip& chip, const hw::NodeEnergy& node, const hw::MemoryTech& memory,
+                                JoulesPerByte link_byte) {
+  PF_CHECK(chip.tdp.value() > 0, "chip {} has no TDP", chip.name);
+  ChipEnergyModel m;
+  m.node = node;
+  m.hbm_byte = memory.energy_per_bit;
+  m.link_byte = link_byte.value() > 0 ? link_byte : node.serdes_byte;
+  const auto& mu = chip.matrix_unit;
+  if (mu.m > 0 && mu.n > 0 && mu.k > 0) {
+    // bf16 operands A (m×k) and B (k×n) per m·n·k MACs = 2·m·n·k FLOPs (design.cc).
+    m.operand_bytes_per_flop = (double(mu.m) * mu.k + double(mu.k) * mu.n) / (double(mu.m) * mu.n * mu.k);
+  }
+  m.tdp = chip.tdp;
+  m.static_power = chip.tdp * node.static_fraction;
+  return m;
+}
+
+PowerResult Evaluate(const Activity& a, const ChipEnergyModel& m, Hertz nominal_clock) {
+  PowerResult r;
+  EnergyBreakdown e;
+  Flops total_flops;
+  for (DType t : kAllDTypes) {
+    e.compute += a[t] * m.node.Flop(t);
+    total_flops += a[t];
+  }
+  e.compute += Bytes(total_flops.value() * m.operand_bytes_per_flop) * m.node.register_byte;
+  e.sram = a.sram * m.node.sram_byte;
+  e.hbm = a.hbm * m.hbm_byte;
+  e.d2d = a.d2d * m.node.d2d_byte;
+  e.link = a.link * m.link_byte;
+  e.uncore = (e.compute + e.sram) * m.node.uncore_fraction;
+  const Joules dynamic = e.compute + e.sram + e.hbm + e.d2d + e.link + e.uncore;
+  r.duration = a.duration;
+  r.clock = nominal_clock;
+  if (a.duration.value() > 0) {
+    const Watts p_dyn = dynamic / a.duration;
+    if (p_dyn + m.static_power > m.tdp) {
+      r.throttled = true;
+      if (m.tdp <= m.static_power) {
+        r.feasible = false;
+        r.note = fmt::format("static power {} alone reaches the TDP {}", ToString(m.static_power), ToString(m.tdp));
+      } else {
+        // P_dyn(r) = P_dyn0 · r³ (V ∝ f) must equal TDP − static.
+        r.clock_ratio = std::cbrt((m.tdp - m.static_power) / p_dyn);
+        r.duration = a.duration / r.clock_ratio;
+        r.clock = nominal_clock * r.clock_ratio;
+        const double s = r.clock_ratio * r.clock_ratio;
+        e.compute *= s;
+        e.sram *= s;
+        e.hbm *= s;
+        e.d2d *= s;
+        e.link *= s;
+        e.uncore *= s;
+        r.note = fmt::format("modelled power {} exceeds TDP {}: clock throttled to {} ({:.1f} %), duration × {:.3f}",
+                             ToString(p_dyn + m.static_power), ToString(m.tdp), ToString(r.clock), r.clock_ratio * 100,
+                             1.0 / r.clock_ratio);
+      }
+    }
+  }
+  e.leakage = m.static_power * r.duration;
+  r.energy = e;
+  r.average = r.duration.value() > 0 ? e.Total() / r.duration : Watts{};
+  return r;
+}
+
+ClusterPower Cluster(long chips, Watts chip_power, const ServerPower& server, double pue) {
+  PF_CHECK(chips >= 0 && server.chips_per_server > 0, "bad cluster size");
+  PF_CHECK(pue >= 1.0, "PUE {} < 1", pue);
+  PF_CHECK(server.conversion_efficiency > 0 && server.conversion_efficiency <= 1, "bad conversion efficiency");
+  ClusterPower c;
+  c.chips = chips;
+  c.servers = (chips + server.chips_per_server - 1) / server.chips_per_server;
+  c.chips_power = chip_power * double(chips);
+  const Watts host = (server.host_cpus + server.nics + server.other) * double(c.servers);
+  c.it_power = (c.chips_power + host) / server.conversion_efficiency;
+  c.facility_power = c.it_power * pue;
+  return c;
+}
+
+}  // namespace pf::power

@@ -1,0 +1,102 @@
+// power/power: energy and power of one chip running a step or a serving iteration, from the
+// activity the simulators report (FLOPs per dtype, bytes per memory level, duration); the
+// power cap (the clock throttles when modelled power exceeds TDP, and the result says so);
+// and server and facility power, so a cluster reports its megawatts.
+//
+// Energy per FLOP and per byte come from hw::NodeEnergy (data/energy/, Horowitz ISSCC 2014
+// at 45 nm scaled by each node's published power reductions) and the memory generation's
+// energy_per_bit. Throttling model (stated once, here): dynamic power ∝ f·V², and in the
+// DVFS range V ∝ f, so at clock ratio r = f/f0 the same work takes duration/r, its dynamic
+// energy scales by r² and its dynamic power by r³; static power does not change. The whole
+// activity is treated as clock-bound (a memory-bound step stretches less: the model is
+// conservative there).
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "pathfinder/core/dtype.h"
+#include "pathfinder/core/units.h"
+#include "pathfinder/hw/chip.h"
+#include "pathfinder/hw/design.h"
+#include "pathfinder/hw/tech.h"
+
+namespace pf::power {
+
+// What one chip did during `duration`.
+struct Activity {
+  std::array<Flops, kAllDTypes.size()> flops{};  // by dtype (index = DType)
+  Bytes sram;    // on-chip SRAM traffic (read + write)
+  Bytes hbm;     // HBM traffic
+  Bytes d2d;     // die-to-die traffic
+  Bytes link;    // off-package (scale-up + scale-out) traffic sent
+  Seconds duration;
+  Flops& operator[](DType t) { return flops[static_cast<size_t>(t)]; }
+  Flops operator[](DType t) const { return flops[static_cast<size_t>(t)]; }
+};
+
+struct EnergyBreakdown {
+  Joules compute;  // matrix/vector arithmetic incl. operand reads
+  Joules sram;
+  Joules hbm;
+  Joules d2d;
+  Joules link;
+  Joules uncore;   // clock tree, control, NoC
+  Joules leakage;  // static power × duration
+  Joules Total() const { return compute + sram + hbm + d2d + link + uncore + leakage; }
+};
+
+// Energy costs of one chip.
+struct ChipEnergyModel {
+  hw::NodeEnergy node;
+  JoulesPerByte hbm_byte;
+  JoulesPerByte link_byte;
+  double operand_bytes_per_flop = 0;  // operand reads per FLOP of the matrix units
+  Watts tdp;
+  Watts static_power;  // tdp × node.static_fraction
+};
+
+// REQUIRES: chip.tdp > 0. `memory.energy_per_bit` may be 0 (then HBM energy is 0 and
+// the caller should have filled it from data/energy/).
+ChipEnergyModel MakeEnergyModel(const hw::Chip& chip, const hw::NodeEnergy& node, const hw::MemoryTech& memory,
+                                JoulesPerByte link_byte);
+
+struct PowerResult {
+  EnergyBreakdown energy;
+  Seconds duration;      // stretched when throttled
+  Watts average;         // energy / duration
+  bool throttled = false;
+  double clock_ratio = 1;  // f / f0
+  Hertz clock;           // the clock it ran at
+  bool feasible = true;  // false when static power alone exceeds TDP
+  std::string note;
+};
+
+// Energy, average power and the power cap for one chip's activity at `nominal_clock`.
+PowerResult Evaluate(const Activity& a, const ChipEnergyModel& m, Hertz nominal_clock);
+
+// ---- Server and facility ----------------------------------------------------------------
+
+// One server: chips plus everything else that draws power. Defaults: data/econ/defaults.yaml.
+struct ServerPower {
+  int chips_per_server = 8;
+  Watts host_cpus;
+  Watts nics;
+  Watts other;  // fans, DRAM, storage, switches on the board, BMC
+  double conversion_efficiency = 1;  // AC → DC delivered / drawn
+};
+
+struct ClusterPower {
+  long chips = 0;
+  long servers = 0;
+  Watts chips_power;     // all accelerators
+  Watts it_power;        // at the wall of the servers
+  Watts facility_power;  // IT × PUE
+};
+
+// Power of `chips` accelerators each drawing `chip_power`, packed `chips_per_server` per
+// server (the last server may be partly filled but draws its full host power), with `pue`.
+// REQUIRES: chips ≥ 0, pue ≥ 1, conversion_efficiency in (0, 1].
+ClusterPower Cluster(long chips, Watts chip_power, const ServerPower& server, double pue);
+
+}  // namespace pf::power

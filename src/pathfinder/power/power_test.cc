@@ -1,0 +1,92 @@
+// Tests of chip energy from activity, the power cap (throttling), and server/facility power.
+#include "pathfinder/power/power.h"
+
+#include <gtest/gtest.h>
+
+namespace pf::power {
+namespace {
+
+using namespace pf::literals;
+
+ChipEnergyModel Model() {
+  hw::Chip chip;
+  chip.name = "t";
+  chip.tdp = 700_W;
+  chip.matrix_unit = {4, 8, 4, 16};
+  hw::NodeEnergy n;
+  n.bf16_flop = JoulesPerFlop(0.1e-12);
+  for (auto& f : n.dtype_factor) f = 1;
+  n.dtype_factor[static_cast<size_t>(DType::kFp8)] = 0.5;
+  n.register_byte = JoulesPerByte(0.1e-12);
+  n.sram_byte = JoulesPerByte(1e-12);
+  n.d2d_byte = JoulesPerByte(4e-12);
+  n.serdes_byte = JoulesPerByte(40e-12);
+  n.uncore_fraction = 1.0;
+  n.static_fraction = 0.3;
+  hw::MemoryTech m;
+  m.energy_per_bit = JoulesPerByte(3.5e-12 * 8);
+  return MakeEnergyModel(chip, n, m, JoulesPerByte{});
+}
+
+TEST(Evaluate, EnergyIsTheSumOfItsPartsAndNonNegative) {
+  Activity a;
+  a[DType::kBf16] = Flops(1e15);
+  a.hbm = 1_TB;
+  a.link = 10_GB;
+  a.duration = 10_s;
+  const PowerResult r = Evaluate(a, Model(), 1.8_GHz);
+  EXPECT_FALSE(r.throttled);
+  const auto& e = r.energy;
+  for (Joules j : {e.compute, e.sram, e.hbm, e.d2d, e.link, e.uncore, e.leakage}) EXPECT_GE(j.value(), 0);
+  EXPECT_NEAR(e.hbm.value(), 1e12 * 28e-12, 1e-9);
+  EXPECT_NEAR(e.leakage.value(), 210.0 * 10, 1e-9);  // 30 % of 700 W × 10 s
+  EXPECT_NEAR(r.average.value(), e.Total().value() / 10, 1e-9);
+}
+
+TEST(Evaluate, Fp8CostsLessEnergyThanBf16) {
+  Activity a;
+  a[DType::kBf16] = Flops(1e15);
+  a.duration = 10_s;
+  Activity b = a;
+  b[DType::kBf16] = Flops{};
+  b[DType::kFp8] = Flops(1e15);
+  EXPECT_LT(Evaluate(b, Model(), 1_GHz).energy.compute, Evaluate(a, Model(), 1_GHz).energy.compute);
+}
+
+TEST(Evaluate, PowerOverTdpThrottlesTheClockWithDynamicPowerCubicInClock) {
+  Activity a;
+  a[DType::kBf16] = Flops(1e15);
+  a.hbm = 3_TB;
+  a.duration = 0.1_s;  // far more than 700 W
+  const PowerResult r = Evaluate(a, Model(), 2_GHz);
+  ASSERT_TRUE(r.throttled);
+  EXPECT_LT(r.clock_ratio, 1.0);
+  EXPECT_NEAR(r.clock.value(), 2e9 * r.clock_ratio, 1);
+  EXPECT_NEAR(r.duration.value(), 0.1 / r.clock_ratio, 1e-12);
+  EXPECT_NEAR(r.average.value(), 700, 1e-6);  // lands exactly on the cap
+  EXPECT_NE(r.note.find("throttled"), std::string::npos);
+}
+
+TEST(Evaluate, StaticPowerAboveTdpIsInfeasibleNotACrash) {
+  ChipEnergyModel m = Model();
+  m.static_power = 800_W;
+  Activity a;
+  a[DType::kBf16] = Flops(1e12);
+  a.duration = 1_s;
+  const PowerResult r = Evaluate(a, m, 1_GHz);
+  EXPECT_FALSE(r.feasible);
+  EXPECT_FALSE(r.note.empty());
+}
+
+TEST(Cluster, ServerOverheadConversionAndPueGiveMegawatts) {
+  ServerPower s{8, 700_W, 350_W, 2900_W, 0.94};
+  const ClusterPower c = Cluster(16384, 700_W, s, 1.3);
+  EXPECT_EQ(c.servers, 2048);
+  EXPECT_NEAR(c.it_power.value(), 2048 * (8 * 700 + 3950) / 0.94, 1e-6);
+  EXPECT_NEAR(c.facility_power.value(), c.it_power.value() * 1.3, 1e-6);
+  EXPECT_NEAR(Cluster(8, 700_W, s, 1.0).it_power.value() / 1e3, 10.16, 0.01);  // ≈ DGX H100 10.2 kW
+  EXPECT_EQ(Cluster(9, 700_W, s, 1.0).servers, 2);
+}
+
+}  // namespace
+}  // namespace pf::power
