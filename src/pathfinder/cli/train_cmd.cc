@@ -1,0 +1,185 @@
+// `pathfinder train scenario.yaml [--json] [--trace step.json]`: one training step of the
+// scenario's model on its chip/cluster with its parallelism and `train:` settings — step time
+// and breakdown, tokens/s, MFU/HFU, memory per chip and the fit check, time to train.
+#include <fmt/core.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "pathfinder/cli/commands.h"
+#include "pathfinder/cli/table.h"
+#include "pathfinder/spec/calibration_spec.h"
+#include "pathfinder/spec/scenario.h"
+#include "pathfinder/train/simulator.h"
+#include "pathfinder/train/event.h"
+
+namespace pf::cli {
+
+namespace {
+
+nlohmann::json ToJson(const train::TrainResult& r, const train::TrainSettings& s) {
+  const auto& b = r.step;
+  nlohmann::json j = {
+      {"ok", r.ok},
+      {"reason", r.reason},
+      {"chips", r.chips},
+      {"microbatches", r.microbatches},
+      {"step_time_s", b.total.value()},
+      {"breakdown_s",
+       {{"compute", b.compute.value()},
+        {"recompute", b.recompute.value()},
+        {"tp_comm", b.tp_comm.value()},
+        {"cp_comm", b.cp_comm.value()},
+        {"ep_comm", b.ep_comm.value()},
+        {"pp_comm", b.pp_comm.value()},
+        {"fsdp_comm", b.fsdp_comm.value()},
+        {"bubble", b.bubble.value()},
+        {"dp_comm", b.dp_comm.value()},
+        {"optimizer", b.optimizer.value()}}},
+      {"tokens_per_step", r.tokens_per_step},
+      {"tokens_per_s", r.tokens_per_s},
+      {"tokens_per_s_per_chip", r.tokens_per_s_per_chip},
+      {"model_flops_per_token", r.model_flops_per_token.value()},
+      {"hardware_flops_per_token", r.hardware_flops_per_token.value()},
+      {"mfu", r.mfu},
+      {"hfu", r.hfu},
+      {"critical_stage", r.critical_stage},
+      {"fits", r.fits},
+      {"fit_reason", r.memory_fit.reason},
+  };
+  nlohmann::json mem = nlohmann::json::array();
+  for (const auto& m : r.memory) {
+    mem.push_back({{"stage", m.stage},
+                   {"weights", m.weights.value()},
+                   {"gradients", m.gradients.value()},
+                   {"optimizer", m.optimizer.value()},
+                   {"activations", m.activations.value()},
+                   {"buffers", m.buffers.value()},
+                   {"overhead", m.overhead.value()},
+                   {"total", m.total.value()},
+                   {"in_flight_microbatches", m.in_flight}});
+  }
+  j["memory_per_chip_bytes"] = mem;
+  if (s.tokens_to_train > 0) {
+    j["tokens_to_train"] = s.tokens_to_train;
+    j["time_to_train_s"] = r.time_to_train.value();
+    j["chip_hours"] = r.chip_hours;
+  }
+  nlohmann::json act = nlohmann::json::array();
+  for (const auto& a : r.activity) {
+    act.push_back({{"op", a.name}, {"flops", a.flops.value()}, {"bytes", a.bytes.value()}, {"time_s", a.time.value()}, {"count", a.count}});
+  }
+  j["activity_critical_stage"] = act;
+  return j;
+}
+
+}  // namespace
+
+void AddTrainCommand(CLI::App& app, CommandContext& ctx) {
+  auto* cmd = app.add_subcommand("train", "Simulate one training step: time, breakdown, MFU, memory fit, time to train");
+  struct Opts {
+    std::string path;
+    bool json = false;
+    std::string trace;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("scenario", o->path, "scenario file with chip or cluster, model, parallelism and train sections")->required();
+  cmd->add_flag("--json", o->json, "print JSON (with the per-operator activity of the critical stage)");
+  cmd->add_option("--trace", o->trace, "write the step's pipeline timeline as a Chrome/Perfetto trace");
+  cmd->callback([&ctx, o] {
+    Diagnostics diag;
+    auto sc = spec::LoadScenario(o->path, diag);
+    if (sc && (!sc->chip || !sc->model)) {
+      diag.Error({o->path, 0, 0}, "", "pathfinder train needs a model and a chip or cluster section");
+    }
+    std::optional<spec::ResolvedCalibration> cal;
+    if (sc && sc->chip) cal = spec::ResolveCalibration(*sc->chip, diag);
+    *ctx.err << diag.Render();
+    if (!sc || diag.error_count() > 0 || !cal) {
+      ctx.exit_code = 2;
+      return;
+    }
+    const train::TrainSettings s = sc->train ? *sc->train : train::TrainSettings{};
+    const graph::Parallelism& p = sc->parallelism;
+    hw::Cluster cluster = sc->cluster ? *sc->cluster : train::ClusterFromChipLinks(*sc->chip, p.chips());
+    const train::Simulator sim(*sc->model, ops::OpModel(*sc->chip, cal->ceilings), cluster);
+    const train::TrainResult r = sim.Run(p, s, o->json);
+    if (!r.ok) {
+      *ctx.err << fmt::format("{}: error: cannot simulate: {}\n", o->path, r.reason);
+      ctx.exit_code = 2;
+      return;
+    }
+    std::optional<train::EventResult> ev;
+    if (!o->trace.empty()) {
+      std::string trace;
+      ev = train::RunEvents(r, s, &trace);
+      std::ofstream f(o->trace);
+      f << trace;
+      if (!f) {
+        *ctx.err << fmt::format("error: cannot write trace '{}'\n", o->trace);
+        ctx.exit_code = 2;
+        return;
+      }
+    }
+    if (o->json) {
+      nlohmann::json j = ToJson(r, s);
+      j["scenario"] = sc->name;
+      if (ev) j["event_mode"] = {{"step_time_s", ev->total.value()}, {"passes", ev->events}, {"trace", o->trace}};
+      j["cluster"] = cluster.name + (sc->cluster ? "" : " (no cluster section: chip links at 100 % efficiency)");
+      *ctx.out << j.dump(2) << "\n";
+      if (!r.fits) ctx.exit_code = 1;
+      return;
+    }
+    const auto& b = r.step;
+    auto ms = [&](Seconds t) { return fmt::format("{:.2f} ms", t.value() * 1e3); };
+    auto pct = [&](Seconds t) { return fmt::format("{:.1f}%", 100.0 * t.value() / b.total.value()); };
+    *ctx.out << fmt::format("train {}: {} on {} × {} ({}), tp {} pp {} dp {} cp {} ep {}{}\n", sc->name, sc->model->name, r.chips,
+                            sc->chip->name, sc->cluster ? cluster.name : "no cluster section: chip links at 100 % efficiency",
+                            p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? " +sp" : "");
+    *ctx.out << fmt::format("seq {}, global batch {} sequences, micro-batch {}, {} micro-batches, {}, recompute {}, ZeRO {}, {}{}\n",
+                            s.seq_len, r.tokens_per_step / double(s.seq_len), s.micro_batch, r.microbatches, pf::Name(s.precision),
+                            graph::Name(s.recompute), s.zero_stage, train::Name(s.schedule),
+                            s.virtual_stages > 1 ? fmt::format(" × {} virtual stages", s.virtual_stages) : "");
+    TextTable t({"step time (critical stage " + std::to_string(r.critical_stage) + ")", "time", "share"});
+    t.AlignRight({1, 2});
+    t.Row({"compute (fwd + bwd)", ms(b.compute), pct(b.compute)});
+    t.Row({"  of which recompute", ms(b.recompute), pct(b.recompute)});
+    t.Row({"TP communication (exposed)", ms(b.tp_comm), pct(b.tp_comm)});
+    t.Row({"CP communication (exposed)", ms(b.cp_comm), pct(b.cp_comm)});
+    t.Row({"EP all-to-all (exposed)", ms(b.ep_comm), pct(b.ep_comm)});
+    t.Row({"PP send/recv (exposed)", ms(b.pp_comm), pct(b.pp_comm)});
+    t.Row({"FSDP gathers (exposed)", ms(b.fsdp_comm), pct(b.fsdp_comm)});
+    t.Row({"pipeline bubble", ms(b.bubble), pct(b.bubble)});
+    t.Row({"DP gradient sync (exposed)", ms(b.dp_comm), pct(b.dp_comm)});
+    t.Row({"optimizer step", ms(b.optimizer), pct(b.optimizer)});
+    t.Row({"step", ms(b.total), "100%"});
+    *ctx.out << t.Render();
+    *ctx.out << fmt::format("tokens/s {:.4g} ({:.4g} per chip), MFU {:.1f}%, HFU {:.1f}% of {} peak\n", r.tokens_per_s,
+                            r.tokens_per_s_per_chip, r.mfu * 100, r.hfu * 100, pf::Name(s.precision));
+    TextTable m({"memory per chip", "weights", "grads", "optimizer", "activations", "buffers", "overhead", "total"});
+    m.AlignRight({1, 2, 3, 4, 5, 6, 7});
+    auto row = [&](const memory::StageMemory& x) {
+      m.Row({fmt::format("stage {} ({:.3g} mb in flight)", x.stage, x.in_flight), ToString(x.weights, 3), ToString(x.gradients, 3),
+             ToString(x.optimizer, 3), ToString(x.activations, 3), ToString(x.buffers, 3), ToString(x.overhead, 3),
+             ToString(x.total, 3)});
+    };
+    row(r.memory.front());
+    if (r.memory.size() > 1) row(r.memory.back());
+    *ctx.out << m.Render();
+    *ctx.out << (r.fits ? fmt::format("fits: largest stage {} of {} HBM\n", ToString(r.memory_fit.worst, 3),
+                                      ToString(sc->chip->hbm.capacity, 3))
+                        : fmt::format("does not fit: {}\n", r.memory_fit.reason));
+    if (s.tokens_to_train > 0) {
+      *ctx.out << fmt::format("{:.4g} tokens: {:.1f} days, {:.4g} chip-hours\n", s.tokens_to_train,
+                              r.time_to_train.value() / 86400.0, r.chip_hours);
+    }
+    if (ev) {
+      *ctx.out << fmt::format("event mode: step {:.2f} ms ({} passes); trace written to {} (open in ui.perfetto.dev)\n",
+                              ev->total.value() * 1e3, ev->events, o->trace);
+    }
+    if (!r.fits) ctx.exit_code = 1;
+  });
+}
+
+}  // namespace pf::cli

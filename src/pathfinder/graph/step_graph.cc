@@ -1,0 +1,496 @@
+// The operators of one training step: one list per distinct layer kind, the embedding and
+// head extras, and what each pipeline stage holds.
+#include "pathfinder/graph/step_graph.h"
+
+#include <algorithm>
+
+#include "pathfinder/core/check.h"
+#include "pathfinder/model/counts.h"
+
+namespace pf::graph {
+
+const char* Name(Recompute r) {
+  switch (r) {
+    case Recompute::kNone: return "none";
+    case Recompute::kSelective: return "selective";
+    case Recompute::kFull: return "full";
+  }
+  return "?";
+}
+
+std::optional<Recompute> ParseRecompute(std::string_view s) {
+  if (s == "none") return Recompute::kNone;
+  if (s == "selective") return Recompute::kSelective;
+  if (s == "full") return Recompute::kFull;
+  return std::nullopt;
+}
+
+const char* Name(OpKind k) {
+  switch (k) {
+    case OpKind::kMatmul: return "matmul";
+    case OpKind::kAttention: return "attention";
+    case OpKind::kNorm: return "norm";
+    case OpKind::kActivation: return "activation";
+    case OpKind::kRotary: return "rotary";
+    case OpKind::kResidual: return "residual";
+    case OpKind::kEmbedding: return "embedding";
+    case OpKind::kCrossEntropy: return "cross-entropy";
+    case OpKind::kRouter: return "router";
+    case OpKind::kPermute: return "permute";
+    case OpKind::kCast: return "fp8 cast";
+    case OpKind::kSoftmax: return "softmax";
+    case OpKind::kDropout: return "dropout";
+  }
+  return "?";
+}
+
+const char* Name(CommKind k) {
+  switch (k) {
+    case CommKind::kTpAllReduce: return "tp all-reduce";
+    case CommKind::kTpAllGather: return "tp all-gather";
+    case CommKind::kTpReduceScatter: return "tp reduce-scatter";
+    case CommKind::kCpSendRecv: return "cp send/recv";
+    case CommKind::kEpDispatch: return "ep dispatch";
+    case CommKind::kEpCombine: return "ep combine";
+  }
+  return "?";
+}
+
+double AttentionParamsPerLayer(const model::Architecture& a) {
+  const model::Counts c = model::Count(a);
+  // Attention weights plus the layer's norms (the final norm is spread too: < 1/L·h, negligible).
+  return a.layers > 0 ? (c.attention_params + c.norm_params) / a.layers : 0.0;
+}
+
+double DenseMlpParams(const model::Architecture& a, double ffn) {
+  const double h = a.hidden;
+  const bool gated = model::IsGated(a.mlp);
+  double p = (gated ? 3 : 2) * h * ffn;
+  if (a.bias == model::Bias::kAll) p += (gated ? 2 : 1) * ffn + h;
+  return p;
+}
+
+namespace {
+
+// Builds the operator lists of one microbatch of one layer kind.
+class LayerBuilder {
+ public:
+  LayerBuilder(const model::Architecture& a, const Parallelism& p, const StepOptions& o, LayerGraph* out)
+      : a_(a), p_(p), o_(o), g_(*out) {
+    t_ = p.tp;
+    tokens_ = o.micro_batch * o.seq_len / std::max(1, p.cp);
+    rows_ = p.sequence_parallel ? (tokens_ + t_ - 1) / t_ : tokens_;
+    act_bytes_ = BytesPerElement(o.act_dtype);
+  }
+
+  // y[T×n] = x[T×k]·W[k×n] (`batch` groups of `m` rows for grouped expert GEMMs):
+  // forward; backward dgrad dX = dY·Wᵀ and wgrad dW = Xᵀ·dY.
+  void Linear(const char* name, int64_t m, int64_t k, int64_t n, int64_t batch = 1) {
+    Op f;
+    f.name = name;
+    f.kind = OpKind::kMatmul;
+    f.m = m, f.n = n, f.k = k, f.batch = batch;
+    f.low_precision = true;
+    // FP8 linears (Transformer Engine): the bf16 input is cast to fp8 with a fused
+    // cast-transpose before the GEMM (the transposed copy feeds wgrad), and so is the output
+    // gradient in backward. Weights are cast once per step (TE caches them across
+    // micro-batches), which we neglect.
+    const bool fp8 = BytesPerElement(o_.matmul_dtype) < 2;
+    if (fp8) {
+      Op c;
+      c.name = name;
+      c.kind = OpKind::kCast;
+      c.m = m * batch, c.n = k;
+      Add(c);
+      c.pass = Pass::kBackward;
+      c.n = n;
+      g_.ops.push_back(c);
+    }
+    Add(f);
+    Op dg = f;
+    dg.pass = Pass::kBackward;
+    dg.m = m, dg.n = k, dg.k = n;
+    g_.ops.push_back(dg);
+    Op wg = f;
+    wg.pass = Pass::kBackward;
+    wg.m = k, wg.n = n, wg.k = m;
+    g_.ops.push_back(wg);
+  }
+  // A memory-bound op with a backward of the same kind.
+  void Memory(const char* name, OpKind kind, int64_t rows, int64_t width, bool backward, int64_t k = 0) {
+    Op f;
+    f.name = name;
+    f.kind = kind;
+    f.m = rows, f.n = width, f.k = k;
+    f.gated = model::IsGated(a_.mlp);
+    f.layer_norm = a_.norm == model::Norm::kLayerNorm;
+    Add(f);
+    if (backward) {
+      f.pass = Pass::kBackward;
+      g_.ops.push_back(f);
+    }
+  }
+  void Forward(const Op& op) { Add(op); }
+  void Comm(const char* name, CommKind kind, Pass pass, Bytes bytes, int64_t steps = 1) {
+    CommOp c;
+    c.name = name, c.kind = kind, c.pass = pass, c.bytes = bytes, c.steps = steps, c.tokens = tokens_;
+    g_.comms.push_back(c);
+  }
+
+  // Tensor-parallel collectives around one block (attention or MLP), Korthikanti et al.
+  // 2022 Fig. 5: without SP one all-reduce forward (after the row-parallel linear) and one
+  // backward (before the column-parallel one); with SP an all-gather + reduce-scatter each
+  // way, plus the all-gather of the block input redone in backward for the weight gradient
+  // (Megatron-LM `sequence_parallel`, the input is stored sharded).
+  void TensorParallelBlock(const char* name) {
+    if (t_ <= 1) return;
+    const Bytes full(double(tokens_) * double(a_.hidden) * act_bytes_);
+    if (p_.sequence_parallel) {
+      Comm(name, CommKind::kTpAllGather, Pass::kForward, full);
+      Comm(name, CommKind::kTpReduceScatter, Pass::kForward, full);
+      Comm(name, CommKind::kTpAllGather, Pass::kBackward, full);
+      Comm(name, CommKind::kTpReduceScatter, Pass::kBackward, full);
+      Comm(name, CommKind::kTpAllGather, Pass::kBackward, full);
+    } else {
+      Comm(name, CommKind::kTpAllReduce, Pass::kForward, full);
+      Comm(name, CommKind::kTpAllReduce, Pass::kBackward, full);
+    }
+  }
+
+  void Build(bool moe, bool sliding) {
+    const int64_t h = a_.hidden, T = tokens_, t = t_;
+    // ---- attention block
+    Memory("input norm", OpKind::kNorm, rows_, h, true);
+    Op core;
+    core.name = "attention core";
+    core.kind = OpKind::kAttention;
+    AttentionDims& d = core.attn;
+    d.batch = o_.micro_batch;
+    d.q_len = d.kv_len = o_.seq_len;
+    d.heads_split = int(t);
+    d.seq_split = std::max(1, p_.cp);
+    d.window = sliding ? a_.sliding.window : 0;
+    d.heads = a_.heads;
+    int64_t kv_local_width = 0;  // K+V elements per token on this chip
+    if (model::IsMla(a_)) {
+      const model::Mla& m = a_.mla;
+      const int64_t qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+      d.mla = true;
+      d.kv_heads = a_.heads;
+      d.head_dim = qk;
+      d.v_head_dim = m.v_head_dim;
+      // DeepSeek-V2 §2.1: down-projections are replicated over TP (Megatron-Core MLA),
+      // up-projections and the output projection are split over heads.
+      if (m.q_lora_rank > 0) {
+        Linear("q down", T, h, m.q_lora_rank);
+        Linear("q up", T, m.q_lora_rank, a_.heads * qk / t);
+      } else {
+        Linear("q proj", T, h, a_.heads * qk / t);
+      }
+      Linear("kv down", T, h, m.kv_lora_rank + m.qk_rope_head_dim);
+      Linear("kv up", T, m.kv_lora_rank, a_.heads * (m.qk_nope_head_dim + m.v_head_dim) / t);
+      Memory("rotary", OpKind::kRotary, T, a_.heads / t, true, m.qk_rope_head_dim);
+      kv_local_width = a_.heads / t * (qk + m.v_head_dim);
+      AddAttention(core);
+      Linear("out proj", T, a_.heads * m.v_head_dim / t, h);
+    } else {
+      const int64_t hd = a_.head_dim;
+      const int64_t q_local = a_.heads / t;
+      const int64_t kv_local = std::max<int64_t>(1, a_.kv_heads / t);  // replicated when kv_heads < tp
+      d.kv_heads = a_.kv_heads;
+      d.head_dim = hd;
+      d.v_head_dim = hd;
+      Linear("qkv", T, h, (q_local + 2 * kv_local) * hd);
+      if (a_.positions == model::Positions::kRope) Memory("rotary", OpKind::kRotary, T, q_local + kv_local, true, hd);
+      kv_local_width = 2 * kv_local * hd;
+      AddAttention(core);
+      Linear("out proj", T, q_local * hd, h);
+    }
+    Memory("residual", OpKind::kResidual, rows_, h, false);
+    TensorParallelBlock("attention");
+    if (p_.cp > 1) {
+      // Ring attention (Liu et al. 2023; Megatron-Core context parallelism): cp − 1 steps,
+      // each sending this rank's K/V block on; backward also returns dK/dV.
+      const Bytes block(double(T) * double(kv_local_width) * act_bytes_);
+      Comm("ring attention", CommKind::kCpSendRecv, Pass::kForward, block, p_.cp - 1);
+      Comm("ring attention", CommKind::kCpSendRecv, Pass::kBackward, block * 2.0, p_.cp - 1);
+    }
+    // ---- MLP block
+    if (!a_.parallel_blocks) Memory("post-attention norm", OpKind::kNorm, rows_, h, true);
+    if (moe) {
+      const model::Moe& e = a_.moe;
+      const int64_t local_experts = std::max<int64_t>(1, e.num_experts / std::max(1, p_.ep));
+      Linear("router", T, h, e.num_experts);
+      Memory("router top-k", OpKind::kRouter, T, e.num_experts, true, e.top_k);
+      Memory("permute", OpKind::kPermute, T, h, true, e.top_k);
+      if (p_.ep > 1) {
+        const Bytes x(double(T) * e.top_k * double(h) * act_bytes_);
+        Comm("moe", CommKind::kEpDispatch, Pass::kForward, x);
+        Comm("moe", CommKind::kEpCombine, Pass::kForward, x);
+        Comm("moe", CommKind::kEpDispatch, Pass::kBackward, x);
+        Comm("moe", CommKind::kEpCombine, Pass::kBackward, x);
+      }
+      // Each rank receives T·top_k token copies spread over its local experts; the busiest
+      // expert sets the grouped GEMM's time (imbalance factor).
+      const double per_expert = double(T) * e.top_k / double(local_experts) * std::max(1.0, o_.moe_imbalance);
+      const int64_t m = std::max<int64_t>(1, int64_t(per_expert + 0.5));
+      const int64_t f = e.expert_ffn_hidden / t;
+      Linear("expert fc1", m, h, (model::IsGated(a_.mlp) ? 2 : 1) * f, local_experts);
+      Memory("expert activation", OpKind::kActivation, m * local_experts, f, true);
+      Linear("expert fc2", m, f, h, local_experts);
+      Memory("unpermute", OpKind::kPermute, T, h, true, e.top_k);
+      if (e.num_shared_experts > 0) {
+        const int64_t sf = int64_t(e.num_shared_experts) * e.shared_expert_ffn_hidden / t;
+        Linear("shared fc1", T, h, (model::IsGated(a_.mlp) ? 2 : 1) * sf);
+        Memory("shared activation", OpKind::kActivation, T, sf, true);
+        Linear("shared fc2", T, sf, h);
+      }
+    } else {
+      const int64_t f = a_.ffn_hidden / t;
+      Linear("fc1", T, h, (model::IsGated(a_.mlp) ? 2 : 1) * f);
+      Memory("activation", OpKind::kActivation, T, f, true);
+      Linear("fc2", T, f, h);
+    }
+    Memory("residual", OpKind::kResidual, rows_, h, false);
+    TensorParallelBlock("mlp");
+
+    // ---- recompute: forward ops re-run inside backward
+    if (o_.recompute == Recompute::kFull) {
+      for (const Op& op : forward_) {
+        Op r = op;
+        r.pass = Pass::kBackward;
+        r.recompute = true;
+        g_.ops.push_back(r);
+      }
+      const size_t n = g_.comms.size();
+      for (size_t i = 0; i < n; ++i) {
+        if (g_.comms[i].pass != Pass::kForward) continue;
+        CommOp r = g_.comms[i];
+        r.pass = Pass::kBackward;
+        r.recompute = true;
+        g_.comms.push_back(r);
+      }
+    } else if (o_.recompute == Recompute::kSelective) {
+      for (const Op& op : core_) {
+        Op r = op;
+        r.pass = Pass::kBackward;
+        r.recompute = true;
+        g_.ops.push_back(r);
+      }
+    }
+  }
+
+ private:
+  void Add(const Op& op) {
+    g_.ops.push_back(op);
+    forward_.push_back(op);
+  }
+  // The attention core. Fused (FlashAttention): one kernel forward, one backward. Unfused
+  // (Megatron-LM 2021–22, Korthikanti et al. 2022 Fig. 4): batched QKᵀ, fused scale-mask-
+  // softmax, dropout on the scores, batched A·V; backward dP = dO·Vᵀ, dV = Pᵀ·dO, dropout
+  // and softmax backward, dQ = dS·K, dK = dSᵀ·Q. K/V heads are expanded to the query heads.
+  void AddAttention(const Op& core) {
+    if (o_.flash_attention) {
+      Add(core);
+      core_.push_back(core);
+      Op b = core;
+      b.pass = Pass::kBackward;
+      g_.ops.push_back(b);
+      return;
+    }
+    const AttentionDims& d = core.attn;
+    const int64_t bh = d.batch * std::max<int64_t>(1, d.heads / d.heads_split);
+    const int64_t q = d.q_len / std::max(1, d.seq_split), kv = d.kv_len, hd = d.head_dim;
+    const int64_t vd = d.v_head_dim > 0 ? d.v_head_dim : hd;
+    auto mm = [&](const char* name, Pass pass, int64_t m, int64_t n, int64_t k) {
+      Op op;
+      op.name = name;
+      op.kind = OpKind::kMatmul;
+      op.pass = pass;
+      op.m = m, op.n = n, op.k = k, op.batch = bh;
+      op.low_precision = false;  // attention stays in 16-bit
+      return op;
+    };
+    auto elem = [&](const char* name, OpKind kind, Pass pass) {
+      Op op;
+      op.name = name;
+      op.kind = kind;
+      op.pass = pass;
+      op.m = bh * q, op.n = kv;
+      return op;
+    };
+    std::vector<Op> fwd = {mm("attention QK^T", Pass::kForward, q, kv, hd), elem("attention softmax", OpKind::kSoftmax, Pass::kForward)};
+    if (o_.dropout) fwd.push_back(elem("attention dropout", OpKind::kDropout, Pass::kForward));
+    fwd.push_back(mm("attention AV", Pass::kForward, q, vd, kv));
+    for (const Op& op : fwd) {
+      Add(op);
+      core_.push_back(op);
+    }
+    g_.ops.push_back(mm("attention dP", Pass::kBackward, q, kv, vd));
+    g_.ops.push_back(mm("attention dV", Pass::kBackward, kv, vd, q));
+    if (o_.dropout) g_.ops.push_back(elem("attention dropout", OpKind::kDropout, Pass::kBackward));
+    g_.ops.push_back(elem("attention softmax", OpKind::kSoftmax, Pass::kBackward));
+    g_.ops.push_back(mm("attention dQ", Pass::kBackward, q, hd, kv));
+    g_.ops.push_back(mm("attention dK", Pass::kBackward, kv, hd, q));
+  }
+
+  const model::Architecture& a_;
+  const Parallelism& p_;
+  const StepOptions& o_;
+  LayerGraph& g_;
+  std::vector<Op> forward_;
+  std::vector<Op> core_;  // the attention core's forward ops (selective recompute re-runs them)
+  int64_t t_ = 1, tokens_ = 0, rows_ = 0;
+  double act_bytes_ = 2;
+};
+
+}  // namespace
+
+StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, const StepOptions& o, int first_stage_layers,
+                         int last_stage_layers) {
+  PF_CHECK(a.layers > 0 && p.pp >= 1 && p.pp <= a.layers, "pp = {} for {} layers", p.pp, a.layers);
+  StepGraph g;
+  g.options = o;
+  g.tokens = o.micro_batch * o.seq_len / std::max(1, p.cp);
+  const int64_t t = p.tp, h = a.hidden, T = g.tokens;
+  const int64_t rows = p.sequence_parallel ? (T + t - 1) / t : T;
+  const double act_bytes = BytesPerElement(o.act_dtype);
+
+  // Distinct layer kinds, in first-seen order.
+  std::vector<int> kind_of(size_t(a.layers));
+  for (int i = 0; i < a.layers; ++i) {
+    const bool moe = model::IsMoeLayer(a, i), sliding = model::IsSlidingLayer(a, i);
+    int found = -1;
+    for (size_t k = 0; k < g.kinds.size(); ++k)
+      if (g.kinds[k].moe == moe && g.kinds[k].sliding == sliding) found = int(k);
+    if (found < 0) {
+      LayerGraph lg;
+      lg.moe = moe;
+      lg.sliding = sliding;
+      lg.what = std::string(moe ? "moe" : "dense") + (sliding ? " sliding" : "");
+      LayerBuilder(a, p, o, &lg).Build(moe, sliding);
+      const double attn = AttentionParamsPerLayer(a) / double(t);
+      if (moe) {
+        const model::Moe& e = a.moe;
+        const double shared = e.num_shared_experts * DenseMlpParams(a, e.shared_expert_ffn_hidden);
+        lg.params = attn + (shared + double(h) * e.num_experts) / double(t);
+        lg.expert_params = e.num_experts * DenseMlpParams(a, e.expert_ffn_hidden) / double(std::max(1, p.ep) * t);
+      } else {
+        lg.params = attn + DenseMlpParams(a, a.ffn_hidden) / double(t);
+      }
+      g.kinds.push_back(std::move(lg));
+      found = int(g.kinds.size() - 1);
+    }
+    kind_of[size_t(i)] = found;
+  }
+
+  // Embedding (vocab-parallel, Megatron): gather then a TP all-reduce (reduce-scatter with SP).
+  {
+    Op e;
+    e.name = "embedding";
+    e.kind = OpKind::kEmbedding;
+    e.m = T, e.n = h;
+    g.embedding_ops.push_back(e);
+    e.pass = Pass::kBackward;
+    g.embedding_ops.push_back(e);
+    if (t > 1) {
+      CommOp c;
+      c.name = "embedding";
+      c.kind = p.sequence_parallel ? CommKind::kTpReduceScatter : CommKind::kTpAllReduce;
+      c.bytes = Bytes(double(T) * double(h) * act_bytes);
+      g.embedding_comms.push_back(c);
+    }
+  }
+  // Head: final norm, LM head (column-parallel over the vocabulary), fused cross-entropy.
+  {
+    Op n;
+    n.name = "final norm";
+    n.kind = OpKind::kNorm;
+    n.m = rows, n.n = h;
+    n.layer_norm = a.norm == model::Norm::kLayerNorm;
+    g.head_ops.push_back(n);
+    n.pass = Pass::kBackward;
+    g.head_ops.push_back(n);
+    const int64_t vshard = (a.vocab + t - 1) / t;
+    Op f;
+    f.name = "lm head";
+    f.kind = OpKind::kMatmul;
+    f.m = T, f.k = h, f.n = vshard;
+    f.low_precision = false;  // Transformer Engine keeps the output layer in bf16
+    g.head_ops.push_back(f);
+    Op dg = f;
+    dg.pass = Pass::kBackward;
+    dg.n = h, dg.k = vshard;
+    g.head_ops.push_back(dg);
+    Op wg = f;
+    wg.pass = Pass::kBackward;
+    wg.m = h, wg.k = T;
+    g.head_ops.push_back(wg);
+    Op ce;
+    ce.name = "cross-entropy";
+    ce.kind = OpKind::kCrossEntropy;
+    ce.m = T, ce.n = vshard;
+    g.head_ops.push_back(ce);
+    if (t > 1) {
+      CommOp c;
+      c.name = "lm head";
+      c.bytes = Bytes(double(T) * double(h) * act_bytes);
+      c.kind = p.sequence_parallel ? CommKind::kTpAllGather : CommKind::kTpAllReduce;
+      c.pass = p.sequence_parallel ? Pass::kForward : Pass::kBackward;
+      g.head_comms.push_back(c);
+      if (p.sequence_parallel) {
+        c.kind = CommKind::kTpReduceScatter;
+        c.pass = Pass::kBackward;
+        g.head_comms.push_back(c);
+      }
+    }
+  }
+
+  // Layers per stage.
+  const int pp = p.pp, L = a.layers;
+  std::vector<int> per_stage(size_t(pp), 0);
+  if (pp == 1) {
+    per_stage[0] = L;
+  } else {
+    const int first = first_stage_layers > 0 ? first_stage_layers : -1;
+    const int last = last_stage_layers > 0 ? last_stage_layers : -1;
+    int fixed = 0, free_stages = pp;
+    if (first > 0) fixed += first, --free_stages;
+    if (last > 0) fixed += last, --free_stages;
+    const int rest = std::max(0, L - fixed);
+    const int base = free_stages > 0 ? rest / free_stages : 0;
+    int rem = free_stages > 0 ? rest % free_stages : 0;
+    for (int s = 0; s < pp; ++s) {
+      if (s == 0 && first > 0) per_stage[0] = first;
+      else if (s == pp - 1 && last > 0) per_stage[size_t(s)] = last;
+      else per_stage[size_t(s)] = base;
+    }
+    // Remainder to the middle stages first (the first and last carry embedding and head).
+    for (int s = 1; s < pp - 1 && rem > 0; ++s)
+      if (!(s == 0 && first > 0) && !(s == pp - 1 && last > 0)) ++per_stage[size_t(s)], --rem;
+    for (int s = 0; s < pp && rem > 0; ++s)
+      if (!(s == 0 && first > 0) && !(s == pp - 1 && last > 0)) ++per_stage[size_t(s)], --rem;
+  }
+  const double embed_params = double(a.vocab) * h / double(t) + (a.positions == model::Positions::kLearned ? double(a.max_positions) * h : 0.0);
+  int layer = 0;
+  g.stages.resize(size_t(pp));
+  for (int s = 0; s < pp; ++s) {
+    StageGraph& st = g.stages[size_t(s)];
+    st.layers_of_kind.assign(g.kinds.size(), 0);
+    st.layers = per_stage[size_t(s)];
+    for (int i = 0; i < st.layers && layer < L; ++i, ++layer) {
+      const LayerGraph& k = g.kinds[size_t(kind_of[size_t(layer)])];
+      ++st.layers_of_kind[size_t(kind_of[size_t(layer)])];
+      st.params += k.params;
+      st.expert_params += k.expert_params;
+    }
+    st.embedding = s == 0;
+    st.head = s == pp - 1;
+    if (st.embedding) st.params += embed_params;
+    // The output layer: its own matrix, or a second copy of the tied one when pp > 1.
+    if (st.head && (!a.tied_embeddings || pp > 1)) st.params += double(a.vocab) * h / double(t);
+  }
+  return g;
+}
+
+}  // namespace pf::graph

@@ -1,0 +1,155 @@
+// graph/step_graph: the operators of one training step on one chip, from a model
+// architecture, a parallel split and the step options (sequence, micro-batch, precision,
+// activation recompute). The graph says WHAT runs (a matmul of this shape, an RMSNorm over
+// these rows, an all-gather of these bytes over the TP group); ops/ and comm/ say how long
+// it takes, train/ puts it on a timeline.
+//
+// Scale: the graph holds one operator list per DISTINCT layer kind (dense / MoE × full /
+// sliding attention: at most four) and per pipeline stage only how many layers of each kind
+// it holds, so its size never depends on the number of chips, and on layers only through
+// that count.
+//
+// Conventions: every shape is what ONE chip computes for ONE micro-batch: tokens = micro_batch
+// × seq_len / cp; TP splits heads and MLP widths (Megatron column/row parallel linears,
+// Shoeybi et al. 2019); sequence parallelism splits norm/dropout/residual rows by tp
+// (Korthikanti et al. 2022 §4.2.2). A linear layer's backward is two matmuls (dgrad, wgrad)
+// of the same FLOPs as its forward, hence "backward = twice the matmul FLOPs".
+//
+// How to add an operator: add its OpKind (if new), emit it in step_graph.cc's layer builder,
+// and cost it in train/simulator.cc's Cost().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pathfinder/core/dtype.h"
+#include "pathfinder/core/units.h"
+#include "pathfinder/graph/parallelism.h"
+#include "pathfinder/model/architecture.h"
+
+namespace pf::graph {
+
+// Activation recompute (Korthikanti et al. 2022): none; selective = the attention core
+// (QKᵀ, softmax, dropout, AV) is re-run in backward; full = the whole layer's forward is
+// re-run in backward from its stored input.
+enum class Recompute { kNone, kSelective, kFull };
+const char* Name(Recompute r);  // "none", "selective", "full"
+std::optional<Recompute> ParseRecompute(std::string_view s);
+
+struct StepOptions {
+  int64_t seq_len = 2048;
+  int64_t micro_batch = 1;                // sequences per micro-batch per data-parallel replica
+  DType matmul_dtype = DType::kBf16;      // linear layers (bf16, or fp8 as Transformer Engine)
+  DType act_dtype = DType::kBf16;         // activations, attention, communication
+  Recompute recompute = Recompute::kNone;
+  bool flash_attention = true;            // fused attention (no s×s scores in memory)
+  bool dropout = false;                   // GPT-3-era dropout after attention and MLP (masks stored)
+  double moe_imbalance = 1.0;             // tokens of the busiest local expert / the mean (≥ 1)
+};
+
+enum class OpKind {
+  kMatmul,         // C[m×n] = A[m×k]·B[k×n], `batch` of them (grouped: one per local expert)
+  kAttention,      // fused attention core
+  kNorm,           // RMSNorm / LayerNorm over rows × width
+  kActivation,     // MLP activation over rows × width (gated reads 2·width)
+  kRotary,         // rotary embedding on q and k
+  kResidual,       // residual add (+ dropout when enabled)
+  kEmbedding,      // embedding gather (forward) / scatter-add (backward)
+  kCrossEntropy,   // fused softmax cross-entropy over rows × width (vocab shard), fwd + bwd
+  kRouter,         // MoE router softmax + top-k over rows × experts
+  kPermute,        // MoE token permute / un-permute (rows × k × width)
+  kCast,           // FP8 cast + transpose of a matmul operand (rows × width, bf16 in, 2 × fp8 out)
+  kSoftmax,        // unfused attention: scale + mask + softmax over rows × width scores
+  kDropout,        // unfused attention: dropout over rows × width scores
+};
+const char* Name(OpKind k);
+
+enum class Pass { kForward, kBackward };
+
+struct AttentionDims {
+  int64_t batch = 1, heads = 0, kv_heads = 0, head_dim = 0, v_head_dim = 0;
+  int64_t q_len = 0, kv_len = 0, window = 0;
+  int heads_split = 1, seq_split = 1;  // TP and CP splits (heads and kv_heads are whole-model)
+  bool causal = true;
+  bool mla = false;  // MLA computed in the naive (per-head K/V) form as in training
+};
+
+struct Op {
+  const char* name = "";
+  OpKind kind = OpKind::kMatmul;
+  Pass pass = Pass::kForward;
+  bool recompute = false;  // a forward op re-run during backward
+  int64_t m = 0, n = 0, k = 0, batch = 1;  // matmul shape; memory ops: m = rows, n = width, k = top_k
+  bool low_precision = false;  // matmul in StepOptions::matmul_dtype (else act_dtype)
+  bool gated = false;          // activation: gated (SwiGLU/GeGLU)
+  bool layer_norm = false;     // norm: LayerNorm (else RMSNorm)
+  AttentionDims attn;
+};
+
+enum class CommKind {
+  kTpAllReduce,      // Megatron TP without sequence parallelism
+  kTpAllGather,      // TP with sequence parallelism (before column-parallel linears)
+  kTpReduceScatter,  // TP with sequence parallelism (after row-parallel linears)
+  kCpSendRecv,       // ring attention: one K/V block to the next CP rank, cp − 1 steps
+  kEpDispatch,       // MoE all-to-all to the experts
+  kEpCombine,        // MoE all-to-all back
+};
+const char* Name(CommKind k);
+
+struct CommOp {
+  const char* name = "";
+  CommKind kind = CommKind::kTpAllReduce;
+  Pass pass = Pass::kForward;
+  bool recompute = false;
+  Bytes bytes;     // nccl-tests size convention (see comm/collective.h); per step for kCpSendRecv
+  int64_t steps = 1;   // repeated sequential steps (ring attention: cp − 1)
+  int64_t tokens = 0;  // MoE exchanges: tokens per rank
+};
+
+// One distinct kind of transformer layer and its operators for one micro-batch.
+struct LayerGraph {
+  std::string what;  // "dense", "moe", "dense sliding", …
+  bool moe = false;
+  bool sliding = false;
+  std::vector<Op> ops;
+  std::vector<CommOp> comms;
+  double params = 0;         // parameters of one such layer on one chip, dense part (after TP)
+  double expert_params = 0;  // routed-expert parameters of one such layer on one chip (after EP, TP)
+};
+
+// What one pipeline stage holds.
+struct StageGraph {
+  std::vector<int> layers_of_kind;  // indexed like StepGraph::kinds
+  bool embedding = false;           // first stage: input embedding
+  bool head = false;                // last stage: final norm, LM head, loss
+  int layers = 0;
+  double params = 0;         // dense parameters on one chip of this stage
+  double expert_params = 0;  // routed-expert parameters on one chip of this stage
+};
+
+struct StepGraph {
+  std::vector<LayerGraph> kinds;
+  std::vector<Op> embedding_ops;  // stage 0, per micro-batch
+  std::vector<CommOp> embedding_comms;
+  std::vector<Op> head_ops;       // last stage, per micro-batch
+  std::vector<CommOp> head_comms;
+  std::vector<StageGraph> stages;  // one per pipeline stage
+  int64_t tokens = 0;              // tokens one chip processes per micro-batch (micro_batch·seq/cp)
+  StepOptions options;
+};
+
+// REQUIRES: Validate(p, a) is empty, a has ResolveDefaults applied, options.seq_len divisible
+// by p.cp. `first_stage_layers` / `last_stage_layers` > 0 give uneven stages (the rest split
+// evenly over the middle stages); 0 = even split (remainder to the middle stages).
+StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, const StepOptions& o,
+                         int first_stage_layers = 0, int last_stage_layers = 0);
+
+// Parameters per layer (whole model, before any split): attention + norms; dense MLP; routed
+// experts; router + shared experts.
+double AttentionParamsPerLayer(const model::Architecture& a);
+double DenseMlpParams(const model::Architecture& a, double ffn);
+
+}  // namespace pf::graph

@@ -1,0 +1,131 @@
+// The step graph: matmul FLOPs match the parameter count (forward 2·N·T, backward twice
+// that), recompute adds exactly the forward again, the graph's size depends on distinct
+// layer kinds and not on layers or chips, and stages split the layers as asked.
+#include "pathfinder/graph/step_graph.h"
+
+#include <gtest/gtest.h>
+
+namespace pf::graph {
+namespace {
+
+model::Architecture Gpt(int layers = 24) {
+  model::Architecture a;
+  a.name = "gpt-test";
+  a.vocab = 51200;
+  a.hidden = 2048;
+  a.layers = layers;
+  a.heads = 16;
+  a.ffn_hidden = 8192;
+  a.mlp = model::MlpKind::kGelu;
+  a.norm = model::Norm::kLayerNorm;
+  model::ResolveDefaults(a);
+  return a;
+}
+
+double MatmulFlops(const LayerGraph& g, Pass pass, bool recompute) {
+  double f = 0;
+  for (const Op& op : g.ops)
+    if (op.kind == OpKind::kMatmul && op.pass == pass && op.recompute == recompute) f += 2.0 * op.m * op.n * op.k * op.batch;
+  return f;
+}
+
+TEST(StepGraph, ForwardMatmulsAreTwoFlopsPerWeightPerTokenAndBackwardTwiceThat) {
+  const model::Architecture a = Gpt();
+  StepOptions o;
+  o.seq_len = 1024;
+  o.micro_batch = 2;
+  for (int tp : {1, 4}) {
+    Parallelism p;
+    p.tp = tp;
+    const StepGraph g = BuildStepGraph(a, p, o);
+    ASSERT_EQ(g.kinds.size(), 1u);
+    const double h = a.hidden, tokens = 2048;
+    const double weights = (4 * h * h + 2 * h * a.ffn_hidden) / tp;  // qkv + proj + fc1 + fc2
+    EXPECT_DOUBLE_EQ(MatmulFlops(g.kinds[0], Pass::kForward, false), 2 * weights * tokens);
+    EXPECT_DOUBLE_EQ(MatmulFlops(g.kinds[0], Pass::kBackward, false), 4 * weights * tokens);
+  }
+}
+
+TEST(StepGraph, FullRecomputeRepeatsTheForwardSelectiveOnlyTheAttentionCore) {
+  const model::Architecture a = Gpt();
+  Parallelism p;
+  p.tp = 2;
+  p.sequence_parallel = true;
+  StepOptions o;
+  o.recompute = Recompute::kFull;
+  const StepGraph full = BuildStepGraph(a, p, o);
+  EXPECT_DOUBLE_EQ(MatmulFlops(full.kinds[0], Pass::kBackward, true), MatmulFlops(full.kinds[0], Pass::kForward, false));
+  int fwd_comms = 0, recomputed_comms = 0;
+  for (const CommOp& c : full.kinds[0].comms) {
+    fwd_comms += c.pass == Pass::kForward;
+    recomputed_comms += c.recompute;
+  }
+  EXPECT_EQ(fwd_comms, recomputed_comms);
+  o.recompute = Recompute::kSelective;
+  const StepGraph sel = BuildStepGraph(a, p, o);
+  int recomputed = 0;
+  for (const Op& op : sel.kinds[0].ops)
+    if (op.recompute) {
+      ++recomputed;
+      EXPECT_EQ(op.kind, OpKind::kAttention);
+    }
+  EXPECT_EQ(recomputed, 1);
+}
+
+TEST(StepGraph, SizeDependsOnDistinctLayerKindsNotOnLayersOrChips) {
+  StepOptions o;
+  Parallelism small, big;
+  big.dp = 1 << 20;
+  const StepGraph a = BuildStepGraph(Gpt(24), small, o), b = BuildStepGraph(Gpt(96), big, o);
+  EXPECT_EQ(a.kinds.size(), b.kinds.size());
+  EXPECT_EQ(a.kinds[0].ops.size(), b.kinds[0].ops.size());
+}
+
+TEST(StepGraph, StagesSplitLayersEvenlyOrAsAsked) {
+  const model::Architecture a = Gpt(30);
+  Parallelism p;
+  p.pp = 4;
+  StepOptions o;
+  const StepGraph even = BuildStepGraph(a, p, o);
+  int total = 0;
+  for (const StageGraph& s : even.stages) {
+    total += s.layers;
+    EXPECT_GE(s.layers, 7);
+    EXPECT_LE(s.layers, 8);
+  }
+  EXPECT_EQ(total, 30);
+  EXPECT_TRUE(even.stages.front().embedding);
+  EXPECT_TRUE(even.stages.back().head);
+  const StepGraph uneven = BuildStepGraph(a, p, o, 6, 6);
+  EXPECT_EQ(uneven.stages[0].layers, 6);
+  EXPECT_EQ(uneven.stages[3].layers, 6);
+  EXPECT_EQ(uneven.stages[1].layers + uneven.stages[2].layers, 18);
+}
+
+TEST(StepGraph, MoeLayersRouteTopKTokensOverLocalExperts) {
+  model::Architecture a = Gpt(4);
+  a.mlp = model::MlpKind::kSwiGlu;
+  a.moe.num_experts = 8;
+  a.moe.top_k = 2;
+  a.moe.expert_ffn_hidden = 4096;
+  Parallelism p;
+  p.dp = 8;
+  p.ep = 4;
+  StepOptions o;
+  o.seq_len = 1024;
+  const StepGraph g = BuildStepGraph(a, p, o);
+  ASSERT_EQ(g.kinds.size(), 1u);
+  ASSERT_TRUE(g.kinds[0].moe);
+  double expert_flops = 0;
+  int exchanges = 0;
+  for (const Op& op : g.kinds[0].ops)
+    if (op.kind == OpKind::kMatmul && op.pass == Pass::kForward && op.batch == 2) expert_flops += 2.0 * op.m * op.n * op.k * op.batch;
+  for (const CommOp& c : g.kinds[0].comms) exchanges += c.kind == CommKind::kEpDispatch || c.kind == CommKind::kEpCombine;
+  // 1024 tokens × top-2 through one SwiGLU expert (3 matrices of h × 4096) each.
+  EXPECT_DOUBLE_EQ(expert_flops, 2.0 * 1024 * 2 * 3 * a.hidden * 4096.0);
+  EXPECT_EQ(exchanges, 4);
+  EXPECT_DOUBLE_EQ(g.stages[0].expert_params, a.layers * 8 * 3.0 * a.hidden * 4096 / 4);  // 4 layers, experts over ep = 4
+}
+
+}  // namespace
+}  // namespace pf::graph

@@ -1,0 +1,151 @@
+// Bytes per chip of a training step and the fit check (see training_memory.h).
+#include "pathfinder/memory/training_memory.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+namespace pf::memory {
+
+double KorthikantiBytesPerLayer(double s, double b, double h, double heads, double t, bool sp, graph::Recompute r) {
+  const double attn = 5.0 * heads * s / h;
+  if (r == graph::Recompute::kFull) return 2.0 * s * b * h / (sp ? t : 1.0);
+  const double scores = r == graph::Recompute::kSelective ? 0.0 : attn;
+  if (sp) return s * b * h / t * (34.0 + scores);
+  return s * b * h * (10.0 + 24.0 / t + scores / t);
+}
+
+Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Parallelism& p, const graph::StepOptions& o,
+                              bool moe) {
+  const double e = BytesPerElement(o.act_dtype);
+  const double t = p.tp;
+  const double T = double(o.micro_batch) * double(o.seq_len) / double(std::max(1, p.cp));
+  const double h = a.hidden;
+  const double repl = p.sequence_parallel ? t : 1.0;  // tensors replicated over TP unless SP
+  if (o.recompute == graph::Recompute::kFull) return Bytes(T * h * e / repl);  // the layer input
+
+  // Korthikanti et al. 2022 §4.1, tensor by tensor, generalised to GQA/MLA/gated/MoE.
+  double bytes = 0;
+  const double norms = a.parallel_blocks ? 1 : 2;
+  bytes += norms * T * h * e / repl;  // norm inputs
+  bytes += T * h * e / repl;          // QKV input (the normed activations)
+  const double mask = o.dropout ? 1.0 : 0.0;  // 1-byte dropout masks
+  double heads_local = double(a.heads) / t;
+  if (model::IsMla(a)) {
+    const model::Mla& m = a.mla;
+    const double qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    bytes += T * (m.q_lora_rank + m.kv_lora_rank + m.qk_rope_head_dim) * e;  // latents (up-projection inputs)
+    bytes += T * heads_local * (2 * qk + m.v_head_dim) * e;                  // Q, K, V
+    bytes += T * heads_local * m.v_head_dim * e;                             // attention output
+  } else {
+    const double hd = a.head_dim;
+    const double kv_local = std::max(1.0, double(a.kv_heads) / t);
+    bytes += T * (heads_local + 2 * kv_local) * hd * e;  // Q, K, V
+    bytes += T * heads_local * hd * e;                   // attention output = out-proj input
+  }
+  if (!o.flash_attention && o.recompute != graph::Recompute::kSelective) {
+    // softmax output (e), dropout mask (1 B), dropout output (e) on heads × q × kv scores
+    bytes += heads_local * T * double(o.seq_len) * (2 * e + 1);
+  }
+  bytes += mask * T * h / repl;  // attention dropout mask
+  const double gate = model::IsGated(a.mlp) ? 2 : 1;
+  auto mlp = [&](double rows, double ffn_local) {
+    return rows * h * e + rows * gate * ffn_local * e + rows * ffn_local * e;  // fc1 in, activation in, fc2 in
+  };
+  if (moe) {
+    const model::Moe& m = a.moe;
+    const double routed = T * m.top_k * std::max(1.0, o.moe_imbalance);
+    bytes += T * h * e / repl;                                 // router input
+    bytes += T * m.num_experts * 4.0;                          // router probabilities (fp32)
+    bytes += mlp(routed, double(m.expert_ffn_hidden) / t);     // expert MLPs on permuted tokens
+    if (m.num_shared_experts > 0) bytes += mlp(T, double(m.num_shared_experts) * m.shared_expert_ffn_hidden / t) - T * h * e;
+  } else {
+    bytes += mlp(T, double(a.ffn_hidden) / t) - T * h * e + T * h * e / repl;  // fc1 input replicated unless SP
+  }
+  bytes += mask * T * h / repl;  // MLP dropout mask
+  return Bytes(bytes);
+}
+
+std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const graph::Parallelism& p,
+                                        const graph::StepGraph& g, const MemoryOptions& m) {
+  const graph::StepOptions& o = g.options;
+  const double wb = BytesPerElement(m.weight_dtype), gb = BytesPerElement(m.grad_dtype);
+  const double dense_shard = double(p.dp) * p.cp;
+  const double expert_shard = std::max(1.0, dense_shard / std::max(1, p.ep));
+  const int pp = p.pp;
+  const double v = std::max(1, m.virtual_stages);
+
+  // One layer of each kind without recompute: what full recompute rebuilds during backward.
+  graph::StepOptions no_rc = o;
+  no_rc.recompute = graph::Recompute::kNone;
+  std::vector<Bytes> stored(g.kinds.size()), full(g.kinds.size());
+  for (size_t k = 0; k < g.kinds.size(); ++k) {
+    stored[k] = ActivationBytesPerLayer(a, p, o, g.kinds[k].moe);
+    full[k] = ActivationBytesPerLayer(a, p, no_rc, g.kinds[k].moe);
+  }
+  const double T = double(g.tokens), h = a.hidden, e = BytesPerElement(o.act_dtype);
+
+  std::vector<StageMemory> out;
+  out.reserve(g.stages.size());
+  for (int s = 0; s < pp; ++s) {
+    const graph::StageGraph& st = g.stages[size_t(s)];
+    StageMemory r;
+    r.stage = s;
+    const double dense = st.params, experts = st.expert_params;
+    auto shard = [&](int from_stage, double d, double x) {
+      return m.zero_stage >= from_stage ? d / dense_shard + x / expert_shard : d + x;
+    };
+    r.weights = Bytes(shard(3, dense, experts) * wb);
+    r.gradients = Bytes(shard(2, dense, experts) * gb);
+    r.optimizer = Bytes(shard(1, dense, experts) * m.optimizer_bytes_per_param);
+
+    // Micro-batches in flight at the peak: 1F1B keeps pp − s on stage s (Narayanan et al.
+    // 2021 §2.2.1); interleaving multiplies the first stage's by 1 + (pp − 1)/(pp·v)
+    // (Korthikanti et al. 2022 §4.2.3).
+    double in_flight = std::min<double>(double(m.microbatches), double(pp - s));
+    if (v > 1 && pp > 1) in_flight *= 1.0 + double(pp - 1) / (double(pp) * v);
+    r.in_flight = in_flight;
+    Bytes per_mb;
+    Bytes largest_layer;
+    for (size_t k = 0; k < g.kinds.size(); ++k) {
+      per_mb += stored[k] * double(st.layers_of_kind[k]);
+      if (st.layers_of_kind[k] > 0) largest_layer = Max(largest_layer, full[k]);
+    }
+    if (st.embedding) per_mb += Bytes(T * h * e / (p.sequence_parallel ? p.tp : 1));
+    r.activations = per_mb * in_flight;
+    // Full recompute rebuilds one layer's activations at a time during backward.
+    if (o.recompute == graph::Recompute::kFull) r.activations += largest_layer;
+    // The last stage's logits in fp32 for the vocab-parallel cross-entropy (Megatron upcasts).
+    if (st.head) r.activations += Bytes(T * double((a.vocab + p.tp - 1) / p.tp) * 4.0);
+
+    // Buffers: FSDP/ZeRO-3 gathers a layer's weights and prefetches the next (2 layers);
+    // TP collectives stage one activation tensor; MoE dispatch/combine hold the routed tokens.
+    Bytes buffers;
+    if (m.zero_stage >= 3 && st.layers > 0) buffers += Bytes(2.0 * (dense + experts) / st.layers * wb);
+    if (p.tp > 1) buffers += Bytes(2.0 * T * h * e);
+    if (model::IsMoe(a) && p.ep > 1) buffers += Bytes(2.0 * T * a.moe.top_k * h * e);
+    r.buffers = buffers;
+    const Bytes allocated = r.weights + r.gradients + r.optimizer + r.activations + r.buffers;
+    r.overhead = allocated * m.allocator_overhead;
+    r.total = allocated + r.overhead;
+    out.push_back(r);
+  }
+  return out;
+}
+
+Fit CheckFit(const std::vector<StageMemory>& stages, Bytes hbm) {
+  Fit f;
+  for (const StageMemory& s : stages) {
+    if (s.total > f.worst) {
+      f.worst = s.total;
+      f.worst_stage = s.stage;
+    }
+  }
+  if (hbm.value() > 0 && f.worst > hbm) {
+    f.ok = false;
+    f.reason = fmt::format("stage {} needs {} > {} HBM", f.worst_stage, ToString(f.worst, 3), ToString(hbm, 3));
+  }
+  return f;
+}
+
+}  // namespace pf::memory

@@ -1,0 +1,263 @@
+// Validation of the training simulator against published runs (training_results.csv):
+// each throughput-type row (tflops_per_chip, step_time_s, tokens_per_s, tokens_per_s_per_chip,
+// samples_per_s, mfu) is rebuilt as a scenario — chip from the hardware cell, cluster from
+// the chip's preset cluster, model from the row's columns (or a preset for MoE/MLA models),
+// parallelism and settings from the row and its notes — and simulated in fast mode.
+// Nothing here is fitted to the rows: the row only says what was run.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <regex>
+
+#include "pathfinder/core/strings.h"
+#include "pathfinder/model/counts.h"
+#include "pathfinder/report/validation.h"
+#include "pathfinder/spec/cluster_spec.h"
+#include "pathfinder/spec/model_spec.h"
+#include "pathfinder/train/simulator.h"
+
+namespace pf::report {
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+bool Has(const std::string& haystack, const char* needle) { return Lower(haystack).find(needle) != std::string::npos; }
+
+std::optional<long> Int(const std::string& s) {
+  const std::string t = Trim(s);
+  if (t.empty() || !std::isdigit(static_cast<unsigned char>(t[0]))) return std::nullopt;
+  char* end = nullptr;
+  const long v = std::strtol(t.c_str(), &end, 10);
+  return v;
+}
+
+// The first integer after one of the patterns (a regex with one capture group).
+std::optional<long> FromNotes(const std::string& notes, const char* pattern) {
+  std::smatch m;
+  const std::regex re(pattern, std::regex::icase);
+  if (std::regex_search(notes, m, re)) return std::strtol(m[1].str().c_str(), nullptr, 10);
+  return std::nullopt;
+}
+
+RowResult Row(const spec::ValidationTable& t, const spec::CsvRow& row, bool ok, std::string reason) {
+  RowResult r;
+  r.id = t.Get(row, "id");
+  if (r.id.empty()) r.id = fmt::format("line{}", row.line);
+  r.kind = t.Get(row, "measured_metric");
+  r.group = r.id.substr(0, r.id.find('_'));
+  r.ok = ok;
+  r.reason = std::move(reason);
+  return r;
+}
+
+// The cluster preset of a chip preset: a DGX/HGX-style one first, else any naming the chip.
+std::optional<hw::Cluster> ClusterFor(const std::string& chip_preset) {
+  static std::map<std::string, std::optional<hw::Cluster>> cache;
+  auto it = cache.find(chip_preset);
+  if (it != cache.end()) return it->second;
+  std::optional<hw::Cluster> best;
+  int best_rank = 99;
+  for (const std::string& name : spec::ListClusterPresets()) {
+    Diagnostics diag;
+    auto c = spec::LoadClusterPreset(name, diag);
+    if (!c || c->chip != chip_preset) continue;
+    // Single-site vendor reference systems first; multi-site presets last.
+    const int rank = (name.rfind("dgx-", 0) == 0 || name.rfind("hgx-", 0) == 0) ? 0 : c->sites.count > 1 ? 2 : 1;
+    if (rank < best_rank) best = c, best_rank = rank;
+  }
+  cache.emplace(chip_preset, best);
+  return best;
+}
+
+// Models: MoE and MLA rows by their preset (the row's columns cannot describe them fully),
+// dense rows from the columns.
+std::optional<model::Architecture> ModelFor(const spec::ValidationTable& t, const spec::CsvRow& row, std::string* why) {
+  const std::string name = Lower(t.Get(row, "model"));
+  static const std::pair<const char*, const char*> kPresets[] = {
+      {"deepseek-v3", "deepseek-v3"},   {"gpt-oss-120b", "gpt-oss-120b"}, {"qwen3-235b", "qwen3-235b-a22b"},
+      {"qwen3-30b", "qwen3-30b-a3b"},   {"mixtral 8x7b", "mixtral-8x7b"}, {"mixtral-8x7b", "mixtral-8x7b"},
+  };
+  for (const auto& [key, preset] : kPresets) {
+    if (name.find(key) != std::string::npos) {
+      Diagnostics diag;
+      auto a = spec::LoadModelByName(preset, diag);
+      if (!a) *why = "model preset " + std::string(preset) + " failed to load";
+      return a;
+    }
+  }
+  if (!Trim(t.Get(row, "moe_experts")).empty()) {
+    *why = "MoE model '" + t.Get(row, "model") + "' has no preset";
+    return std::nullopt;
+  }
+  model::Architecture a;
+  a.name = t.Get(row, "model");
+  auto layers = Int(t.Get(row, "layers")), hidden = Int(t.Get(row, "hidden")), heads = Int(t.Get(row, "heads"));
+  auto kv = Int(t.Get(row, "kv_heads")), ffn = Int(t.Get(row, "ffn_hidden")), vocab = Int(t.Get(row, "vocab"));
+  auto seq = Int(t.Get(row, "seq_len"));
+  if (!layers || !hidden || !heads || !ffn || !vocab) {
+    *why = "missing field: layers/hidden/heads/ffn_hidden/vocab";
+    return std::nullopt;
+  }
+  a.layers = int(*layers), a.hidden = int(*hidden), a.heads = int(*heads), a.kv_heads = kv ? int(*kv) : int(*heads);
+  a.ffn_hidden = int(*ffn), a.vocab = int(*vocab), a.max_positions = seq ? int(*seq) : 2048;
+  // Architecture families as their papers describe them: GPT-3/Megatron GPT (Brown et al.
+  // 2020): LayerNorm, GeLU, biases, learned positions. MPT (MosaicML 2023): LayerNorm, GeLU,
+  // no biases, ALiBi. Nemotron-4 (NVIDIA 2024): LayerNorm, squared ReLU, RoPE. Llama and the
+  // rest: RMSNorm, SwiGLU, RoPE.
+  if (Has(name, "gpt")) {
+    a.norm = model::Norm::kLayerNorm, a.mlp = model::MlpKind::kGelu, a.bias = model::Bias::kAll;
+    a.positions = model::Positions::kLearned;
+  } else if (Has(name, "mpt")) {
+    a.norm = model::Norm::kLayerNorm, a.mlp = model::MlpKind::kGelu, a.positions = model::Positions::kAlibi;
+  } else if (Has(name, "nemotron")) {
+    a.norm = model::Norm::kLayerNorm, a.mlp = model::MlpKind::kSquaredRelu;
+  }
+  model::ResolveDefaults(a);
+  if (!model::Validate(a).empty()) {
+    *why = "model columns are inconsistent: " + model::Validate(a).front().message;
+    return std::nullopt;
+  }
+  return a;
+}
+
+}  // namespace
+
+RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
+  const std::string& metric = t.Get(row, "measured_metric");
+  const std::string& unit = t.Get(row, "unit");
+  const std::string& notes = t.Get(row, "notes");
+  const std::string& id = t.Get(row, "id");
+  static const char* kThroughput[] = {"tflops_per_chip", "step_time_s",   "tokens_per_s",
+                                      "tokens_per_s_per_chip", "samples_per_s", "mfu"};
+  if (std::find(std::begin(kThroughput), std::end(kThroughput), metric) == std::end(kThroughput)) {
+    if (metric == "time_to_train_min") return Row(t, row, false, "time_to_train_min: the tokens to train are not in the row");
+    return Row(t, row, false, "metric not modelled: " + metric);
+  }
+  double measured = 0;
+  {
+    const std::string v = Trim(t.Get(row, "measured_value"));
+    char* end = nullptr;
+    measured = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || !(measured > 0)) return Row(t, row, false, "missing field: measured_value");
+  }
+  if (Has(id, "lora") || Has(notes, "lora")) return Row(t, row, false, "LoRA fine-tuning (frozen base weights) is not modelled");
+
+  const ChipCache::Entry& chip = chips.Get(t.Get(row, "hardware"));
+  if (!chip.model) return Row(t, row, false, chip.error);
+
+  std::string why;
+  auto arch = ModelFor(t, row, &why);
+  if (!arch) return Row(t, row, false, why);
+
+  graph::Parallelism p;
+  auto col = [&](const char* c, int dflt) { auto v = Int(t.Get(row, c)); return v ? int(*v) : dflt; };
+  p.tp = col("tp", 1), p.pp = col("pp", 1), p.dp = col("dp", 1), p.cp = col("cp", 1), p.ep = col("ep", 1);
+  const long chips_in_row = col("num_chips", int(p.chips()));
+  if (long(p.chips()) != chips_in_row) {
+    return Row(t, row, false, fmt::format("tp·pp·dp·cp = {} differs from num_chips = {}", p.chips(), chips_in_row));
+  }
+
+  // Settings from the row. Megatron-LM of 2021–22 (Narayanan et al. 2021, Korthikanti et al.
+  // 2022) ran unfused attention with dropout and, in 2021, no sequence parallelism; later
+  // Megatron/NeMo/MBridge/MLPerf use fused (flash) attention, no dropout, and sequence
+  // parallelism with TP (NeMo's default for tp > 1).
+  const bool megatron_2022 = id.rfind("meg21_", 0) == 0 || id.rfind("korth22_", 0) == 0;
+  const std::string& rc = t.Get(row, "recompute");
+  train::TrainSettings s;
+  s.seq_len = col("seq_len", 2048);
+  s.recompute = Has(rc, "full") || Has(rc, "checkpointing") ? graph::Recompute::kFull
+                : Has(rc, "selective")                      ? graph::Recompute::kSelective
+                                                            : graph::Recompute::kNone;
+  p.sequence_parallel = p.tp > 1 && !Has(rc, "no sequence parallelism") &&
+                        (Has(rc, "sequence parallelism") || !megatron_2022);
+  s.flash_attention = !megatron_2022;
+  s.dropout = megatron_2022;
+  s.precision = Has(t.Get(row, "precision"), "fp8") ? DType::kFp8 : DType::kBf16;
+  const std::string& zero = t.Get(row, "zero_or_fsdp");
+  s.zero_stage = Has(zero, "zero-3") || Has(zero, "full_shard") || Has(zero, "fsdp=1") ? 3
+                 : Has(zero, "shard_grad_op") || Has(zero, "zero-2")                    ? 2
+                 : Has(zero, "none")                                                    ? 0
+                                                                                        : 1;
+  s.overlap_dp_comm = !Has(notes, "no dp-gradient overlap");
+  s.overlap_tp_comm = Has(notes, "tp comm overlap");  // the submitted config says so
+  if (auto mb = FromNotes(notes, R"((?:micro-?batch(?: size)?|mbs)\s*:?\s*(\d+))")) s.micro_batch = *mb;
+  auto vp = FromNotes(notes, R"(\bVP\s*(\d+))");
+  if (!vp) vp = FromNotes(notes, R"(interleaved schedule with (\d+) stages)");
+  if (vp && *vp > 1 && arch->layers % (p.pp * *vp) == 0) {
+    s.schedule = train::Schedule::kInterleaved;
+    s.virtual_stages = int(*vp);
+  }
+  {
+    const std::string gb = Trim(t.Get(row, "global_batch_tokens_or_sequences"));
+    auto n = Int(gb);
+    if (!n) return Row(t, row, false, "missing field: global_batch_tokens_or_sequences");
+    const std::string rest = gb.substr(gb.find_first_not_of("0123456789"));
+    s.global_batch = Has(rest.substr(0, 5), "tok") ? *n / s.seq_len : *n;
+  }
+  if (s.global_batch % (int64_t(p.dp) * s.micro_batch) != 0) {
+    return Row(t, row, false,
+               fmt::format("global batch {} is not a multiple of dp {} × micro-batch {}", s.global_batch, p.dp, s.micro_batch));
+  }
+  if (p.pp > arch->layers || !graph::Validate(p, *arch).empty()) {
+    return Row(t, row, false, "parallelism does not suit the model: " + graph::Validate(p, *arch).front().message);
+  }
+
+  // The chip's reference cluster, sized to the run.
+  auto cluster = ClusterFor(chip.preset);
+  std::string cluster_note;
+  hw::Cluster cl;
+  if (cluster) {
+    cl = *cluster;
+    cluster_note = cl.name;
+  } else {
+    cl = train::ClusterFromChipLinks(chip.model->chip(), p.chips());
+    cluster_note = "no cluster preset: chip links at 100 % efficiency";
+  }
+  const long unit_chips = std::max<long>({1, cl.scale_up.chips, cl.server.chips});
+  cl.chips = std::max<long>(unit_chips, (p.chips() + unit_chips - 1) / unit_chips * unit_chips);
+  cl.sites.count = 1;
+
+  const train::Simulator sim(*arch, *chip.model, cl);
+  const train::TrainResult r = sim.Run(p, s);
+  if (!r.ok) return Row(t, row, false, "not simulated: " + r.reason);
+
+  double predicted = 0;
+  if (metric == "tflops_per_chip") {
+    // Sources that count recomputation (Megatron eq. 3, "HFU-style") get our hardware FLOP/s
+    // (recompute + LM head included); the others model FLOP/s.
+    const bool hw_flops = Has(unit, "recompute") || Has(unit, "hfu");
+    predicted = (hw_flops ? r.hardware_flops_per_chip : r.model_flops_per_chip).value() / 1e12;
+  } else if (metric == "step_time_s") {
+    predicted = r.step.total.value();
+  } else if (metric == "tokens_per_s") {
+    predicted = r.tokens_per_s;
+  } else if (metric == "tokens_per_s_per_chip") {
+    predicted = r.tokens_per_s_per_chip;
+  } else if (metric == "samples_per_s") {
+    predicted = r.samples_per_s;
+  } else if (metric == "mfu") {
+    predicted = r.mfu * (Has(unit, "%") ? 100.0 : 1.0);
+  }
+  RowResult out = Row(t, row, true,
+                      fmt::format("{} tp{} pp{} dp{} cp{} ep{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
+                                  "(compute {:.3g}, tp {:.3g}, ep {:.3g}, bubble {:.3g}, dp {:.3g}), MFU {:.1f}%{}",
+                                  arch->name, p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
+                                  s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.micro_batch,
+                                  r.microbatches, pf::Name(s.precision), graph::Name(s.recompute), s.zero_stage, cluster_note,
+                                  r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),
+                                  r.step.bubble.value(), r.step.dp_comm.value(), r.mfu * 100,
+                                  r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason));
+  out.measured = measured;
+  out.predicted = predicted;
+  out.unit = unit;
+  out.abs_pct_error = std::fabs(predicted - measured) / measured * 100.0;
+  return out;
+}
+
+}  // namespace pf::report

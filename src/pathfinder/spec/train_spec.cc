@@ -1,0 +1,109 @@
+// The `train:` section's field table and its cross-field rules.
+#include "pathfinder/spec/train_spec.h"
+
+#include <fmt/core.h>
+
+#include <memory>
+#include <set>
+
+#include "pathfinder/core/strings.h"
+
+namespace pf::spec {
+
+const Schema<train::TrainSettings>& TrainSchema() {
+  using T = train::TrainSettings;
+  static const auto s = [] {
+    auto t = std::make_shared<Schema<T>>("train");
+    t->Integer("seq_len", &T::seq_len, "tokens per training sequence", 1, 1L << 24)
+        .Default("2048")
+        .Integer("global_batch", &T::global_batch, "sequences per optimizer step (0 = dp × micro_batch)", 0, 1L << 30)
+        .Default("0")
+        .Integer("micro_batch", &T::micro_batch, "sequences per micro-batch per data-parallel replica", 1, 1L << 20)
+        .Default("1")
+        .Choice("precision", &T::precision, "matmul precision of the linear layers",
+                std::vector<std::pair<std::string, DType>>{{"bf16", DType::kBf16}, {"fp16", DType::kFp16}, {"fp8", DType::kFp8}})
+        .Default("bf16")
+        .Choice("recompute", &T::recompute, "activation recompute (Korthikanti et al. 2022)",
+                std::vector<std::pair<std::string, graph::Recompute>>{{"none", graph::Recompute::kNone},
+                                                                      {"selective", graph::Recompute::kSelective},
+                                                                      {"full", graph::Recompute::kFull}})
+        .Default("none")
+        .Integer("zero_stage", &T::zero_stage, "ZeRO stage: 0 none, 1 optimizer states, 2 + gradients, 3 + weights (FSDP)", 0, 3)
+        .Default("1")
+        .Choice("grad_dtype", &T::grad_dtype, "gradient buffers and their reduction",
+                std::vector<std::pair<std::string, DType>>{{"bf16", DType::kBf16}, {"fp32", DType::kFp32}})
+        .Default("bf16")
+        .Flag("overlap_dp_comm", &T::overlap_dp_comm, "DP gradient reduction bucketed behind backward")
+        .Default("true")
+        .Flag("overlap_tp_comm", &T::overlap_tp_comm, "TP collectives overlapped with the adjacent GEMMs")
+        .Default("false")
+        .Flag("overlap_pp_comm", &T::overlap_pp_comm, "pipeline send/recv overlapped with compute")
+        .Default("false")
+        .Choice("schedule", &T::schedule, "pipeline schedule",
+                std::vector<std::pair<std::string, train::Schedule>>{{"1f1b", train::Schedule::k1F1B},
+                                                                     {"interleaved", train::Schedule::kInterleaved}})
+        .Default("1f1b")
+        .Integer("virtual_stages", &T::virtual_stages, "model chunks per pipeline stage (interleaved)", 1, 1024)
+        .Default("1")
+        .Text("layout", &T::layout, "rank order, innermost first, e.g. tp,cp,ep,dp,pp")
+        .Default("tp,cp,ep,dp,pp")
+        .Number("tokens", &T::tokens_to_train, "tokens to train, for time and chip-hours (0 = not asked)", 0, 1e18, "tokens")
+        .Default("0 tokens")
+        .Number("moe_imbalance", &T::moe_imbalance, "tokens of the busiest local expert / the mean", 1, 64)
+        .Default("1")
+        .Flag("flash_attention", &T::flash_attention, "fused attention (no s×s scores stored)")
+        .Default("true")
+        .Flag("dropout", &T::dropout, "dropout after attention and MLP (GPT-3 era)")
+        .Default("false")
+        .Integer("first_stage_layers", &T::first_stage_layers, "layers on the first pipeline stage (0 = even split)", 0, 100000)
+        .Default("0")
+        .Integer("last_stage_layers", &T::last_stage_layers, "layers on the last pipeline stage (0 = even split)", 0, 100000)
+        .Default("0")
+        .Number("allocator_overhead", &T::allocator_overhead, "allocator fragmentation as a fraction of allocated memory", 0, 1)
+        .Default("0.05")
+        .Number("dp_bucket_params", &T::dp_bucket_params, "parameters per DP gradient bucket", 1, 1e12)
+        .Default("40000000");
+    return std::shared_ptr<const Schema<T>>(t);
+  }();
+  return *s;
+}
+
+std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, LoadContext& ctx, const std::string& key_path) {
+  const int before = ctx.diag->error_count();
+  train::TrainSettings s;
+  TrainSchema().Load(node, s, ctx, key_path);
+  if (ctx.diag->error_count() == before) {
+    if (s.schedule == train::Schedule::k1F1B && s.virtual_stages > 1) {
+      const YAML::Node at = node["virtual_stages"] ? node["virtual_stages"] : node;
+      ctx.Error(at, JoinPath(key_path, "virtual_stages"), "virtual_stages > 1 needs schedule: interleaved");
+    }
+    if (s.global_batch > 0 && s.global_batch % s.micro_batch != 0) {
+      const YAML::Node at = node["global_batch"] ? node["global_batch"] : node;
+      ctx.Error(at, JoinPath(key_path, "global_batch"),
+                fmt::format("global_batch = {} is not a multiple of micro_batch = {}", s.global_batch, s.micro_batch));
+    }
+    // The layout names each of tp, cp, ep, dp, pp at most once (missing ones go outermost).
+    std::set<std::string> seen;
+    std::vector<std::string> names;
+    for (size_t b = 0;;) {
+      const size_t e = s.layout.find(',', b);
+      names.push_back(s.layout.substr(b, e == std::string::npos ? std::string::npos : e - b));
+      if (e == std::string::npos) break;
+      b = e + 1;
+    }
+    for (const std::string& raw : names) {
+      const std::string d = Trim(raw);
+      static const std::set<std::string> kDims = {"tp", "cp", "ep", "dp", "pp"};
+      if (!kDims.count(d) || !seen.insert(d).second) {
+        const YAML::Node at = node["layout"] ? node["layout"] : node;
+        ctx.Error(at, JoinPath(key_path, "layout"),
+                  fmt::format("layout '{}': '{}' is unknown or repeated; write an order of tp, cp, ep, dp, pp", s.layout, d));
+        break;
+      }
+    }
+  }
+  if (ctx.diag->error_count() != before) return std::nullopt;
+  return s;
+}
+
+}  // namespace pf::spec

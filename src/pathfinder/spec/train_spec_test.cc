@@ -1,0 +1,67 @@
+// The `train:` section: fields load with their types, defaults hold, bad values and
+// cross-field rules are reported with their key paths, and the example scenarios load.
+#include "pathfinder/spec/train_spec.h"
+
+#include <gtest/gtest.h>
+
+#include "pathfinder/spec/scenario.h"
+
+namespace pf::spec {
+namespace {
+
+TEST(TrainSpec, LoadsEveryKindOfField) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  auto s = LoadTrainSection(YAML::Load("{seq_len: 8192, global_batch: 2048, micro_batch: 2, precision: fp8, recompute: selective, "
+                                       "zero_stage: 3, schedule: interleaved, virtual_stages: 4, tokens: 15.6e12 tokens, "
+                                       "layout: 'tp,cp,dp,ep,pp', overlap_tp_comm: true}"),
+                            ctx, "train");
+  ASSERT_TRUE(s) << d.Render();
+  EXPECT_EQ(s->seq_len, 8192);
+  EXPECT_EQ(s->global_batch, 2048);
+  EXPECT_EQ(s->micro_batch, 2);
+  EXPECT_EQ(s->precision, DType::kFp8);
+  EXPECT_EQ(s->recompute, graph::Recompute::kSelective);
+  EXPECT_EQ(s->zero_stage, 3);
+  EXPECT_EQ(s->schedule, train::Schedule::kInterleaved);
+  EXPECT_EQ(s->virtual_stages, 4);
+  EXPECT_DOUBLE_EQ(s->tokens_to_train, 15.6e12);
+  EXPECT_TRUE(s->overlap_tp_comm);
+  EXPECT_TRUE(s->overlap_dp_comm);  // default
+}
+
+TEST(TrainSpec, ReportsBadValuesWithKeyPaths) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  auto s = LoadTrainSection(YAML::Load("{recompute: partial, precison: fp8, zero_stage: 4}"), ctx, "train");
+  EXPECT_FALSE(s);
+  const std::string out = d.Render();
+  EXPECT_NE(out.find("train.recompute"), std::string::npos) << out;
+  EXPECT_NE(out.find("did you mean 'precision'"), std::string::npos) << out;
+  EXPECT_NE(out.find("train.zero_stage"), std::string::npos) << out;
+}
+
+TEST(TrainSpec, CrossFieldRules) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  auto s = LoadTrainSection(YAML::Load("{virtual_stages: 4, global_batch: 7, micro_batch: 2, layout: 'tp,xp'}"), ctx, "train");
+  EXPECT_FALSE(s);
+  const std::string out = d.Render();
+  EXPECT_NE(out.find("virtual_stages > 1 needs schedule: interleaved"), std::string::npos) << out;
+  EXPECT_NE(out.find("not a multiple of micro_batch"), std::string::npos) << out;
+  EXPECT_NE(out.find("'xp' is unknown"), std::string::npos) << out;
+}
+
+TEST(TrainSpec, ExampleScenariosLoad) {
+  for (const char* name : {"train-gpt3-175b-h100-mlperf.yaml", "train-llama3.1-405b-16k-h100.yaml", "train-mixtral-8x7b-h100.yaml",
+                           "train-trn2-500k-two-sites.yaml"}) {
+    Diagnostics d;
+    auto sc = LoadScenario(std::string(PF_SOURCE_DIR) + "/examples/" + name, d);
+    ASSERT_TRUE(sc) << name << "\n" << d.Render();
+    EXPECT_TRUE(sc->train) << name;
+    EXPECT_TRUE(sc->model) << name;
+  }
+}
+
+}  // namespace
+}  // namespace pf::spec

@@ -1,0 +1,48 @@
+// train/settings: how one training job runs, beyond the parallel degrees — sequence and
+// batch sizes, precision, activation recompute, ZeRO stage / FSDP, communication overlap,
+// pipeline schedule and rank layout. A plain struct: spec/train_spec.cc loads it from a
+// scenario's `train:` section (its field table documents every field); the validation and
+// the search fill it directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "pathfinder/core/dtype.h"
+#include "pathfinder/graph/step_graph.h"
+
+namespace pf::train {
+
+enum class Schedule {
+  k1F1B,         // one-forward-one-backward (PipeDream-Flush; Narayanan et al. 2021 §2.2.1)
+  kInterleaved,  // interleaved 1F1B with virtual_stages model chunks per stage (§2.2.2)
+};
+const char* Name(Schedule s);
+
+struct TrainSettings {
+  int64_t seq_len = 2048;
+  int64_t global_batch = 0;  // sequences per optimizer step; 0 = dp × micro_batch (no accumulation)
+  int64_t micro_batch = 1;   // sequences per micro-batch per data-parallel replica
+  DType precision = DType::kBf16;  // matmul dtype of the linear layers: bf16 or fp8
+  graph::Recompute recompute = graph::Recompute::kNone;
+  int zero_stage = 1;              // 0 none, 1 optimizer states (Megatron distributed optimizer), 2 + grads, 3 + weights (FSDP)
+  DType grad_dtype = DType::kBf16;  // gradient buffers and their reduction
+  bool overlap_dp_comm = true;     // DP gradient reduction bucketed behind backward, param all-gather behind forward
+  bool overlap_tp_comm = false;    // TP collectives overlapped with the adjacent GEMMs (TE userbuffers)
+  bool overlap_pp_comm = false;    // pipeline send/recv overlapped with compute (only the fill is exposed)
+  Schedule schedule = Schedule::k1F1B;
+  int virtual_stages = 1;          // model chunks per stage (interleaved)
+  std::string layout = "tp,cp,ep,dp,pp";  // rank order, innermost (fastest-varying) first
+  double tokens_to_train = 0;      // total training tokens for time / chip-hours (0 = not asked)
+  double moe_imbalance = 1.0;      // busiest local expert's tokens / mean
+  bool flash_attention = true;
+  bool dropout = false;
+  int first_stage_layers = 0;      // uneven pipeline: layers on the first / last stage (0 = even)
+  int last_stage_layers = 0;
+  double allocator_overhead = 0.05;  // memory/training_memory.h kDefaultAllocatorOverhead
+  // Megatron-LM DDP bucket: max(40 M, 1 M × dp) parameters (megatron/core/distributed/
+  // distributed_data_parallel_config.py, bucket_size default); we use the 40 M floor.
+  double dp_bucket_params = 40e6;
+};
+
+}  // namespace pf::train

@@ -1,0 +1,489 @@
+// The fast-mode training step: layer kinds costed once, stages as sums, closed-form
+// pipeline schedule, exposed communication by kind (see simulator.h).
+#include "pathfinder/train/simulator.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "pathfinder/comm/collective.h"
+#include "pathfinder/model/counts.h"
+#include "pathfinder/ops/memory_ops.h"
+
+namespace pf::train {
+
+const char* Name(Schedule s) { return s == Schedule::kInterleaved ? "interleaved" : "1f1b"; }
+
+graph::StepOptions StepOptionsOf(const TrainSettings& s) {
+  graph::StepOptions o;
+  o.seq_len = s.seq_len;
+  o.micro_batch = s.micro_batch;
+  o.matmul_dtype = s.precision;
+  o.act_dtype = DType::kBf16;
+  o.recompute = s.recompute;
+  o.flash_attention = s.flash_attention;
+  o.dropout = s.dropout;
+  o.moe_imbalance = s.moe_imbalance;
+  return o;
+}
+
+bool ParseLayoutOrder(const std::string& text, std::array<comm::Dim, 5>* order) {
+  std::array<bool, 5> seen{};
+  size_t n = 0, b = 0;
+  while (b <= text.size()) {
+    size_t e = text.find(',', b);
+    std::string name = text.substr(b, e == std::string::npos ? std::string::npos : e - b);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (!name.empty()) {
+      bool found = false;
+      for (comm::Dim d : comm::kAllDims) {
+        if (name == comm::DimName(d)) {
+          if (seen[size_t(d)] || n >= 5) return false;
+          seen[size_t(d)] = true;
+          (*order)[n++] = d;
+          found = true;
+        }
+      }
+      if (!found) return false;
+    }
+    if (e == std::string::npos) break;
+    b = e + 1;
+  }
+  for (comm::Dim d : comm::kAllDims)
+    if (!seen[size_t(d)]) (*order)[n++] = d;
+  return true;
+}
+
+hw::Cluster ClusterFromChipLinks(const hw::Chip& c, long chips) {
+  hw::Cluster cl;
+  cl.name = "links of " + c.name;
+  cl.chip = c.name;
+  cl.scale_up.link = c.scale_up.name;
+  cl.scale_up.chips = std::max(1, c.scale_up.domain);
+  cl.scale_up.bandwidth = c.scale_up.bandwidth;
+  cl.server.chips = std::min(8, cl.scale_up.chips);
+  cl.scale_out.link = c.scale_out.name;
+  cl.scale_out.nic_bandwidth = c.scale_out.bandwidth;
+  const long unit = std::max<long>(cl.scale_up.chips, cl.server.chips);
+  cl.chips = std::max(unit, (chips + unit - 1) / unit * unit);
+  return cl;
+}
+
+Simulator::Simulator(model::Architecture arch, ops::OpModel op_model, const hw::Cluster& cluster)
+    : arch_(std::move(arch)), ops_(std::move(op_model)), net_(cluster) {}
+
+namespace {
+
+// One operator's cost on the chip.
+struct OpCost {
+  Seconds time;
+  Flops flops;
+  Bytes bytes;
+};
+
+OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions& o) {
+  using graph::OpKind;
+  const DType act = o.act_dtype;
+  const bool bwd = op.pass == graph::Pass::kBackward && !op.recompute;
+  auto mem = [&](const ops::MemoryTraffic& t) {
+    const ops::MemoryOpCost c = m.Memory(t);
+    return OpCost{c.time, t.flops, c.bytes};
+  };
+  switch (op.kind) {
+    case OpKind::kMatmul: {
+      const ops::MatmulCost c = m.Matmul(ops::MatmulShape{op.m, op.n, op.k, op.batch}, op.low_precision ? o.matmul_dtype : act);
+      return {c.time, c.flops, c.bytes};
+    }
+    case OpKind::kAttention: {
+      ops::AttentionShape s;
+      s.batch = op.attn.batch;
+      s.heads = op.attn.heads;
+      s.kv_heads = op.attn.kv_heads;
+      s.head_dim = op.attn.head_dim;
+      s.v_head_dim = op.attn.v_head_dim;
+      s.q_len = op.attn.q_len;
+      s.kv_len = op.attn.kv_len;
+      s.window = op.attn.window;
+      s.causal = op.attn.causal;
+      s.dtype = act;
+      s.kv_dtype = act;
+      s.heads_split = op.attn.heads_split;
+      s.seq_split = op.attn.seq_split;
+      const ops::AttentionCost f = m.Attention(s);
+      if (!bwd) return {f.time, f.flops, f.bytes};
+      s.backward = true;
+      const ops::AttentionCost fb = m.Attention(s);
+      return {fb.time - f.time, fb.flops - f.flops, fb.bytes - f.bytes};
+    }
+    case OpKind::kNorm:
+      return mem(op.layer_norm ? ops::LayerNorm(op.m, op.n, act, bwd) : ops::RmsNorm(op.m, op.n, act, bwd));
+    case OpKind::kActivation:
+      return mem(ops::Activation(op.gated ? ops::ActivationKind::kSwiGlu : ops::ActivationKind::kGelu, op.m, op.n, act, bwd));
+    case OpKind::kRotary:
+      return mem(ops::Rotary(op.m, op.n, 0, op.k, act));
+    case OpKind::kResidual:
+      return o.dropout ? mem(ops::Fuse(ops::Dropout(op.m * op.n, act), ops::Add(op.m * op.n, act),
+                                       Bytes(double(op.m * op.n) * BytesPerElement(act))))
+                       : mem(ops::Add(op.m * op.n, act));
+    case OpKind::kEmbedding:
+      return mem(ops::EmbeddingGather(op.m, op.n, act));
+    case OpKind::kCrossEntropy:
+      return mem(ops::CrossEntropy(op.m, op.n, act));
+    case OpKind::kRouter:
+      return mem(ops::MoeRouting(op.m, op.n, op.k));
+    case OpKind::kPermute:
+      return mem(ops::MoePermute(op.m, op.k, op.n, act));
+    case OpKind::kSoftmax:
+      return mem(ops::Softmax(op.m, op.n, act, bwd));
+    case OpKind::kDropout:
+      return mem(ops::Dropout(op.m * op.n, act));
+    case OpKind::kCast: {
+      // Reads the bf16 tensor, writes it in fp8 twice (as is and transposed).
+      const double elements = double(op.m) * double(op.n);
+      return mem(ops::MemoryTraffic{Bytes(elements * BytesPerElement(act)), Bytes(2 * elements * BytesPerElement(o.matmul_dtype)),
+                                    Flops(elements), 1});
+    }
+  }
+  return {};
+}
+
+// Time of one of the graph's communication ops on its group (0 when the group is trivial).
+struct Groups {
+  comm::Group tp, cp, ep, pp, dp_dense, dp_expert;
+};
+
+Seconds CommTime(const comm::Network& net, const Groups& g, const graph::CommOp& c, const model::Architecture& a) {
+  using graph::CommKind;
+  switch (c.kind) {
+    case CommKind::kTpAllReduce:
+      return comm::EstimateCollective(net, g.tp, comm::Collective::kAllReduce, c.bytes).time;
+    case CommKind::kTpAllGather:
+      return comm::EstimateCollective(net, g.tp, comm::Collective::kAllGather, c.bytes).time;
+    case CommKind::kTpReduceScatter:
+      return comm::EstimateCollective(net, g.tp, comm::Collective::kReduceScatter, c.bytes).time;
+    case CommKind::kCpSendRecv:
+      return comm::EstimateCollective(net, g.cp, comm::Collective::kSendRecv, c.bytes).time * double(c.steps);
+    case CommKind::kEpDispatch:
+    case CommKind::kEpCombine: {
+      comm::MoeExchange x;
+      x.tokens = c.tokens;
+      x.hidden = a.hidden;
+      x.top_k = a.moe.top_k;
+      x.bytes_per_element = 2;
+      return comm::EstimateMoeExchange(net, g.ep, x).time;
+    }
+  }
+  return Seconds(0);
+}
+
+// Per-micro-batch costs of one layer kind (or of the embedding / head extras).
+struct Part {
+  Seconds fwd, bwd, recompute;          // compute
+  Seconds matmul_fwd, matmul_bwd;       // of which matmuls (TP overlap window)
+  Seconds attn_fwd, attn_bwd;           // of which attention (CP overlap window)
+  Seconds tp_fwd, tp_bwd, cp_fwd, cp_bwd, ep;  // communication (before overlap)
+  Flops flops;
+};
+
+Part CostPart(const ops::OpModel& m, const comm::Network& net, const Groups& groups, const model::Architecture& a,
+              const std::vector<graph::Op>& ops, const std::vector<graph::CommOp>& comms, const graph::StepOptions& o,
+              const std::string& what, double repeats, std::vector<OpActivity>* activity) {
+  Part p;
+  for (const graph::Op& op : ops) {
+    const OpCost c = Cost(m, op, o);
+    const bool fwd = op.pass == graph::Pass::kForward;
+    (fwd ? p.fwd : p.bwd) += c.time;
+    if (op.recompute) p.recompute += c.time;
+    if (op.kind == graph::OpKind::kMatmul) (fwd ? p.matmul_fwd : p.matmul_bwd) += c.time;
+    if (op.kind == graph::OpKind::kAttention) (fwd ? p.attn_fwd : p.attn_bwd) += c.time;
+    p.flops += c.flops;
+    if (activity != nullptr && repeats > 0) {
+      OpActivity act;
+      act.name = fmt::format("{} ({}, {})", op.name, what, op.recompute ? "recompute" : fwd ? "forward" : "backward");
+      act.kind = op.kind;
+      act.flops = c.flops * repeats;
+      act.bytes = c.bytes * repeats;
+      act.time = c.time * repeats;
+      act.count = repeats;
+      activity->push_back(std::move(act));
+    }
+  }
+  for (const graph::CommOp& c : comms) {
+    const Seconds t = CommTime(net, groups, c, a);
+    const bool fwd = c.pass == graph::Pass::kForward;
+    switch (c.kind) {
+      case graph::CommKind::kTpAllReduce:
+      case graph::CommKind::kTpAllGather:
+      case graph::CommKind::kTpReduceScatter: (fwd ? p.tp_fwd : p.tp_bwd) += t; break;
+      case graph::CommKind::kCpSendRecv: (fwd ? p.cp_fwd : p.cp_bwd) += t; break;
+      case graph::CommKind::kEpDispatch:
+      case graph::CommKind::kEpCombine: p.ep += t; break;
+    }
+  }
+  return p;
+}
+
+Seconds Exposed(Seconds comm, Seconds window) { return Max(Seconds(0), comm - window); }
+
+// Data-parallel collective hidden behind `window` of compute, in buckets: the last bucket
+// is always exposed (Megatron-LM overlap_grad_reduce / overlap_param_gather).
+Seconds BucketExposed(Seconds t, Seconds window, double buckets, bool overlap) {
+  if (!overlap) return t;
+  return Max(t / buckets, t - window);
+}
+
+}  // namespace
+
+TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, bool with_activity) const {
+  TrainResult r;
+  const model::Architecture& a = arch_;
+  r.chips = long(p.chips());
+  auto fail = [&](std::string why) {
+    r.ok = false;
+    r.reason = std::move(why);
+    return r;
+  };
+  if (!graph::Validate(p, a).empty()) return fail(graph::Validate(p, a).front().message);
+  if (!ops_.Supports(s.precision)) return fail(fmt::format("the chip has no {} matmul peak", pf::Name(s.precision)));
+  if (s.seq_len <= 0 || s.micro_batch <= 0) return fail("seq_len and micro_batch must be positive");
+  if (s.seq_len % p.cp != 0) return fail(fmt::format("cp = {} does not divide seq_len = {}", p.cp, s.seq_len));
+  const int v = s.schedule == Schedule::kInterleaved ? std::max(1, s.virtual_stages) : 1;
+  // Interleaving needs equal chunks unless the stages are uneven by request (then each
+  // stage's layers are split into v chunks as evenly as they go).
+  if (v > 1 && a.layers % (p.pp * v) != 0 && s.first_stage_layers == 0 && s.last_stage_layers == 0) {
+    return fail(fmt::format("pp × virtual_stages = {} does not divide the {} layers", p.pp * v, a.layers));
+  }
+  const int64_t per_step_mb = int64_t(p.dp) * s.micro_batch;
+  const int64_t global = s.global_batch > 0 ? s.global_batch : per_step_mb;
+  if (global % per_step_mb != 0) {
+    return fail(fmt::format("global batch {} is not a multiple of dp × micro_batch = {}", global, per_step_mb));
+  }
+  const long m = long(global / per_step_mb);
+  r.microbatches = m;
+  if (r.chips > net_.chips()) return fail(fmt::format("the layout needs {} chips; the cluster has {}", r.chips, net_.chips()));
+
+  // Rank layout and process groups.
+  comm::Layout layout;
+  if (!ParseLayoutOrder(s.layout, &layout.order)) return fail("layout '" + s.layout + "' is not an order of tp, cp, ep, dp, pp");
+  const int ep = std::max(1, p.ep);
+  const bool ep_in_dp = p.dp % ep == 0;
+  layout[comm::Dim::kTP] = p.tp;
+  layout[comm::Dim::kCP] = p.cp;
+  layout[comm::Dim::kEP] = ep_in_dp ? ep : 1;
+  layout[comm::Dim::kDP] = ep_in_dp ? p.dp / ep : p.dp;
+  layout[comm::Dim::kPP] = p.pp;
+  auto stride_of = [&](comm::Dim d) {
+    long st = 1;
+    for (comm::Dim x : layout.order) {
+      if (x == d) break;
+      st *= layout[x];
+    }
+    return st;
+  };
+  Groups g;
+  auto group = [&](long stride, long members, comm::Group* out) -> bool {
+    auto res = comm::MakeGroup(net_, stride, members);
+    if (!res.ok()) return false;
+    *out = res.value();
+    return true;
+  };
+  // Dense gradients reduce over every replica of the same shard: cp × ep × dp/ep ranks,
+  // from the innermost of those dims (contiguous in the default order). Expert gradients
+  // reduce over the expert-data-parallel group (dp/ep ranks).
+  const long dense_members = long(p.cp) * p.dp;
+  long dense_stride = std::min({stride_of(comm::Dim::kCP), stride_of(comm::Dim::kEP), stride_of(comm::Dim::kDP)});
+  if (!group(stride_of(comm::Dim::kTP), p.tp, &g.tp) || !group(stride_of(comm::Dim::kCP), p.cp, &g.cp) ||
+      !group(ep_in_dp ? stride_of(comm::Dim::kEP) : stride_of(comm::Dim::kTP), ep, &g.ep) ||
+      !group(stride_of(comm::Dim::kPP), p.pp, &g.pp) || !group(dense_stride, dense_members, &g.dp_dense) ||
+      !group(stride_of(comm::Dim::kDP), layout[comm::Dim::kDP], &g.dp_expert)) {
+    return fail("the process groups do not fit on the cluster network");
+  }
+
+  const graph::StepOptions o = StepOptionsOf(s);
+  const graph::StepGraph sg = graph::BuildStepGraph(a, p, o, s.first_stage_layers, s.last_stage_layers);
+
+  // ---- per-micro-batch costs of each layer kind and of the extras
+  std::vector<OpActivity> kind_activity;
+  std::vector<Part> kinds;
+  kinds.reserve(sg.kinds.size());
+  for (const graph::LayerGraph& k : sg.kinds) kinds.push_back(CostPart(ops_, net_, g, a, k.ops, k.comms, o, k.what, 0, nullptr));
+  const Part embed = CostPart(ops_, net_, g, a, sg.embedding_ops, sg.embedding_comms, o, "embedding", 0, nullptr);
+  const Part head = CostPart(ops_, net_, g, a, sg.head_ops, sg.head_comms, o, "head", 0, nullptr);
+
+  // Exposed communication of one part per micro-batch.
+  struct Exposed3 {
+    Seconds tp, cp, ep;
+  };
+  auto exposed = [&](const Part& x) {
+    Exposed3 e;
+    e.tp = s.overlap_tp_comm ? Exposed(x.tp_fwd, x.matmul_fwd) + Exposed(x.tp_bwd, x.matmul_bwd) : x.tp_fwd + x.tp_bwd;
+    // Ring attention overlaps each block's send with the attention on the previous block.
+    e.cp = Exposed(x.cp_fwd, x.attn_fwd) + Exposed(x.cp_bwd, x.attn_bwd);
+    e.ep = x.ep;
+    return e;
+  };
+
+  // PP send/recv of one micro-batch's activations between stages; Megatron sends 1/tp of
+  // the tensor and all-gathers it on the other side (Narayanan et al. 2021 §4.1).
+  Seconds p2p;
+  if (p.pp > 1) {
+    const Bytes act(double(sg.tokens) * a.hidden * BytesPerElement(o.act_dtype) / double(p.tp));
+    p2p = comm::EstimateCollective(net_, g.pp, comm::Collective::kSendRecv, act).time;
+  }
+
+  // ---- stages
+  const double wb = BytesPerElement(DType::kBf16), gb = BytesPerElement(s.grad_dtype);
+  const double dense_shard = double(p.dp) * p.cp;
+  const double expert_shard = std::max(1.0, dense_shard / ep);
+  struct StageTime {
+    Seconds fwd, bwd, compute, recompute, tp, cp, ep, pp, fsdp, total;
+  };
+  std::vector<StageTime> st(sg.stages.size());
+  int critical = 0;
+  Seconds sum_t, max_t;
+  for (size_t si = 0; si < sg.stages.size(); ++si) {
+    const graph::StageGraph& stage = sg.stages[si];
+    StageTime& x = st[si];
+    auto add = [&](const Part& part, double n) {
+      const Exposed3 e = exposed(part);
+      x.fwd += part.fwd * n;
+      x.bwd += part.bwd * n;
+      x.recompute += part.recompute * n;
+      x.tp += e.tp * n;
+      x.cp += e.cp * n;
+      x.ep += e.ep * n;
+    };
+    for (size_t k = 0; k < kinds.size(); ++k) add(kinds[k], double(stage.layers_of_kind[k]));
+    if (stage.embedding) add(embed, 1);
+    if (stage.head) add(head, 1);
+    x.compute = x.fwd + x.bwd;
+    if (p.pp > 1) x.pp = p2p * (2.0 * v);  // one send forward and one backward per model chunk
+    if (s.overlap_pp_comm) x.pp = Seconds(0);
+    if (s.zero_stage >= 3 && dense_shard > 1) {
+      // FSDP: per micro-batch all-gather of the weights in forward and again in backward,
+      // reduce-scatter of the gradients in backward, prefetched one layer ahead so only the
+      // part longer than the compute and the first layer's gather are exposed.
+      const double params = stage.params, experts = stage.expert_params;
+      auto ag = [&](double n, const comm::Group& grp, double shard) {
+        return shard > 1 ? comm::EstimateCollective(net_, grp, comm::Collective::kAllGather, Bytes(n * wb)).time : Seconds(0);
+      };
+      auto rs = [&](double n, const comm::Group& grp, double shard) {
+        return shard > 1 ? comm::EstimateCollective(net_, grp, comm::Collective::kReduceScatter, Bytes(n * gb)).time : Seconds(0);
+      };
+      const Seconds gather = ag(params, g.dp_dense, dense_shard) + ag(experts, g.dp_expert, expert_shard);
+      const Seconds reduce = rs(params, g.dp_dense, dense_shard) + rs(experts, g.dp_expert, expert_shard);
+      const double layers = std::max(1, stage.layers);
+      x.fsdp = Exposed(gather, x.fwd) + Exposed(gather + reduce, x.bwd) + gather / layers;
+    }
+    x.total = x.compute + x.tp + x.cp + x.ep + x.pp + x.fsdp;
+    sum_t += x.total;
+    if (x.total > max_t) {
+      max_t = x.total;
+      critical = int(si);
+    }
+  }
+  r.critical_stage = critical;
+  r.virtual_stages = v;
+  r.stages.reserve(st.size());
+  for (const StageTime& x : st) {
+    const Seconds comm = x.total - x.compute - x.pp;
+    const double f = x.compute.value() > 0 ? x.fwd / x.compute : 0.5;
+    r.stages.push_back({x.fwd + comm * f, x.bwd + comm * (1 - f), p2p});
+  }
+  const Seconds pipe = max_t * double(m) + (sum_t - max_t) / double(v);
+
+  // ---- data-parallel gradient reduction and parameter gather, optimizer step
+  Seconds dp_exposed, optimizer;
+  for (size_t si = 0; si < sg.stages.size(); ++si) {
+    const graph::StageGraph& stage = sg.stages[si];
+    const double params = stage.params, experts = stage.expert_params;
+    const double buckets = std::max(1.0, std::ceil((params + experts) / s.dp_bucket_params));
+    Seconds grad, gather;
+    auto coll = [&](comm::Collective c, double n, double bytes_per, const comm::Group& grp, double shard) {
+      return shard > 1 ? comm::EstimateCollective(net_, grp, c, Bytes(n * bytes_per)).time : Seconds(0);
+    };
+    if (s.zero_stage == 0) {
+      grad = coll(comm::Collective::kAllReduce, params, gb, g.dp_dense, dense_shard) +
+             coll(comm::Collective::kAllReduce, experts, gb, g.dp_expert, expert_shard);
+    } else if (s.zero_stage <= 2) {
+      grad = coll(comm::Collective::kReduceScatter, params, gb, g.dp_dense, dense_shard) +
+             coll(comm::Collective::kReduceScatter, experts, gb, g.dp_expert, expert_shard);
+      gather = coll(comm::Collective::kAllGather, params, wb, g.dp_dense, dense_shard) +
+               coll(comm::Collective::kAllGather, experts, wb, g.dp_expert, expert_shard);
+    }
+    // Gradients of the last micro-batch become ready during its backward; parameters are
+    // needed from the first micro-batch's forward of the next step.
+    const Seconds e = BucketExposed(grad, st[si].bwd, buckets, s.overlap_dp_comm) +
+                      BucketExposed(gather, st[si].fwd, buckets, s.overlap_dp_comm);
+    dp_exposed = Max(dp_exposed, e);
+    const double local = s.zero_stage >= 1 ? params / dense_shard + experts / expert_shard : params + experts;
+    optimizer = Max(optimizer, ops_.Memory(ops::AdamStep(int64_t(local), DType::kBf16, s.grad_dtype)).time);
+  }
+
+  // ---- breakdown on the critical stage
+  const StageTime& c = st[size_t(critical)];
+  StepBreakdown& b = r.step;
+  b.compute = c.compute * double(m);
+  b.recompute = c.recompute * double(m);
+  b.tp_comm = c.tp * double(m);
+  b.cp_comm = c.cp * double(m);
+  b.ep_comm = c.ep * double(m);
+  b.pp_comm = c.pp * double(m);
+  b.fsdp_comm = c.fsdp * double(m);
+  b.bubble = pipe - max_t * double(m);
+  b.dp_comm = dp_exposed;
+  b.optimizer = optimizer;
+  b.total = pipe + dp_exposed + optimizer;
+
+  // ---- throughput, FLOPs, MFU/HFU (DESIGN.md definitions)
+  r.tokens_per_step = double(global) * double(s.seq_len);
+  const double step_s = b.total.value();
+  r.tokens_per_s = r.tokens_per_step / step_s;
+  r.tokens_per_s_per_chip = r.tokens_per_s / double(r.chips);
+  r.samples_per_s = double(global) / step_s;
+  r.model_flops_per_token = model::TrainingFlopsPerToken(a, s.seq_len);
+  const Flops forward_layers = model::ForwardFlopsPerToken(a, s.seq_len);
+  const double n_active = model::Count(a).active_non_embedding_params;
+  Flops recompute;
+  if (s.recompute == graph::Recompute::kFull) recompute = forward_layers;
+  else if (s.recompute == graph::Recompute::kSelective) recompute = forward_layers - Flops(2.0 * n_active);
+  const Flops lm_head(6.0 * double(a.vocab) * a.hidden);
+  r.hardware_flops_per_token = r.model_flops_per_token + recompute + lm_head;
+  const FlopsPerSec peak = ops_.chip().peak[s.precision];
+  r.model_flops_per_chip = FlopsPerSec(r.model_flops_per_token.value() * r.tokens_per_s_per_chip);
+  r.hardware_flops_per_chip = FlopsPerSec(r.hardware_flops_per_token.value() * r.tokens_per_s_per_chip);
+  r.mfu = r.model_flops_per_chip / peak;
+  r.hfu = FlopsPerSec((r.model_flops_per_token + recompute).value() * r.tokens_per_s_per_chip) / peak;
+  if (s.tokens_to_train > 0) {
+    r.time_to_train = Seconds(s.tokens_to_train / r.tokens_per_s);
+    r.chip_hours = r.time_to_train.value() * double(r.chips) / 3600.0;
+  }
+
+  // ---- memory
+  memory::MemoryOptions mo;
+  mo.zero_stage = s.zero_stage;
+  mo.grad_dtype = s.grad_dtype;
+  mo.allocator_overhead = s.allocator_overhead;
+  mo.virtual_stages = v;
+  mo.microbatches = m;
+  r.memory = memory::TrainingMemory(a, p, sg, mo);
+  r.memory_fit = memory::CheckFit(r.memory, ops_.chip().hbm.capacity);
+  r.fits = r.memory_fit.ok;
+
+  // ---- per-operator activity on the critical stage
+  if (with_activity) {
+    const graph::StageGraph& stage = sg.stages[size_t(critical)];
+    for (size_t k = 0; k < sg.kinds.size(); ++k) {
+      if (stage.layers_of_kind[k] == 0) continue;
+      CostPart(ops_, net_, g, a, sg.kinds[k].ops, {}, o, sg.kinds[k].what, double(m) * stage.layers_of_kind[k], &r.activity);
+    }
+    if (stage.embedding) CostPart(ops_, net_, g, a, sg.embedding_ops, {}, o, "embedding", double(m), &r.activity);
+    if (stage.head) CostPart(ops_, net_, g, a, sg.head_ops, {}, o, "head", double(m), &r.activity);
+  }
+  r.ok = true;
+  return r;
+}
+
+}  // namespace pf::train
