@@ -1,0 +1,218 @@
+// `pathfinder serve scenario.yaml`: simulates the scenario's serving run and prints TTFT,
+// TPOT, ITL, E2E percentiles, throughput, goodput, KV-cache use and batch size; optionally
+// the per-request CSV (--requests-csv), a Perfetto/Chrome trace of the iterations (--trace)
+// and the highest Poisson rate meeting the SLOs (--find-max-rate --slo ttft=2s,tpot=200ms).
+#include <fmt/core.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "pathfinder/cli/commands.h"
+#include "pathfinder/cli/table.h"
+#include "pathfinder/comm/topology.h"
+#include "pathfinder/serve/metrics.h"
+#include "pathfinder/spec/calibration_spec.h"
+#include "pathfinder/spec/scenario.h"
+#include "pathfinder/spec/serve_spec.h"
+
+namespace pf::cli {
+namespace {
+
+nlohmann::json ToJson(const serve::Percentiles& p) {
+  return {{"mean_s", p.mean}, {"p50_s", p.p50}, {"p90_s", p.p90}, {"p99_s", p.p99}};
+}
+
+nlohmann::json ToJson(const serve::Summary& s) {
+  return {{"requests", s.requests},
+          {"completed", s.completed},
+          {"rejected", s.rejected},
+          {"span_s", s.span},
+          {"ttft", ToJson(s.ttft)},
+          {"tpot", ToJson(s.tpot)},
+          {"itl", ToJson(s.itl)},
+          {"e2e", ToJson(s.e2e)},
+          {"output_tokens_per_s", s.output_tokens_per_s},
+          {"total_tokens_per_s", s.total_tokens_per_s},
+          {"requests_per_s", s.requests_per_s},
+          {"goodput_requests_per_s", s.goodput_requests_per_s},
+          {"slo_attainment", s.slo_attainment},
+          {"slo_met", s.slo_met},
+          {"mean_input_tokens", s.mean_input},
+          {"mean_output_tokens", s.mean_output},
+          {"mean_batch", s.mean_batch},
+          {"mean_kv_used", s.mean_kv_used},
+          {"max_kv_used", s.max_kv_used},
+          {"iterations", s.iterations},
+          {"preemptions", s.preemptions}};
+}
+
+std::string Ms(double s) { return FormatNumber(s * 1e3, 4) + " ms"; }
+
+// Chrome trace-event JSON (opens in ui.perfetto.dev): one track per replica, one slice per
+// iteration with its batch, tokens and KV use.
+std::string TraceJson(const serve::SimResult& r) {
+  nlohmann::json ev = nlohmann::json::array();
+  for (const auto& x : r.timeline) {
+    ev.push_back(
+        {{"name", x.prefill_tokens > 0 ? "prefill+decode" : "decode"},
+         {"ph", "X"},
+         {"ts", x.start * 1e6},
+         {"dur", x.duration * 1e6},
+         {"pid", 1},
+         {"tid", x.replica},
+         {"args",
+          {{"seqs", x.seqs}, {"tokens", x.tokens}, {"prefill_tokens", x.prefill_tokens}, {"kv_used", x.kv_used}}}});
+    ev.push_back({{"name", "kv_used"},
+                  {"ph", "C"},
+                  {"ts", x.start * 1e6},
+                  {"pid", 1},
+                  {"args", {{fmt::format("replica {}", x.replica), x.kv_used}}}});
+  }
+  return nlohmann::json{{"traceEvents", ev}, {"displayTimeUnit", "ms"}}.dump() + "\n";
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, CommandContext& ctx) {
+  auto* cmd = app.add_subcommand("serve", "Simulate serving a model: TTFT, TPOT, throughput, goodput, KV-cache use");
+  struct Opts {
+    std::string scenario;
+    bool json = false;
+    std::string requests_csv, trace, slo;
+    bool find_max_rate = false;
+    long requests = 0;
+    double rate = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("scenario", o->scenario, "a scenario file with chip/cluster, model, parallelism and serve sections")
+      ->required();
+  cmd->add_flag("--json", o->json, "print the summary as JSON");
+  cmd->add_option("--requests-csv", o->requests_csv, "write one row per request to this CSV file");
+  cmd->add_option("--trace", o->trace, "write a Perfetto (Chrome trace JSON) timeline of the iterations");
+  cmd->add_flag("--find-max-rate", o->find_max_rate, "find the highest Poisson rate that meets the SLOs");
+  cmd->add_option("--slo", o->slo, "SLOs, e.g. ttft=2s,tpot=200ms[,e2e=30s][,p=99] (overrides serve.slo)");
+  cmd->add_option("--requests", o->requests, "override serve.workload.requests")->check(CLI::Range(1L, 100000000L));
+  cmd->add_option("--rate", o->rate, "override the arrival rate (requests/s; makes arrivals Poisson)")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([&ctx, o] {
+    Diagnostics diag;
+    auto sc = spec::LoadScenario(o->scenario, diag);
+    if (sc && (!sc->chip || !sc->model || !sc->serve)) {
+      diag.Error({o->scenario, 0, 0}, "", "`pathfinder serve` needs a chip (or cluster), a model and a serve section");
+    }
+    serve::ServeSettings s;
+    if (sc && sc->serve) s = *sc->serve;
+    if (!o->slo.empty()) {
+      auto r = spec::ParseSloText(o->slo);
+      if (!r.ok())
+        diag.Error({"", 0, 0}, "--slo", r.error());
+      else
+        s.slo = r.value();
+    }
+    std::optional<spec::ResolvedCalibration> cal;
+    if (!diag.has_errors()) cal = spec::ResolveCalibration(*sc->chip, diag);
+    if (diag.has_errors() || !cal) {
+      *ctx.err << diag.Render();
+      ctx.exit_code = 2;
+      return;
+    }
+    if (o->requests > 0) s.workload.requests = o->requests;
+    if (o->rate > 0) s.arrivals = {serve::ArrivalKind::kPoisson, o->rate, 0};
+    if (sc->parallelism.dp > 1 && s.engine.replicas == 1) s.engine.replicas = sc->parallelism.dp;
+    if (o->find_max_rate && s.slo.ttft.value() <= 0 && s.slo.tpot.value() <= 0 && s.slo.e2e.value() <= 0) {
+      *ctx.err << "error: --find-max-rate needs SLOs: give --slo ttft=2s,tpot=200ms or serve.slo\n";
+      ctx.exit_code = 2;
+      return;
+    }
+    const ops::OpModel op(*sc->chip, cal->ceilings);
+    std::optional<comm::Network> net;
+    if (sc->cluster) net.emplace(*sc->cluster);
+    serve::IterationCostModel cost(op, *sc->model, sc->parallelism, s, net ? &*net : nullptr);
+    const auto& mem = cost.memory();
+    if (!mem.fits) {
+      *ctx.err << fmt::format(
+          "{}: error: {} does not fit on {} × {}: weights {} + activations {} per chip leave no room for "
+          "a KV block in {} of HBM\n1 error; nothing was simulated.\n",
+          o->scenario, sc->model->name, cost.chips(), sc->chip->name, ToString(mem.weights), ToString(mem.activations),
+          ToString(mem.hbm));
+      ctx.exit_code = 2;
+      return;
+    }
+    serve::SimOptions opt;
+    opt.record_timeline = !o->trace.empty();
+    std::optional<serve::MaxRate> max_rate;
+    if (o->find_max_rate) max_rate = serve::FindMaxRate(s, cost);
+    const serve::SimResult res = serve::Simulate(s, cost, opt);
+    const serve::Summary sum = serve::Summarize(res, s.slo);
+    auto write = [&](const std::string& path, const std::string& text) {
+      std::ofstream f(path, std::ios::binary);
+      f << text;
+      if (!f) {
+        *ctx.err << fmt::format("error: cannot write {}\n", path);
+        ctx.exit_code = 2;
+      }
+    };
+    if (!o->requests_csv.empty()) write(o->requests_csv, serve::RequestsCsv(res));
+    if (!o->trace.empty()) write(o->trace, TraceJson(res));
+
+    if (o->json) {
+      nlohmann::json j = {{"scenario", sc->name},
+                          {"chip", sc->chip->name},
+                          {"model", sc->model->name},
+                          {"replicas", s.engine.replicas},
+                          {"chips_per_replica", cost.chips()},
+                          {"matmul_dtype", std::string(Name(cost.matmul_dtype()))},
+                          {"memory_per_chip",
+                           {{"hbm_bytes", mem.hbm.value()},
+                            {"weights_bytes", mem.weights.value()},
+                            {"activations_bytes", mem.activations.value()},
+                            {"kv_bytes_per_token", mem.kv_per_token.value()},
+                            {"kv_capacity_tokens_per_replica", mem.kv_tokens}}},
+                          {"summary", ToJson(sum)}};
+      if (max_rate)
+        j["max_rate"] = {
+            {"requests_per_s", max_rate->rate}, {"probes", max_rate->probes}, {"at_rate", ToJson(max_rate->at_rate)}};
+      *ctx.out << j.dump(2) << "\n";
+      return;
+    }
+    *ctx.out << fmt::format("serve {}: {} on {} replica(s) × {} {} (TP{} PP{} EP{}), matmuls in {}\n", sc->name,
+                            sc->model->name, s.engine.replicas, cost.chips(), sc->chip->name, sc->parallelism.tp,
+                            sc->parallelism.pp, sc->parallelism.ep, Name(cost.matmul_dtype()));
+    *ctx.out << fmt::format(
+        "memory per chip: HBM {}, weights {}, activations {}, KV cache {} tokens per replica ({} per token per chip)\n",
+        ToString(mem.hbm), ToString(mem.weights), ToString(mem.activations), mem.kv_tokens, ToString(mem.kv_per_token));
+    TextTable t({"latency", "mean", "p50", "p90", "p99"});
+    t.AlignRight({1, 2, 3, 4});
+    auto row = [&](const char* n, const serve::Percentiles& p) {
+      t.Row({n, Ms(p.mean), Ms(p.p50), Ms(p.p90), Ms(p.p99)});
+    };
+    row("TTFT", sum.ttft);
+    row("TPOT", sum.tpot);
+    row("ITL", sum.itl);
+    row("E2E", sum.e2e);
+    *ctx.out << t.Render();
+    TextTable u({"quantity", "value"});
+    u.AlignRight({1});
+    u.Row({"requests completed", fmt::format("{} of {} ({} rejected)", sum.completed, sum.requests, sum.rejected)});
+    u.Row({"mean input / output tokens", FormatNumber(sum.mean_input, 5) + " / " + FormatNumber(sum.mean_output, 5)});
+    u.Row({"span (first arrival → last token)", FormatNumber(sum.span, 5) + " s"});
+    u.Row({"output tokens/s", FormatNumber(sum.output_tokens_per_s, 5)});
+    u.Row({"total tokens/s", FormatNumber(sum.total_tokens_per_s, 5)});
+    u.Row({"requests/s", FormatNumber(sum.requests_per_s, 5)});
+    u.Row({"goodput (requests/s meeting SLOs)", FormatNumber(sum.goodput_requests_per_s, 5)});
+    u.Row({"SLO attainment", FormatNumber(sum.slo_attainment * 100, 4) + " %"});
+    u.Row({"mean batch (sequences/iteration)", FormatNumber(sum.mean_batch, 4)});
+    u.Row({"KV cache used (mean / max)",
+           FormatNumber(sum.mean_kv_used * 100, 3) + " % / " + FormatNumber(sum.max_kv_used * 100, 3) + " %"});
+    u.Row({"iterations / preemptions", fmt::format("{} / {}", sum.iterations, sum.preemptions)});
+    *ctx.out << u.Render();
+    if (max_rate) {
+      *ctx.out << fmt::format("max rate meeting the SLOs at p{}: {} requests/s ({} output tokens/s; {} probes)\n",
+                              FormatNumber(s.slo.percentile), FormatNumber(max_rate->rate, 4),
+                              FormatNumber(max_rate->at_rate.output_tokens_per_s, 5), max_rate->probes);
+    }
+  });
+}
+
+}  // namespace pf::cli
