@@ -1,25 +1,49 @@
 #!/usr/bin/env bash
-# The main job on built-in examples: what `make demo` runs after building. Each later
-# capability (training, serving, design, search) adds its step here.
+# The main job on built-in examples: what `make demo` runs after building. It walks the
+# data flow of ../shared/DESIGN.md — presets, one operator, one collective, a training
+# comparison across chip families, a serving comparison, a chip of our own — and ends with
+# the accuracy against the published measurements in ../shared/validation.
 set -euo pipefail
 pf=${1:-build/release/pathfinder}
 cd "$(dirname "$0")/.."
 
-step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
+step() { printf '\n\033[1m== %s\033[0m\n' "$1"; }
+run() { printf '$ pathfinder %s\n' "$*"; "$pf" "$@"; }
 
-step "The chips Pathfinder knows (dense peaks, memory, power; every number sourced)" "$pf" presets chips
-step "Where each number of a chip comes from" "$pf" explain h100-sxm
-step "Models: exact parameter counts and FLOPs per token" "$pf" model llama-3.1-405b --seq 8192
-step "" "$pf" model deepseek-v3 --seq 4096
-step "A scenario: a preset chip with overrides, a model, a parallel split (validated)" \
-  "$pf" check examples/llama3-70b-h100-96gb.yaml
-if "$pf" op --help >/dev/null 2>&1; then
-  step "One operator on one chip: a bf16 8192³ matmul on H100, mapped onto its tensor cores" \
-    "$pf" op matmul --chip h100-sxm --m 8192 --n 8192 --k 8192 --dtype bf16
-  step "The same on MI300X and TPU v5p" "$pf" op matmul --chip mi300x --m 8192 --n 8192 --k 8192 --dtype bf16
-  "$pf" op matmul --chip tpu-v5p --m 8192 --n 8192 --k 8192 --dtype bf16
-fi
-if "$pf" validate --help >/dev/null 2>&1 && [ -f ../shared/validation/microbench_results.csv ]; then
-  step "Accuracy against published microbenchmarks (the last line is the summary)" \
-    bash -c "'$pf' validate ../shared/validation/microbench_results.csv | tail -n 15"
-fi
+step "The chips Pathfinder knows: dense peaks, memory, power; every number sourced (pathfinder explain <chip>)"
+run presets chips
+
+step "A model: exact parameter counts and FLOPs per token"
+run model llama-3.1-405b --seq 8192
+
+step "One operator on one chip: a bf16 8192³ matmul mapped onto H100, MI300X and TPU v5p"
+for chip in h100-sxm mi300x tpu-v5p; do
+  run op matmul --chip "$chip" --m 8192 --n 8192 --k 8192 --dtype bf16 | head -n 4
+done
+
+step "One collective: all-reduce bus bandwidth vs size on a DGX H100 (like nccl-tests)"
+run collective allreduce --cluster dgx-h100 --chips 8 --group dp --sweep-sizes | awk 'NR <= 3 || NR % 2 == 0'
+
+step "Training: Llama-3-70B on 1 024 chips of four families (same job, same split)"
+printf '%-10s %s\n' chip "result"
+for chip in h100 mi300x tpu-v5p trn2; do
+  out=$("$pf" train "examples/train-llama3-70b-1024x$chip.yaml")
+  printf '%-10s %s | %s\n' "$chip" "$(grep '^tokens/s' <<<"$out")" "$(grep '^fits' <<<"$out")"
+done
+printf '(full breakdown: pathfinder train examples/train-llama3-70b-1024xh100.yaml; trace: --trace step.json)\n'
+
+step "Serving: Llama-3.3-70B on 8×H100 vs 8×H200 (continuous batching, paged KV)"
+for f in examples/serve-llama3.3-70b-8xh100.yaml examples/serve-llama3.3-70b-8xh200.yaml; do
+  printf '$ pathfinder serve %s\n' "$f"
+  "$pf" serve "$f" | grep -E '^(serve|TTFT|TPOT|output tokens/s|goodput)'
+done
+
+step "A chip of our own: a 2 nm inference part with HBM4 on CoWoS-L, derived from its design"
+run design examples/design-2nm-inference.yaml | sed -n '1,16p'
+
+step "Accuracy against published measurements (../shared/validation; last line of each)"
+for f in microbench training inference; do
+  csv=../shared/validation/${f}_results.csv
+  [ -f "$csv" ] || { echo "$f: $csv not present"; continue; }
+  printf '%-11s %s\n' "$f:" "$("$pf" validate "$csv" | tail -n 1)"
+done

@@ -17,18 +17,18 @@ TEST(Validation, SummaryLineHasTheExactFormat) {
   EXPECT_EQ(SummaryLine(Summarize(rows)), "validated 2 of 3 rows: MAPE 6.0%, median 6.0%, max 10.0%");
 }
 
-TEST(Validation, TrainingAndInferenceRowsAreSkippedWithTheirReason) {
+TEST(Validation, TrainingAndInferenceRowsMissingTheirConfigurationAreSkippedWithTheReason) {
   Diagnostics d;
   auto t = spec::ParseValidationCsv("id,model,hardware,measured_metric,measured_value\nt1,m,H100,mfu,40\n", "t.csv", d);
   ASSERT_TRUE(t);
   const auto r = Validate(*t);
   ASSERT_EQ(r.rows.size(), 1u);
   EXPECT_FALSE(r.rows[0].ok);
-  EXPECT_EQ(r.rows[0].reason, "training simulator not built yet");
+  EXPECT_EQ(r.rows[0].reason, "missing field: layers/hidden/heads/ffn_hidden/vocab");
   auto i = spec::ParseValidationCsv("id,model,hardware,scenario,measured_metric,measured_value\ni1,m,H100,offline,tokens_per_s,1\n",
                                     "i.csv", d);
   ASSERT_TRUE(i);
-  EXPECT_EQ(Validate(*i).rows[0].reason, "serving simulator not built yet");
+  EXPECT_EQ(Validate(*i).rows[0].reason, "metric not modelled: tokens_per_s [] (only output tokens/s)");
 }
 
 TEST(Validation, UnknownHardwareAndUnmodelledKindsAreSkipped) {
