@@ -10,6 +10,7 @@ packages=(
   libcli11-dev         # command line
   libfmt-dev           # formatting (g++ 12 has no <format>)
   libsqlite3-dev       # results store
+  libopenmpi-dev openmpi-bin  # sweeps across machines (mpirun)
   libgtest-dev libgmock-dev  # unit tests
   libbenchmark-dev     # micro-benchmarks
 )

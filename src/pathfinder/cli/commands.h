@@ -26,5 +26,8 @@ void AddSchemaCommand(CLI::App& app, CommandContext& ctx);
 void AddOpCommand(CLI::App& app, CommandContext& ctx);
 void AddValidateCommand(CLI::App& app, CommandContext& ctx);
 void AddCollectiveCommand(CLI::App& app, CommandContext& ctx);
+void AddTrainCommand(CLI::App& app, CommandContext& ctx);
+void AddDesignCommand(CLI::App& app, CommandContext& ctx);
+void AddServeCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace pf::cli

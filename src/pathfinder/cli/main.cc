@@ -22,6 +22,9 @@ void RegisterBuiltinCommands(CLI::App& app, CommandContext& ctx) {
   AddOpCommand(app, ctx);
   AddValidateCommand(app, ctx);
   AddCollectiveCommand(app, ctx);
+  AddTrainCommand(app, ctx);
+  AddDesignCommand(app, ctx);
+  AddServeCommand(app, ctx);
 }
 
 }  // namespace

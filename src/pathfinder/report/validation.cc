@@ -1,6 +1,7 @@
 // Validation against published measurements: the per-kind registries, the microbenchmark
 // row simulators, the GPT-layer composition and the report rendering.
 #include "pathfinder/report/validation.h"
+#include "pathfinder/report/validation_inference.h"
 
 #include "pathfinder/comm/microbench_rows.h"
 #include "pathfinder/spec/cluster_spec.h"
@@ -242,17 +243,13 @@ std::vector<MicrobenchKind> RegisterBuiltinMicrobenchKinds() {
   };
 }
 
+RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips);  // validation_training.cc
+
 std::vector<FileValidator> RegisterBuiltinFileValidators() {
   return {
       {spec::ValidationKind::kMicrobench, MicrobenchRow},
-      {spec::ValidationKind::kTraining,
-       [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache&) {
-         return Skip(t, r, "training simulator not built yet");
-       }},
-      {spec::ValidationKind::kInference,
-       [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache&) {
-         return Skip(t, r, "serving simulator not built yet");
-       }},
+      {spec::ValidationKind::kTraining, SimulateTrainingRow},
+      {spec::ValidationKind::kInference, InferenceRow},
   };
 }
 

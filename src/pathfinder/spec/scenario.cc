@@ -10,6 +10,8 @@
 #include "pathfinder/spec/cluster_spec.h"
 #include "pathfinder/spec/file.h"
 #include "pathfinder/spec/model_spec.h"
+#include "pathfinder/spec/serve_spec.h"
+#include "pathfinder/spec/train_spec.h"
 
 namespace pf::spec {
 namespace {
@@ -70,7 +72,25 @@ const Schema<Scenario>& ScenarioSchema(const std::string* base_dir) {
               if (sc.model) ArchitectureSchema().Show(*sc.model, path, rows);
             },
             [](const std::string& path, std::vector<FieldDoc>* out) { ArchitectureSchema().Describe(path, out); })
-        .Nested("parallelism", &Scenario::parallelism, ParallelismSchema(), "how the job is split over chips");
+        .Nested("parallelism", &Scenario::parallelism, ParallelismSchema(), "how the job is split over chips")
+        .Custom(
+            "serve", {"serve", "section", "", "", "the serving run: workload, arrivals, engine, dtypes, SLOs"},
+            [](const YAML::Node& n, Scenario& sc, LoadContext& ctx, const std::string& path) {
+              sc.serve = LoadServeSection(n, ctx, path);
+            },
+            [](const Scenario& sc, const std::string& path, auto* rows) {
+              if (sc.serve) ServeSchema().Show(*sc.serve, path, rows);
+            },
+            [](const std::string& path, std::vector<FieldDoc>* out) { ServeSchema().Describe(path, out); })
+        .Custom(
+            "train", {"train", "section", "", "", "the training run: sequence, batch, precision, recompute, ZeRO, schedule"},
+            [](const YAML::Node& n, Scenario& sc, LoadContext& ctx, const std::string& path) {
+              sc.train = LoadTrainSection(n, ctx, path);
+            },
+            [](const Scenario& sc, const std::string& path, auto* rows) {
+              if (sc.train) TrainSchema().Show(*sc.train, path, rows);
+            },
+            [](const std::string& path, std::vector<FieldDoc>* out) { TrainSchema().Describe(path, out); });
     return std::shared_ptr<const Schema<Scenario>>(t);
   }();
   return *s;

@@ -15,6 +15,8 @@
 #include "pathfinder/hw/chip.h"
 #include "pathfinder/hw/cluster.h"
 #include "pathfinder/model/architecture.h"
+#include "pathfinder/serve/settings.h"
+#include "pathfinder/train/settings.h"
 #include "pathfinder/spec/schema.h"
 
 namespace pf::spec {
@@ -26,6 +28,8 @@ struct Scenario {
   std::optional<hw::Cluster> cluster;  // servers, scale-up domains, scale-out network, sites
   std::optional<model::Architecture> model;
   graph::Parallelism parallelism;
+  std::optional<serve::ServeSettings> serve;  // the serving run (`pathfinder serve`)
+  std::optional<train::TrainSettings> train;  // the training run (`pathfinder train`)
   ProvenanceMap provenance;  // where every resolved value came from
 };
 
