@@ -29,5 +29,6 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx);
 void AddTrainCommand(CLI::App& app, CommandContext& ctx);
 void AddDesignCommand(CLI::App& app, CommandContext& ctx);
 void AddServeCommand(CLI::App& app, CommandContext& ctx);
+void AddSweepCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace pf::cli

@@ -25,6 +25,7 @@ void RegisterBuiltinCommands(CLI::App& app, CommandContext& ctx) {
   AddTrainCommand(app, ctx);
   AddDesignCommand(app, ctx);
   AddServeCommand(app, ctx);
+  AddSweepCommand(app, ctx);
 }
 
 }  // namespace

@@ -1,0 +1,103 @@
+// Design-sweep throughput (issue 8): points per second for a chip-design sweep — apply a
+// point to the base design, load it through the design schema (the same validation as a
+// file), derive the chip, cost it — on one thread and through the deterministic pool; and
+// the search pieces around it: Latin hypercube generation and the Pareto front.
+// The store's write rate is measured by `pathfinder sweep` itself (see RESULTS.md).
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+
+#include "pathfinder/econ/econ.h"
+#include "pathfinder/hw/design.h"
+#include "pathfinder/search/objective.h"
+#include "pathfinder/search/pool.h"
+#include "pathfinder/search/space.h"
+#include "pathfinder/spec/design_spec.h"
+#include "pathfinder/spec/sweep_spec.h"
+
+namespace {
+
+using namespace pf;
+
+// The example sweep (examples/sweep-2nm-design.yaml, found beside data/), loaded once.
+const spec::SweepSpec& Example() {
+  static const spec::SweepSpec s = [] {
+    Diagnostics d;
+    auto v = spec::LoadSweep(std::string(PF_DATA_DIR) + "/../examples/sweep-2nm-design.yaml", d);
+    if (!v) std::abort();
+    return *v;
+  }();
+  return s;
+}
+
+std::vector<search::Parameter> Params(const spec::SweepSpec& s) {
+  std::vector<search::Parameter> out;
+  for (const auto& p : s.parameters) {
+    search::Parameter q;
+    if (!p.values.empty()) {
+      q.kind = search::Parameter::Kind::kValues;
+      q.count = p.values.size();
+    } else {
+      q.lo = p.lo;
+      q.hi = p.hi;
+      q.integer = p.integer;
+    }
+    out.push_back(q);
+  }
+  return out;
+}
+
+// One point as `pathfinder sweep` evaluates it (cli/sweep_cmd.cc): apply, load, derive, cost.
+double EvaluatePoint(const spec::SweepSpec& s, const search::Point& p) {
+  Diagnostics d;
+  auto f = spec::LoadDesignText(spec::ApplyPoint(s, p), "point", d);
+  if (!f) return NAN;
+  const hw::DerivedChip c = hw::DeriveChip(f->design, f->tech);
+  auto wafer = spec::WaferFor(f->tech.node, f->econ, d);
+  if (!wafer) return NAN;
+  const auto cost = econ::EstimateChipCost(c, *wafer, *wafer, spec::HbmCost(f->tech.memory, f->econ), f->econ.package);
+  return c.chip.peak[DType::kBf16].value() / cost.total.value();
+}
+
+void BM_DesignPointOneThread(benchmark::State& state) {
+  const auto& s = Example();
+  const auto pts = search::LatinHypercube(Params(s), 256, 1);
+  size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(EvaluatePoint(s, pts[i++ % pts.size()]));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DesignPointOneThread);
+
+// Points/s of the pool over all threads (wall time): the rate a sweep runs at.
+void BM_DesignSweepPool(benchmark::State& state) {
+  const auto& s = Example();
+  const auto pts = search::LatinHypercube(Params(s), 512, 1);
+  search::ThreadPool pool(int(state.range(0)));
+  std::vector<double> out(pts.size());
+  for (auto _ : state) {
+    pool.ParallelFor(pts.size(), [&](size_t i) { out[i] = EvaluatePoint(s, pts[i]); });
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(pts.size()));
+}
+BENCHMARK(BM_DesignSweepPool)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_LatinHypercube(benchmark::State& state) {
+  std::vector<search::Parameter> ps(5);
+  for (auto& p : ps) p.hi = 1;
+  for (auto _ : state) benchmark::DoNotOptimize(search::LatinHypercube(ps, size_t(state.range(0)), 7));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_LatinHypercube)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+
+void BM_ParetoFront(benchmark::State& state) {
+  search::Rng rng(3);
+  std::vector<search::Evaluation> pts(size_t(state.range(0)));
+  for (auto& e : pts) e.metrics = {rng.Uniform(), rng.Uniform()};
+  const std::vector<search::Objective> obj = {{0, search::Sense::kMaximize}, {1, search::Sense::kMinimize}};
+  for (auto _ : state) benchmark::DoNotOptimize(search::ParetoFront(pts, obj));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ParetoFront)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
