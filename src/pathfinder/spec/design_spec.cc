@@ -3,7 +3,9 @@
 
 #include <fmt/core.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "pathfinder/spec/file.h"
 #include "pathfinder/spec/tech_spec.h"
@@ -231,6 +233,49 @@ std::shared_ptr<Schema<hw::ChipDesign>> BuildPublicSchema() {
   return s;
 }
 
+// Presets do not change while a process runs, and a sweep resolves the same few thousands
+// of times: successful loads are memoised per (kind, name). A failed load is not cached,
+// so its diagnostics are reported every time it is asked for.
+template <class T, class Load>
+std::optional<T> Memo(const std::string& key, Load load) {
+  static std::mutex mu;
+  static std::map<std::string, T> cache;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  std::optional<T> v = load();
+  if (v) {
+    std::lock_guard<std::mutex> lock(mu);
+    cache.emplace(key, *v);
+  }
+  return v;
+}
+
+std::optional<hw::ProcessNode> CachedNode(const std::string& name, Diagnostics& diag) {
+  return Memo<hw::ProcessNode>(name, [&] { return LoadNodePreset(name, diag); });
+}
+std::optional<hw::Packaging> CachedPackaging(const std::string& name, Diagnostics& diag) {
+  return Memo<hw::Packaging>(name, [&] { return LoadPackagingPreset(name, diag); });
+}
+std::optional<hw::Interconnect> CachedLink(const std::string& name, Diagnostics& diag) {
+  return Memo<hw::Interconnect>(name, [&] { return LoadLinkPreset(name, diag); });
+}
+// The memory preset with its energy filled in.
+std::optional<hw::MemoryTech> CachedMemory(const std::string& name, Diagnostics& diag) {
+  return Memo<hw::MemoryTech>(name, [&]() -> std::optional<hw::MemoryTech> {
+    auto m = LoadMemoryPreset(name, diag);
+    if (!m || !FillMemoryEnergy(*m, diag)) return std::nullopt;
+    return m;
+  });
+}
+std::optional<hw::NodeEnergy> CachedEnergy(const hw::ProcessNode& node, Diagnostics& diag) {
+  return Memo<hw::NodeEnergy>(node.name, [&] { return LoadNodeEnergy(node, diag); });
+}
+std::optional<EconAssumptions> CachedEconDefaults(Diagnostics& diag) {
+  return Memo<EconAssumptions>("defaults", [&] { return LoadEconDefaults(diag); });
+}
+
 std::optional<DesignFile> Resolve(const YAML::Node& root, const std::string& file, Diagnostics& diag) {
   const int before = diag.error_count();
   LoadContext ctx{file, "", &diag, nullptr};
@@ -251,7 +296,7 @@ std::optional<DesignFile> Resolve(const YAML::Node& root, const std::string& fil
   if (diag.error_count() != before) return std::nullopt;
   for (const auto& p : hw::Validate(raw.d)) ctx.Error(dn, JoinPath("design", p.key_path), p.message);
 
-  auto defaults = LoadEconDefaults(diag);
+  auto defaults = CachedEconDefaults(diag);
   if (!defaults) return std::nullopt;
   DesignFile out;
   out.design = raw.d;
@@ -266,31 +311,31 @@ std::optional<DesignFile> Resolve(const YAML::Node& root, const std::string& fil
         (en["server"] && en["server"]["conversion_efficiency"]) ? out.econ.server.conversion_efficiency / 100.0 : ce;
   }
 
-  auto node = LoadNodePreset(raw.d.node, diag);
-  auto mem = LoadMemoryPreset(raw.d.hbm_generation, diag);
-  auto pkg = LoadPackagingPreset(raw.d.packaging, diag);
+  auto node = CachedNode(raw.d.node, diag);
+  auto mem = CachedMemory(raw.d.hbm_generation, diag);
+  auto pkg = CachedPackaging(raw.d.packaging, diag);
   if (!node || !mem || !pkg) return std::nullopt;
-  auto energy = LoadNodeEnergy(*node, diag);
-  if (!energy || !FillMemoryEnergy(*mem, diag)) return std::nullopt;
+  auto energy = CachedEnergy(*node, diag);
+  if (!energy) return std::nullopt;
   out.tech.node = *node;
   out.tech.energy = *energy;
   out.tech.memory = *mem;
   out.tech.packaging = *pkg;
   if (raw.d.io_dies.count > 0 && !raw.d.io_dies.node.empty() && raw.d.io_dies.node != raw.d.node) {
-    auto io_node = LoadNodePreset(raw.d.io_dies.node, diag);
+    auto io_node = CachedNode(raw.d.io_dies.node, diag);
     if (!io_node) return std::nullopt;
-    auto io_energy = LoadNodeEnergy(*io_node, diag);
+    auto io_energy = CachedEnergy(*io_node, diag);
     if (!io_energy) return std::nullopt;
     out.tech.io_node = *io_node;
     out.tech.io_energy = *io_energy;
   }
   if (!raw.up_link.empty()) {
-    auto l = LoadLinkPreset(raw.up_link, diag);
+    auto l = CachedLink(raw.up_link, diag);
     if (!l) return std::nullopt;
     out.tech.scale_up_energy = l->energy_per_bit;
   }
   if (!raw.out_link.empty()) {
-    auto l = LoadLinkPreset(raw.out_link, diag);
+    auto l = CachedLink(raw.out_link, diag);
     if (!l) return std::nullopt;
     out.tech.scale_out_energy = l->energy_per_bit;
   }
