@@ -11,6 +11,7 @@
 
 #include "pathfinder/core/strings.h"
 #include "pathfinder/spec/file.h"
+#include "pathfinder/spec/preset_section.h"
 
 namespace pf::spec {
 namespace {
@@ -155,49 +156,13 @@ std::optional<hw::Chip> LoadChipPreset(const std::string& name, Diagnostics& dia
 }
 
 std::optional<hw::Chip> LoadChipSection(const YAML::Node& node, LoadContext& ctx, const std::string& key_path) {
-  const int before = ctx.diag->error_count();
-  hw::Chip chip;
-  std::vector<YAML::Node> layers;
-  std::string preset;
-  // Note: YAML::Node's operator= writes through to the node it refers to, so the preset
-  // node is bound once, by construction, and never assigned.
-  const YAML::Node preset_node = node.IsMap() && node["preset"] ? node["preset"] : node;
-  if (node.IsScalar()) {
-    preset = node.Scalar();
-  } else if (node.IsMap() && node["preset"]) {
-    if (!preset_node.IsScalar()) {
-      ctx.Error(preset_node, JoinPath(key_path, "preset"), "expected a chip preset name, e.g. h100-sxm");
-      return std::nullopt;
-    }
-    preset = preset_node.Scalar();
-  } else if (!node.IsMap()) {
-    ctx.Error(node, key_path, "expected a chip preset name (e.g. h100-sxm) or a section with the chip's fields");
-    return std::nullopt;
-  }
-  if (!preset.empty()) {
-    auto path = FindPreset(PresetKind::kChip, preset, *ctx.diag, ctx.At(preset_node), node.IsScalar() ? key_path : JoinPath(key_path, "preset"));
-    if (!path) return std::nullopt;
-    YAML::Node root;
-    ProvenanceMap preset_prov;
-    auto base = LoadPresetFile(*path, preset, *ctx.diag, ctx.provenance ? &preset_prov : nullptr, &root);
-    if (!base) return std::nullopt;
-    chip = *base;
-    layers.push_back(root);
-    if (ctx.provenance) {
-      for (auto& [k, v] : preset_prov) (*ctx.provenance)[JoinPath(key_path, k)] = v;
-    }
-  }
-  if (node.IsMap()) {
-    LoadContext over = ctx;
-    over.default_source = "scenario override (" + ctx.file + ")";
-    ChipSchema().Load(node, chip, over, key_path);
-    layers.push_back(node);
-  }
-  if (ctx.diag->error_count() != before) return std::nullopt;
-  CheckRequiredChip(layers, node, ctx, key_path);
-  if (ctx.diag->error_count() == before) ReportProblems(chip, node, ctx, key_path);
-  if (ctx.diag->error_count() != before) return std::nullopt;
-  return chip;
+  static const PresetSectionHooks<hw::Chip> hooks{
+      "chip", "h100-sxm", &ChipSchema(),
+      [](const std::string& name, Diagnostics& d, const SourceLocation& where, const std::string& key) {
+        return FindPreset(PresetKind::kChip, name, d, where, key);
+      },
+      LoadPresetFile, CheckRequiredChip, ReportProblems};
+  return LoadPresetSection(node, ctx, key_path, hooks);
 }
 
 std::optional<ResolvedHardware> ResolveChipName(const std::string& hardware_text) {

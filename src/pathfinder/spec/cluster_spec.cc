@@ -10,6 +10,7 @@
 
 #include "pathfinder/core/strings.h"
 #include "pathfinder/spec/file.h"
+#include "pathfinder/spec/preset_section.h"
 
 namespace pf::spec {
 namespace fs = std::filesystem;
@@ -191,49 +192,13 @@ std::optional<hw::Cluster> LoadClusterPreset(const std::string& name, Diagnostic
 }
 
 std::optional<hw::Cluster> LoadClusterSection(const YAML::Node& node, LoadContext& ctx, const std::string& key_path) {
-  const int before = ctx.diag->error_count();
-  hw::Cluster c;
-  std::vector<YAML::Node> layers;
-  std::string preset;
-  YAML::Node preset_node = node;
-  if (node.IsScalar()) {
-    preset = node.Scalar();
-  } else if (node.IsMap() && node["preset"]) {
-    // reset(), not =: assigning to a YAML::Node that aliases `node` would overwrite `node`.
-    preset_node.reset(node["preset"]);
-    if (!preset_node.IsScalar()) {
-      ctx.Error(preset_node, JoinPath(key_path, "preset"), "expected a cluster preset name, e.g. dgx-h100");
-      return std::nullopt;
-    }
-    preset = preset_node.Scalar();
-  } else if (!node.IsMap()) {
-    ctx.Error(node, key_path, "expected a cluster preset name (e.g. dgx-h100) or a section with the cluster's fields");
-    return std::nullopt;
-  }
-  if (!preset.empty()) {
-    auto path = FindClusterPreset(preset, *ctx.diag, ctx.At(preset_node), node.IsScalar() ? key_path : JoinPath(key_path, "preset"));
-    if (!path) return std::nullopt;
-    YAML::Node root;
-    ProvenanceMap preset_prov;
-    auto base = LoadFile(*path, preset, *ctx.diag, ctx.provenance ? &preset_prov : nullptr, &root);
-    if (!base) return std::nullopt;
-    c = *base;
-    layers.push_back(root);
-    if (ctx.provenance) {
-      for (auto& [k, v] : preset_prov) (*ctx.provenance)[JoinPath(key_path, k)] = v;
-    }
-  }
-  if (node.IsMap()) {
-    LoadContext over = ctx;
-    over.default_source = "scenario override (" + ctx.file + ")";
-    ClusterSchema().Load(node, c, over, key_path);
-    layers.push_back(node);
-  }
-  if (ctx.diag->error_count() != before) return std::nullopt;
-  ClusterSchema().CheckRequired(layers, node, key_path, ctx);
-  if (ctx.diag->error_count() == before) ReportProblems(c, node, ctx, key_path);
-  if (ctx.diag->error_count() != before) return std::nullopt;
-  return c;
+  static const PresetSectionHooks<hw::Cluster> hooks{
+      "cluster", "dgx-h100", &ClusterSchema(), FindClusterPreset, LoadFile,
+      [](const std::vector<YAML::Node>& layers, const YAML::Node& where, LoadContext& c, const std::string& key) {
+        ClusterSchema().CheckRequired(layers, where, key, c);
+      },
+      ReportProblems};
+  return LoadPresetSection(node, ctx, key_path, hooks);
 }
 
 std::optional<hw::Cluster> LoadClusterByName(const std::string& name_or_path, Diagnostics& diag) {

@@ -34,6 +34,8 @@ size_t ValidUtf8Prefix(const std::string& s) {
   return i;
 }
 
+}  // namespace
+
 SourceLocation LocationOfOffset(const std::string& file, const std::string& text, size_t offset) {
   int line = 1, col = 1;
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -47,7 +49,6 @@ SourceLocation LocationOfOffset(const std::string& file, const std::string& text
   return {file, line, col};
 }
 
-}  // namespace
 
 std::optional<std::string> ReadTextFile(const std::string& path, Diagnostics& diag) {
   std::error_code ec;

@@ -17,6 +17,9 @@ namespace pf::spec {
 // this big is almost certainly the wrong file).
 inline constexpr size_t kMaxInputFileBytes = 4 * 1024 * 1024;
 
+// The 1-based line and column of byte `offset` in `text` (for parsers that report offsets).
+SourceLocation LocationOfOffset(const std::string& file, const std::string& text, size_t offset);
+
 // Reads a text file: checks existence, size, and that it is text (no NUL bytes, valid
 // UTF-8). Returns nullopt after recording a diagnostic.
 std::optional<std::string> ReadTextFile(const std::string& path, Diagnostics& diag);

@@ -18,19 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-SourceLocation LocationOfOffset(const std::string& file, const std::string& text, size_t offset) {
-  int line = 1, col = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else {
-      ++col;
-    }
-  }
-  return {file, line, col};
-}
-
 // Reads typed keys from the parsed config, recording diagnostics and provenance.
 class Reader {
  public:
