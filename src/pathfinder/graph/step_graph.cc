@@ -40,6 +40,7 @@ const char* Name(OpKind k) {
     case OpKind::kCast: return "fp8 cast";
     case OpKind::kSoftmax: return "softmax";
     case OpKind::kDropout: return "dropout";
+    case OpKind::kAmax: return "fp8 amax";
   }
   return "?";
 }
@@ -95,15 +96,24 @@ class LayerBuilder {
     // cast-transpose before the GEMM (the transposed copy feeds wgrad), and so is the output
     // gradient in backward. Weights are cast once per step (TE caches them across
     // micro-batches), which we neglect.
+    // With current scaling (Transformer Engine Float8CurrentScalingQuantizer::quantize:
+    // nvte_compute_amax, then nvte_compute_scale_from_amax, then nvte_quantize_v2) an amax
+    // pass reads each cast operand once more before the cast.
     const bool fp8 = BytesPerElement(o_.matmul_dtype) < 2;
     if (fp8) {
       Op c;
       c.name = name;
       c.kind = OpKind::kCast;
       c.m = m * batch, c.n = k;
+      Op amax = c;
+      amax.kind = OpKind::kAmax;
+      if (o_.fp8_current_scaling) Add(amax);
       Add(c);
       c.pass = Pass::kBackward;
       c.n = n;
+      amax.pass = Pass::kBackward;
+      amax.n = n;
+      if (o_.fp8_current_scaling) g_.ops.push_back(amax);
       g_.ops.push_back(c);
     }
     Add(f);
@@ -117,13 +127,14 @@ class LayerBuilder {
     g_.ops.push_back(wg);
   }
   // A memory-bound op with a backward of the same kind.
-  void Memory(const char* name, OpKind kind, int64_t rows, int64_t width, bool backward, int64_t k = 0) {
+  void Memory(const char* name, OpKind kind, int64_t rows, int64_t width, bool backward, int64_t k = 0,
+              bool force_rms = false) {
     Op f;
     f.name = name;
     f.kind = kind;
     f.m = rows, f.n = width, f.k = k;
     f.gated = model::IsGated(a_.mlp);
-    f.layer_norm = a_.norm == model::Norm::kLayerNorm;
+    f.layer_norm = a_.norm == model::Norm::kLayerNorm && !force_rms;
     Add(f);
     if (backward) {
       f.pass = Pass::kBackward;
@@ -201,6 +212,12 @@ class LayerBuilder {
       d.head_dim = hd;
       d.v_head_dim = hd;
       Linear("qkv", T, h, (q_local + 2 * kv_local) * hd);
+      if (a_.qk_norm) {
+        // QK-norm (Qwen3, OLMo 2; HF Qwen3Attention `q_norm`/`k_norm`, Megatron-Core
+        // `qk_layernorm`): an RMSNorm over head_dim on every local query and key head, before
+        // rotary; forward and backward like the layer norms.
+        Memory("qk norm", OpKind::kNorm, T * (q_local + kv_local), hd, true, 0, /*force_rms=*/true);
+      }
       if (a_.positions == model::Positions::kRope) Memory("rotary", OpKind::kRotary, T, q_local + kv_local, true, hd);
       kv_local_width = 2 * kv_local * hd;
       AddAttention(core);
@@ -235,9 +252,18 @@ class LayerBuilder {
       const double per_expert = double(T) * e.top_k / double(local_experts) * std::max(1.0, o_.moe_imbalance);
       const int64_t m = std::max<int64_t>(1, int64_t(per_expert + 0.5));
       const int64_t f = e.expert_ffn_hidden / t;
+      // With EP and several local experts, the tokens received from the all-to-all arrive
+      // grouped by source rank and are copied once more into per-local-expert order before
+      // the grouped GEMM, and back after it: Megatron-Core MoEAlltoAllTokenDispatcher,
+      // "Permutation 2: Sort tokens by local expert" (`sort_chunks_by_idxs` in
+      // dispatch_postprocess, its inverse in combine_preprocess), forward and backward.
+      const bool sort_chunks = p_.ep > 1 && local_experts > 1;
+      // Both copies move the T·top_k received rows one to one (rows = T·top_k, k = 1).
+      if (sort_chunks) Memory("sort chunks", OpKind::kPermute, T * e.top_k, h, true, 1);
       Linear("expert fc1", m, h, (model::IsGated(a_.mlp) ? 2 : 1) * f, local_experts);
       Memory("expert activation", OpKind::kActivation, m * local_experts, f, true);
       Linear("expert fc2", m, f, h, local_experts);
+      if (sort_chunks) Memory("unsort chunks", OpKind::kPermute, T * e.top_k, h, true, 1);
       Memory("unpermute", OpKind::kPermute, T, h, true, e.top_k);
       if (e.num_shared_experts > 0) {
         const int64_t sf = int64_t(e.num_shared_experts) * e.shared_expert_ffn_hidden / t;

@@ -48,6 +48,11 @@ struct StepOptions {
   bool flash_attention = true;            // fused attention (no s×s scores in memory)
   bool dropout = false;                   // GPT-3-era dropout after attention and MLP (masks stored)
   double moe_imbalance = 1.0;             // tokens of the busiest local expert / the mean (≥ 1)
+  // FP8 per-tensor current scaling (Transformer Engine Float8CurrentScaling, "FP8-CS"): the
+  // scale comes from the amax of the tensor being cast, so each cast is preceded by an amax
+  // pass over its bf16 input. Delayed scaling (the default here) and MXFP8 block scaling
+  // take the scale from history / per block inside the cast kernel.
+  bool fp8_current_scaling = false;
 };
 
 enum class OpKind {
@@ -64,6 +69,7 @@ enum class OpKind {
   kCast,           // FP8 cast + transpose of a matmul operand (rows × width, bf16 in, 2 × fp8 out)
   kSoftmax,        // unfused attention: scale + mask + softmax over rows × width scores
   kDropout,        // unfused attention: dropout over rows × width scores
+  kAmax,           // FP8 current scaling: amax reduction over a bf16 operand (rows × width) before its cast
 };
 const char* Name(OpKind k);
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace pf::graph {
 namespace {
 
@@ -125,6 +127,92 @@ TEST(StepGraph, MoeLayersRouteTopKTokensOverLocalExperts) {
   EXPECT_DOUBLE_EQ(expert_flops, 2.0 * 1024 * 2 * 3 * a.hidden * 4096.0);
   EXPECT_EQ(exchanges, 4);
   EXPECT_DOUBLE_EQ(g.stages[0].expert_params, a.layers * 8 * 3.0 * a.hidden * 4096 / 4);  // 4 layers, experts over ep = 4
+}
+
+// Qwen3 / OLMo 2 QK-norm: an RMSNorm over head_dim on each local query and key head,
+// forward and backward (it was missing from the graph).
+TEST(StepGraph, QkNormIsAnRmsNormOverEveryLocalQueryAndKeyHead) {
+  model::Architecture a = Gpt(2);
+  a.kv_heads = 4;
+  a.qk_norm = true;
+  model::ResolveDefaults(a);
+  Parallelism p;
+  p.tp = 2;
+  StepOptions o;
+  o.seq_len = 512;
+  const StepGraph g = BuildStepGraph(a, p, o);
+  int fwd = 0, bwd = 0;
+  for (const Op& op : g.kinds[0].ops) {
+    if (std::string(op.name) != "qk norm") continue;
+    EXPECT_EQ(op.kind, OpKind::kNorm);
+    EXPECT_FALSE(op.layer_norm) << "QK-norm is an RMSNorm even in a LayerNorm model";
+    EXPECT_EQ(op.m, 512 * (16 / 2 + 4 / 2));  // tokens × (local q heads + local kv heads)
+    EXPECT_EQ(op.n, a.head_dim);
+    (op.pass == Pass::kForward ? fwd : bwd)++;
+  }
+  EXPECT_EQ(fwd, 1);
+  EXPECT_EQ(bwd, 1);
+  a.qk_norm = false;
+  for (const Op& op : BuildStepGraph(a, p, o).kinds[0].ops) EXPECT_NE(std::string(op.name), "qk norm");
+}
+
+// Megatron-Core all-to-all dispatcher: with EP and more than one local expert, the received
+// tokens are sorted by local expert before the grouped GEMM and restored after it
+// ("permutation 2", sort_chunks_by_idxs), forward and backward; one local expert or no EP: none.
+TEST(StepGraph, MoeAllToAllWithSeveralLocalExpertsSortsReceivedTokensByExpert) {
+  model::Architecture a = Gpt(2);
+  a.mlp = model::MlpKind::kSwiGlu;
+  a.moe.num_experts = 8;
+  a.moe.top_k = 2;
+  a.moe.expert_ffn_hidden = 1024;
+  StepOptions o;
+  o.seq_len = 1024;
+  auto count = [&](int ep) {
+    Parallelism p;
+    p.dp = 8;
+    p.ep = ep;
+    int n = 0;
+    for (const Op& op : BuildStepGraph(a, p, o).kinds[0].ops) {
+      const std::string name = op.name;
+      if (name != "sort chunks" && name != "unsort chunks") continue;
+      EXPECT_EQ(op.kind, OpKind::kPermute);
+      EXPECT_EQ(op.m, 1024 * 2);  // every received token copy moves once
+      EXPECT_EQ(op.k, 1);
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(count(4), 4);  // 2 local experts: sort + unsort, forward and backward
+  EXPECT_EQ(count(8), 0);  // 1 local expert: already in order
+  EXPECT_EQ(count(1), 0);  // no all-to-all
+}
+
+// Transformer Engine FP8 current scaling reads each cast operand once more for its amax
+// (nvte_compute_amax before nvte_quantize); delayed scaling does not.
+TEST(StepGraph, Fp8CurrentScalingAddsAnAmaxPassBeforeEveryCast) {
+  const model::Architecture a = Gpt(2);
+  Parallelism p;
+  StepOptions o;
+  o.seq_len = 256;
+  o.matmul_dtype = DType::kFp8;
+  auto kinds = [&](OpKind k) {
+    int n = 0;
+    for (const Op& op : BuildStepGraph(a, p, o).kinds[0].ops) n += op.kind == k;
+    return n;
+  };
+  EXPECT_EQ(kinds(OpKind::kAmax), 0);
+  const int casts = kinds(OpKind::kCast);
+  EXPECT_GT(casts, 0);
+  o.fp8_current_scaling = true;
+  EXPECT_EQ(kinds(OpKind::kAmax), casts);
+  const StepGraph g = BuildStepGraph(a, p, o);
+  const std::vector<Op>& ops = g.kinds[0].ops;
+  for (size_t i = 0; i + 1 < ops.size(); ++i)
+    if (ops[i].kind == OpKind::kAmax && ops[i].pass == Pass::kForward) {
+      EXPECT_EQ(ops[i + 1].kind, OpKind::kCast);  // the amax reads exactly what the cast reads
+      EXPECT_EQ(ops[i].m, ops[i + 1].m);
+      EXPECT_EQ(ops[i].n, ops[i + 1].n);
+    }
 }
 
 }  // namespace

@@ -96,5 +96,24 @@ TEST(GptLayer, SequenceParallelAndRecomputeMoveTimeTheRightWay) {
   EXPECT_GT(base.comm.value(), 0);
 }
 
+// Megatron-LM before Megatron-Core DDP (the 2021–22 papers' code) all-reduced the gradients
+// after the whole backward pass; later Megatron/NeMo rows overlap it with backward.
+TEST(TrainingValidation, MegatronPreCoreRowsReduceDataParallelGradientsAfterBackward) {
+  const std::string header =
+      "id,model,layers,hidden,heads,kv_heads,ffn_hidden,vocab,seq_len,hardware,num_chips,tp,pp,dp,cp,ep,zero_or_fsdp,"
+      "recompute,global_batch_tokens_or_sequences,precision,measured_metric,measured_value,unit,notes\n";
+  const std::string cols =
+      ",GPT 1.7B,24,2304,24,24,9216,51200,2048,A100-SXM4-80GB (DGX A100),32,1,1,32,1,,none,full activation recompute,"
+      "512 seq,bf16,tflops_per_chip,137,TFLOP/s,\n";
+  Diagnostics d;
+  auto t = spec::ParseValidationCsv(header + "meg21_x" + cols + "later_x" + cols, "t.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  const auto r = Validate(*t);
+  ASSERT_EQ(r.rows.size(), 2u);
+  ASSERT_TRUE(r.rows[0].ok && r.rows[1].ok) << r.rows[0].reason << " / " << r.rows[1].reason;
+  EXPECT_NE(r.rows[0].reason.find("after backward"), std::string::npos) << r.rows[0].reason;
+  EXPECT_EQ(r.rows[1].reason.find("after backward"), std::string::npos) << r.rows[1].reason;
+}
+
 }  // namespace
 }  // namespace pf::report

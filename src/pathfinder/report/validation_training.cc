@@ -179,12 +179,20 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   s.flash_attention = !megatron_2022;
   s.dropout = megatron_2022;
   s.precision = Has(t.Get(row, "precision"), "fp8") ? DType::kFp8 : DType::kBf16;
+  // Megatron-Bridge "FP8-CS" = Transformer Engine per-tensor current scaling.
+  s.fp8_current_scaling = s.precision == DType::kFp8 && Has(t.Get(row, "precision"), "fp8-cs");
   const std::string& zero = t.Get(row, "zero_or_fsdp");
   s.zero_stage = Has(zero, "zero-3") || Has(zero, "full_shard") || Has(zero, "fsdp=1") ? 3
                  : Has(zero, "shard_grad_op") || Has(zero, "zero-2")                    ? 2
                  : Has(zero, "none")                                                    ? 0
                                                                                         : 1;
-  s.overlap_dp_comm = !Has(notes, "no dp-gradient overlap");
+  // Megatron-LM before Megatron-Core's DDP (2021–22: v2.x/v3.0, the code of Narayanan et al.
+  // 2021 and Korthikanti et al. 2022) all-reduced the data-parallel gradients after the whole
+  // backward pass: `train_step` in megatron/training.py calls `allreduce_gradients()` on each
+  // model chunk after `forward_backward_func` returns (local DDP, timer
+  // "backward-params-all-reduce"). Overlap with backward (`overlap_grad_reduce`) arrived with
+  // Megatron-Core's distributed data parallel in 2023. So those rows get no DP overlap.
+  s.overlap_dp_comm = !megatron_2022 && !Has(notes, "no dp-gradient overlap");
   s.overlap_tp_comm = Has(notes, "tp comm overlap");  // the submitted config says so
   if (auto mb = FromNotes(notes, R"((?:micro-?batch(?: size)?|mbs)\s*:?\s*(\d+))")) s.micro_batch = *mb;
   auto vp = FromNotes(notes, R"(\bVP\s*(\d+))");
@@ -246,12 +254,13 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   }
   RowResult out = Row(t, row, true,
                       fmt::format("{} tp{} pp{} dp{} cp{} ep{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
-                                  "(compute {:.3g}, tp {:.3g}, ep {:.3g}, bubble {:.3g}, dp {:.3g}), MFU {:.1f}%{}",
+                                  "(compute {:.3g}, tp {:.3g}, ep {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU {:.1f}%{}",
                                   arch->name, p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
                                   s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.micro_batch,
                                   r.microbatches, pf::Name(s.precision), graph::Name(s.recompute), s.zero_stage, cluster_note,
                                   r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),
-                                  r.step.bubble.value(), r.step.dp_comm.value(), r.mfu * 100,
+                                  r.step.bubble.value(), r.step.dp_comm.value(),
+                                  s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
                                   r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason));
   out.measured = measured;
   out.predicted = predicted;

@@ -24,6 +24,7 @@ struct TrainSettings {
   int64_t global_batch = 0;  // sequences per optimizer step; 0 = dp × micro_batch (no accumulation)
   int64_t micro_batch = 1;   // sequences per micro-batch per data-parallel replica
   DType precision = DType::kBf16;  // matmul dtype of the linear layers: bf16 or fp8
+  bool fp8_current_scaling = false;  // fp8 recipe: per-tensor current scaling (graph::StepOptions)
   graph::Recompute recompute = graph::Recompute::kNone;
   int zero_stage = 1;              // 0 none, 1 optimizer states (Megatron distributed optimizer), 2 + grads, 3 + weights (FSDP)
   DType grad_dtype = DType::kBf16;  // gradient buffers and their reduction

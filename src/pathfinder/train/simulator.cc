@@ -25,6 +25,7 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.flash_attention = s.flash_attention;
   o.dropout = s.dropout;
   o.moe_imbalance = s.moe_imbalance;
+  o.fp8_current_scaling = s.fp8_current_scaling;
   return o;
 }
 
@@ -139,6 +140,11 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
       return mem(ops::Softmax(op.m, op.n, act, bwd));
     case OpKind::kDropout:
       return mem(ops::Dropout(op.m * op.n, act));
+    case OpKind::kAmax: {
+      // Reads the bf16 tensor once; writes one fp32 amax (Transformer Engine nvte_compute_amax).
+      const double elements = double(op.m) * double(op.n);
+      return mem(ops::MemoryTraffic{Bytes(elements * BytesPerElement(act)), Bytes(4.0), Flops(elements), 1});
+    }
     case OpKind::kCast: {
       // Reads the bf16 tensor, writes it in fp8 twice (as is and transposed).
       const double elements = double(op.m) * double(op.n);

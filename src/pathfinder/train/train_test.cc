@@ -316,5 +316,22 @@ TEST(EventMode, Llama405bSixteenStagesIsFast) {
   EXPECT_NEAR(ev.total.value() / r.step.total.value(), 1.0, 0.05);
 }
 
+// FP8 current scaling costs one more read of every cast operand (its amax pass), so it is
+// never faster than delayed scaling, and the amax ops show in the activity.
+TEST(TrainStep, Fp8CurrentScalingAmaxPassIsCostedAndNeverFaster) {
+  graph::Parallelism p{4, 8, 64, 1, 1, true};
+  TrainSettings s = MlperfLike();
+  const TrainResult delayed = Gpt3H100().Run(p, s, true);
+  s.fp8_current_scaling = true;
+  const TrainResult current = Gpt3H100().Run(p, s, true);
+  ASSERT_TRUE(delayed.ok && current.ok);
+  EXPECT_GT(current.step.compute.value(), delayed.step.compute.value());
+  double amax_time = 0;
+  for (const OpActivity& a : current.activity)
+    if (a.kind == graph::OpKind::kAmax) amax_time += a.time.value();
+  EXPECT_GT(amax_time, 0);
+  for (const OpActivity& a : delayed.activity) EXPECT_NE(a.kind, graph::OpKind::kAmax);
+}
+
 }  // namespace
 }  // namespace pf::train
