@@ -3,7 +3,9 @@
 #include "pathfinder/report/validation.h"
 #include "pathfinder/report/validation_inference.h"
 
+#include "pathfinder/comm/collective.h"
 #include "pathfinder/comm/microbench_rows.h"
+#include "pathfinder/comm/topology.h"
 #include "pathfinder/spec/cluster_spec.h"
 
 #include <fmt/core.h>
@@ -22,12 +24,6 @@
 namespace pf::report {
 namespace {
 
-// Tensor-parallel collectives, until comm/ exists: ring algorithms at the chip's scale-up
-// bandwidth times this bus efficiency. Source: 8x A100 NVLink3 all-reduce busbw 234.89
-// GB/s of 300 GB/s unidirectional = 78 % (stas00/ml-engineering network/README.md,
-// microbench row allreduce_a100_1node_16GiB, a collective microbenchmark — DESIGN.md
-// allows calibrating on those).
-constexpr double kScaleUpBusEfficiency = 0.78;
 
 RowResult Skip(const spec::ValidationTable& t, const spec::CsvRow& row, std::string reason) {
   RowResult r;
@@ -175,8 +171,22 @@ RowResult LayerRow(const spec::ValidationTable& t, const spec::CsvRow& row, Chip
   c.sequence_parallel = id.find("sequence") != std::string::npos;
   c.selective_recompute = id.find("selective") != std::string::npos;
   if (!p->model->Supports(c.dtype)) return Skip(t, row, "the chip preset has no bf16 peak");
-  if (p->model->chip().scale_up.bandwidth.value() <= 0 && c.tp > 1) {
-    return Skip(t, row, "the chip preset has no scale-up bandwidth for the tensor-parallel collectives");
+  // The tensor-parallel all-reduces run on the row's server, costed by comm/.
+  std::optional<hw::Cluster> cluster;
+  if (c.tp > 1) {
+    const ChipCache::Entry& e = chips.Get(t.Get(row, "hardware"));
+    const std::string name = comm::ClusterPresetForRow({"allreduce_busbw", t.Get(row, "hardware"), e.preset, c.tp, "", ""});
+    if (name.empty()) return Skip(t, row, "unknown hardware: no cluster preset for the tensor-parallel collectives");
+    Diagnostics diag;
+    cluster = spec::LoadClusterPreset(name, diag);
+    if (!cluster) return Skip(t, row, "cluster preset " + name + " does not load: " + diag.Render());
+    cluster->chips = c.tp;
+    const comm::Network net(*cluster);
+    auto group = comm::MakeGroup(net, 1, c.tp);
+    if (!group.ok()) return Skip(t, row, "tensor-parallel group: " + group.error());
+    c.tp_allreduce = [net, g = group.value()](Bytes payload) {
+      return comm::EstimateCollective(net, g, comm::Collective::kAllReduce, payload).time;
+    };
   }
   const LayerTime lt = SimulateGptLayer(*p->model, c);
   return Done(t, row, *p, (lt.forward + lt.backward).value() * 1e3,
@@ -332,8 +342,8 @@ LayerTime SimulateGptLayer(const ops::OpModel& m, const LayerConfig& c) {
   Seconds allreduce;
   if (t > 1) {
     const Bytes payload(double(tokens) * double(h) * BytesPerElement(d));
-    const BytesPerSec bus = m.chip().scale_up.bandwidth * kScaleUpBusEfficiency;
-    allreduce = payload * (2.0 * double(t - 1) / double(t)) / bus;
+    PF_CHECK(bool(c.tp_allreduce), "SimulateGptLayer: tp = {} needs tp_allreduce", t);
+    allreduce = c.tp_allreduce(payload);
   }
 
   // Forward: LN → QKV → core → proj → (AR) → bias-dropout-add → LN → FC1 → GeLU → FC2 → (AR) → bias-dropout-add.

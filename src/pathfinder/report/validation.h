@@ -95,6 +95,9 @@ struct LayerConfig {
   bool selective_recompute = false;
   bool flash_attention = false;  // false: unfused softmax/dropout on the s×s scores (2022 Megatron)
   DType dtype = DType::kBf16;
+  // Time of one tensor-parallel all-reduce of the given payload over the TP group (from
+  // comm/ on the row's cluster). Required when tp > 1.
+  std::function<Seconds(Bytes)> tp_allreduce;
 };
 struct LayerTime {
   Seconds forward, backward, comm;

@@ -85,7 +85,9 @@ TEST(GptLayer, SequenceParallelAndRecomputeMoveTimeTheRightWay) {
   chip.sram = {Bytes(192e3), Bytes(40e6)};
   chip.scale_up.bandwidth = BytesPerSec(300e9);
   const ops::OpModel m(chip, ops::ResolveCeilings(chip, nullptr, nullptr));
-  LayerConfig c{6144, 64, 2048, 4, 0, 8, false, false, false, DType::kBf16};
+  LayerConfig c{6144, 64, 2048, 4, 0, 8, false, false, false, DType::kBf16, {}};
+  // A ring all-reduce at 300 GB/s: the test checks the layer's structure, not comm/.
+  c.tp_allreduce = [](Bytes payload) { return payload * (2.0 * 7 / 8) / BytesPerSec(300e9); };
   const LayerTime base = SimulateGptLayer(m, c);
   c.sequence_parallel = true;
   const LayerTime sp = SimulateGptLayer(m, c);
