@@ -15,35 +15,6 @@
 namespace pf::cli {
 namespace {
 
-struct Costed {
-  econ::ChipCost cost;
-  econ::Tco tco;
-  power::ClusterPower server;  // one full server
-  bool ok = false;
-};
-
-Costed CostIt(const spec::DesignFile& f, const hw::DerivedChip& c, Diagnostics& diag) {
-  Costed out;
-  auto wafer = spec::WaferFor(f.tech.node, f.econ, diag);
-  auto io_wafer = f.tech.io_node ? spec::WaferFor(*f.tech.io_node, f.econ, diag) : wafer;
-  if (!wafer || !io_wafer) return out;
-  out.cost = econ::EstimateChipCost(c, *wafer, *io_wafer, spec::HbmCost(f.tech.memory, f.econ), f.econ.package);
-  out.server = power::Cluster(f.econ.server.chips_per_server, c.chip.tdp, f.econ.server, f.econ.pue);
-  econ::TcoInputs in;
-  in.chip_price = out.cost.total;  // a custom chip: bought at build cost (no vendor margin, NRE excluded)
-  in.server_per_chip = f.econ.server_per_chip;
-  in.network_per_port = f.econ.network_per_port;
-  in.ports_per_chip = f.econ.ports_per_chip;
-  in.facility_per_watt = f.econ.FacilityPerWatt();
-  in.life = f.econ.life;
-  in.electricity = f.econ.electricity;
-  in.pue = f.econ.pue;
-  in.it_power_per_chip = out.server.it_power / double(f.econ.server.chips_per_server);
-  out.tco = econ::ComputeTco(in);
-  out.ok = true;
-  return out;
-}
-
 nlohmann::json DieJson(const hw::DieArea& d) {
   nlohmann::json blocks = nlohmann::json::array();
   for (const auto& b : d.blocks) {
@@ -72,12 +43,13 @@ void AddDesignCommand(CLI::App& app, CommandContext& ctx) {
       return;
     }
     const hw::DerivedChip c = hw::DeriveChip(f->design, f->tech);
-    const Costed k = CostIt(*f, c, diag);
+    const auto costed = spec::CostDesign(*f, c, diag);
     *ctx.err << diag.Render();
-    if (!k.ok) {
+    if (!costed) {
       ctx.exit_code = 2;
       return;
     }
+    const spec::DesignEconomics& k = *costed;
     const hw::Chip& chip = c.chip;
     if (o->json) {
       nlohmann::json peaks;

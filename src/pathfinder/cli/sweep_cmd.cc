@@ -59,8 +59,7 @@ search::Evaluation EvaluateDesign(const spec::DesignFile& f) {
   e.metrics.assign(kNumDesignMetrics, NAN);
   const hw::DerivedChip c = hw::DeriveChip(f.design, f.tech);
   Diagnostics diag;
-  auto wafer = spec::WaferFor(f.tech.node, f.econ, diag);
-  auto io_wafer = f.tech.io_node ? spec::WaferFor(*f.tech.io_node, f.econ, diag) : wafer;
+  const auto costed = spec::CostDesign(f, c, diag);
   const hw::Chip& chip = c.chip;
   auto& m = e.metrics;
   m[kBf16Peak] = chip.peak[DType::kBf16].value();
@@ -69,27 +68,15 @@ search::Evaluation EvaluateDesign(const spec::DesignFile& f) {
   m[kHbmBandwidth] = chip.hbm.bandwidth.value();
   m[kTdp] = chip.tdp.value();
   m[kSiliconArea] = c.total_silicon.value();
-  if (wafer && io_wafer) {
-    const auto cost = econ::EstimateChipCost(c, *wafer, *io_wafer, spec::HbmCost(f.tech.memory, f.econ), f.econ.package);
-    const auto server = power::Cluster(f.econ.server.chips_per_server, chip.tdp, f.econ.server, f.econ.pue);
-    econ::TcoInputs in;
-    in.chip_price = cost.total;
-    in.server_per_chip = f.econ.server_per_chip;
-    in.network_per_port = f.econ.network_per_port;
-    in.ports_per_chip = f.econ.ports_per_chip;
-    in.facility_per_watt = f.econ.FacilityPerWatt();
-    in.life = f.econ.life;
-    in.electricity = f.econ.electricity;
-    in.pue = f.econ.pue;
-    in.it_power_per_chip = server.it_power / double(f.econ.server.chips_per_server);
-    m[kChipCost] = cost.total.value();
-    m[kCostPerChipHour] = econ::ComputeTco(in).per_chip_hour.value();
+  if (costed) {
+    m[kChipCost] = costed->cost.total.value();
+    m[kCostPerChipHour] = costed->tco.per_chip_hour.value();
   }
   m[kBf16PerDollar] = m[kBf16Peak] / 1e12 / m[kChipCost];
   m[kBf16PerWatt] = m[kBf16Peak] / 1e12 / m[kTdp];
   e.feasible = c.feasibility.ok;
   if (!c.feasibility.ok) e.reason = c.feasibility.reasons.empty() ? "infeasible" : c.feasibility.reasons.front();
-  if (!(wafer && io_wafer)) {
+  if (!costed) {
     e.feasible = false;
     e.reason = diag.entries().empty() ? "no wafer price" : diag.entries().front().message;
   }

@@ -366,4 +366,25 @@ std::optional<DesignFile> LoadDesignText(const std::string& text, const std::str
   return Resolve(*root, name, diag);
 }
 
+std::optional<DesignEconomics> CostDesign(const DesignFile& f, const hw::DerivedChip& c, Diagnostics& diag) {
+  auto wafer = WaferFor(f.tech.node, f.econ, diag);
+  auto io_wafer = f.tech.io_node ? WaferFor(*f.tech.io_node, f.econ, diag) : wafer;
+  if (!wafer || !io_wafer) return std::nullopt;
+  DesignEconomics out;
+  out.cost = econ::EstimateChipCost(c, *wafer, *io_wafer, HbmCost(f.tech.memory, f.econ), f.econ.package);
+  out.server = power::Cluster(f.econ.server.chips_per_server, c.chip.tdp, f.econ.server, f.econ.pue);
+  econ::TcoInputs in;
+  in.chip_price = out.cost.total;
+  in.server_per_chip = f.econ.server_per_chip;
+  in.network_per_port = f.econ.network_per_port;
+  in.ports_per_chip = f.econ.ports_per_chip;
+  in.facility_per_watt = f.econ.FacilityPerWatt();
+  in.life = f.econ.life;
+  in.electricity = f.econ.electricity;
+  in.pue = f.econ.pue;
+  in.it_power_per_chip = out.server.it_power / double(f.econ.server.chips_per_server);
+  out.tco = econ::ComputeTco(in);
+  return out;
+}
+
 }  // namespace pf::spec

@@ -20,7 +20,9 @@
 #include <optional>
 #include <string>
 
+#include "pathfinder/econ/econ.h"
 #include "pathfinder/hw/design.h"
+#include "pathfinder/power/power.h"
 #include "pathfinder/spec/econ_spec.h"
 #include "pathfinder/spec/schema.h"
 
@@ -40,5 +42,15 @@ std::optional<DesignFile> LoadDesign(const std::string& path_or_name, Diagnostic
 
 // Parses design YAML text already read (`name` is used in diagnostics).
 std::optional<DesignFile> LoadDesignText(const std::string& text, const std::string& name, Diagnostics& diag);
+
+// The economics of a derived design under its file's assumptions: cost per chip with its
+// breakdown, one server's power, and TCO. A custom chip is bought at build cost (no vendor
+// margin, NRE excluded). nullopt (with a diagnostic) when a wafer price is missing.
+struct DesignEconomics {
+  econ::ChipCost cost;
+  econ::Tco tco;
+  power::ClusterPower server;  // one full server
+};
+std::optional<DesignEconomics> CostDesign(const DesignFile& f, const hw::DerivedChip& c, Diagnostics& diag);
 
 }  // namespace pf::spec
