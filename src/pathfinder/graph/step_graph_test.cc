@@ -153,7 +153,8 @@ TEST(StepGraph, QkNormIsAnRmsNormOverEveryLocalQueryAndKeyHead) {
   EXPECT_EQ(fwd, 1);
   EXPECT_EQ(bwd, 1);
   a.qk_norm = false;
-  for (const Op& op : BuildStepGraph(a, p, o).kinds[0].ops) EXPECT_NE(std::string(op.name), "qk norm");
+  const StepGraph without = BuildStepGraph(a, p, o);  // named: a temporary would die before the loop
+  for (const Op& op : without.kinds[0].ops) EXPECT_NE(std::string(op.name), "qk norm");
 }
 
 // Megatron-Core all-to-all dispatcher: with EP and more than one local expert, the received
@@ -172,7 +173,8 @@ TEST(StepGraph, MoeAllToAllWithSeveralLocalExpertsSortsReceivedTokensByExpert) {
     p.dp = 8;
     p.ep = ep;
     int n = 0;
-    for (const Op& op : BuildStepGraph(a, p, o).kinds[0].ops) {
+    const StepGraph g = BuildStepGraph(a, p, o);
+    for (const Op& op : g.kinds[0].ops) {
       const std::string name = op.name;
       if (name != "sort chunks" && name != "unsort chunks") continue;
       EXPECT_EQ(op.kind, OpKind::kPermute);
@@ -197,7 +199,8 @@ TEST(StepGraph, Fp8CurrentScalingAddsAnAmaxPassBeforeEveryCast) {
   o.matmul_dtype = DType::kFp8;
   auto kinds = [&](OpKind k) {
     int n = 0;
-    for (const Op& op : BuildStepGraph(a, p, o).kinds[0].ops) n += op.kind == k;
+    const StepGraph g = BuildStepGraph(a, p, o);
+    for (const Op& op : g.kinds[0].ops) n += op.kind == k;
     return n;
   };
   EXPECT_EQ(kinds(OpKind::kAmax), 0);
