@@ -32,7 +32,7 @@ bench: deps
 	@build/bench/bench/pf_bench
 
 docs: dev
-	@build/dev/src/pathfinder/cli/pathfinder schema --markdown > docs/fields.md
+	@build/dev/pathfinder schema --markdown > docs/fields.md
 
 clean:
 	rm -rf build

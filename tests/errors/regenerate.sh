@@ -3,7 +3,7 @@
 # diff (never commit a change here without reading it).
 set -euo pipefail
 cd "$(dirname "$0")"
-pf=$(realpath "${1:-../../build/dev/src/pathfinder/cli/pathfinder}")
+pf=$(realpath "${1:-../../build/dev/pathfinder}")
 for d in */; do
   d=${d%/}
   args="check input.yaml"
