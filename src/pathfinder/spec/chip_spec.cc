@@ -124,23 +124,7 @@ void CheckRequiredChip(const std::vector<YAML::Node>& layers, const YAML::Node& 
 }
 
 std::optional<hw::Chip> LoadPresetFile(const std::string& path, const std::string& expect_name, Diagnostics& diag,
-                                       ProvenanceMap* provenance, YAML::Node* root_out) {
-  const int before = diag.error_count();
-  auto root = LoadYamlFile(path, diag);
-  if (!root) return std::nullopt;
-  LoadContext ctx{path, "", &diag, provenance};
-  if ((*root)["source"] && (*root)["source"].IsScalar()) ctx.default_source = (*root)["source"].Scalar();
-  hw::Chip chip;
-  ChipSchema().Load(*root, chip, ctx, "");
-  CheckRequiredChip({*root}, *root, ctx, "");
-  if (!expect_name.empty() && !chip.name.empty() && chip.name != expect_name) {
-    ctx.Error((*root)["name"], "name", fmt::format("'{}' must equal the file name '{}'", chip.name, expect_name));
-  }
-  if (diag.error_count() == before) ReportProblems(chip, *root, ctx, "");
-  if (root_out) *root_out = *root;
-  if (diag.error_count() != before) return std::nullopt;
-  return chip;
-}
+                                       ProvenanceMap* provenance, YAML::Node* root_out);
 
 }  // namespace
 
@@ -148,6 +132,13 @@ const Schema<hw::Chip>& ChipSchema() {
   static const std::shared_ptr<Schema<hw::Chip>> s = BuildChipSchema();
   return *s;
 }
+
+namespace {
+std::optional<hw::Chip> LoadPresetFile(const std::string& path, const std::string& expect_name, Diagnostics& diag,
+                                       ProvenanceMap* provenance, YAML::Node* root_out) {
+  return LoadPresetFileWith(path, expect_name, diag, provenance, root_out, ChipSchema(), CheckRequiredChip, ReportProblems);
+}
+}  // namespace
 
 std::optional<hw::Chip> LoadChipPreset(const std::string& name, Diagnostics& diag, ProvenanceMap* provenance) {
   auto path = FindPreset(PresetKind::kChip, name, diag, {}, "chip");

@@ -138,21 +138,12 @@ void ReportProblems(const hw::Cluster& c, const YAML::Node& where, LoadContext& 
 
 std::optional<hw::Cluster> LoadFile(const std::string& path, const std::string& expect_name, Diagnostics& diag,
                                     ProvenanceMap* provenance, YAML::Node* root_out) {
-  const int before = diag.error_count();
-  auto root = LoadYamlFile(path, diag);
-  if (!root) return std::nullopt;
-  LoadContext ctx{path, "", &diag, provenance};
-  if ((*root)["source"] && (*root)["source"].IsScalar()) ctx.default_source = (*root)["source"].Scalar();
-  hw::Cluster c;
-  ClusterSchema().Load(*root, c, ctx, "");
-  ClusterSchema().CheckRequired({*root}, *root, "", ctx);
-  if (!expect_name.empty() && !c.name.empty() && c.name != expect_name) {
-    ctx.Error((*root)["name"], "name", fmt::format("'{}' must equal the file name '{}'", c.name, expect_name));
-  }
-  if (diag.error_count() == before) ReportProblems(c, *root, ctx, "");
-  if (root_out) *root_out = *root;
-  if (diag.error_count() != before) return std::nullopt;
-  return c;
+  return LoadPresetFileWith(
+      path, expect_name, diag, provenance, root_out, ClusterSchema(),
+      [](const std::vector<YAML::Node>& layers, const YAML::Node& where, LoadContext& ctx, const std::string& key) {
+        ClusterSchema().CheckRequired(layers, where, key, ctx);
+      },
+      ReportProblems);
 }
 
 std::optional<std::string> FindClusterPreset(const std::string& name, Diagnostics& diag, const SourceLocation& where,

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "pathfinder/spec/file.h"
 #include "pathfinder/spec/schema.h"
 
 namespace pf::spec {
@@ -36,6 +37,31 @@ struct PresetSectionHooks {
   // Reports cross-field problems of the assembled value.
   std::function<void(const T&, const YAML::Node& where, LoadContext&, const std::string& key)> report;
 };
+
+// Loads one preset file on its own: its top-level `source:` is the default provenance,
+// required fields and cross-field rules are checked, and `name:` must equal the file stem
+// `expect_name`. The file's root is returned in *root_out (for required-field checks over
+// later override layers).
+template <class T, class CheckRequired, class Report>
+std::optional<T> LoadPresetFileWith(const std::string& path, const std::string& expect_name, Diagnostics& diag,
+                                    ProvenanceMap* provenance, YAML::Node* root_out, const Schema<T>& schema,
+                                    CheckRequired check_required, Report report) {
+  const int before = diag.error_count();
+  auto root = LoadYamlFile(path, diag);
+  if (!root) return std::nullopt;
+  LoadContext ctx{path, "", &diag, provenance};
+  if ((*root)["source"] && (*root)["source"].IsScalar()) ctx.default_source = (*root)["source"].Scalar();
+  T value{};
+  schema.Load(*root, value, ctx, "");
+  check_required(std::vector<YAML::Node>{*root}, *root, ctx, "");
+  if (!expect_name.empty() && !value.name.empty() && value.name != expect_name) {
+    ctx.Error((*root)["name"], "name", fmt::format("'{}' must equal the file name '{}'", value.name, expect_name));
+  }
+  if (diag.error_count() == before) report(value, *root, ctx, "");
+  if (root_out) *root_out = *root;
+  if (diag.error_count() != before) return std::nullopt;
+  return value;
+}
 
 template <class T>
 std::optional<T> LoadPresetSection(const YAML::Node& node, LoadContext& ctx, const std::string& key_path,
