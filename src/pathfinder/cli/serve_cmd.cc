@@ -1,7 +1,9 @@
 // `pathfinder serve scenario.yaml`: simulates the scenario's serving run and prints TTFT,
 // TPOT, ITL, E2E percentiles, throughput, goodput, KV-cache use and batch size; optionally
 // the per-request CSV (--requests-csv), a Perfetto/Chrome trace of the iterations (--trace)
-// and the highest Poisson rate meeting the SLOs (--find-max-rate --slo ttft=2s,tpot=200ms).
+// and the highest Poisson rate meeting the SLOs (--find-max-rate --slo ttft=2s,tpot=200ms);
+// and the power: average chip watts (busy and idle), replica/cluster and facility power,
+// joules per output token and output tokens per joule (spec/chip_energy, power/).
 #include <fmt/core.h>
 
 #include <fstream>
@@ -13,6 +15,7 @@
 #include "pathfinder/comm/topology.h"
 #include "pathfinder/serve/metrics.h"
 #include "pathfinder/spec/calibration_spec.h"
+#include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/scenario.h"
 #include "pathfinder/spec/serve_spec.h"
 
@@ -48,6 +51,72 @@ nlohmann::json ToJson(const serve::Summary& s) {
 }
 
 std::string Ms(double s) { return FormatNumber(s * 1e3, 4) + " ms"; }
+
+// The power of the run: every chip does its replica's average work while busy and idles
+// at its static power for the rest of the span.
+struct ServePower {
+  std::optional<power::RunEnergy> run;
+  power::PowerResult busy;  // one chip while busy
+  double busy_fraction = 0;
+  std::string basis;
+  std::string unavailable;
+  Watts tdp;
+  double pue = 0;
+};
+
+ServePower PowerOf(const serve::SimResult& res, const serve::Summary& sum, int replicas, int chips_per_replica,
+                   const hw::Chip& chip, const std::optional<hw::Cluster>& cluster) {
+  ServePower out;
+  Diagnostics diag;
+  auto model = spec::ChipPowerModelFor(chip, diag);
+  auto econ = spec::LoadEconDefaults(diag);
+  if (!model || !econ) {
+    for (const auto& d : diag.entries()) out.unavailable += (out.unavailable.empty() ? "" : "; ") + d.message;
+    return out;
+  }
+  out.basis = model->basis;
+  out.tdp = model->Tdp();
+  out.pue = econ->pue;
+  const double n = double(std::max(1, replicas));
+  const Seconds busy(res.busy_seconds / n);
+  const Seconds span = Max(Seconds(sum.span), busy);
+  if (busy.value() <= 0 || span.value() <= 0) {
+    out.unavailable = "the run did no work";
+    return out;
+  }
+  const power::Activity a = spec::ServeActivity(res.work * (1.0 / n), busy);
+  out.busy = power::Evaluate(a, *model, chip.clock);
+  out.busy_fraction = busy / span;
+  const int per_server = cluster ? cluster->server.chips : 0;
+  out.run = power::EnergyOfRun(a, *model, chip.clock, span, long(replicas) * chips_per_replica,
+                               spec::ServerFor(*econ, per_server), econ->pue, sum.output_tokens_per_s * sum.span);
+  return out;
+}
+
+nlohmann::json ToJson(const ServePower& p) {
+  if (!p.run) return {{"available", false}, {"reason", p.unavailable}};
+  const power::RunEnergy& e = *p.run;
+  const double fj = e.FacilityJoulesPerToken();
+  return {{"available", true},
+          {"basis", p.basis},
+          {"chip_w", e.chip.average.value()},
+          {"chip_busy_w", p.busy.average.value()},
+          {"busy_fraction", p.busy_fraction},
+          {"tdp_w", p.tdp.value()},
+          {"throttled", e.chip.throttled},
+          {"note", e.chip.note},
+          {"chips", e.cluster.chips},
+          {"servers", e.cluster.servers},
+          {"chips_w", e.cluster.chips_power.value()},
+          {"it_w", e.cluster.it_power.value()},
+          {"facility_w", e.cluster.facility_power.value()},
+          {"pue", p.pue},
+          {"energy_j", e.facility_energy.value()},
+          {"output_tokens", e.tokens},
+          {"chip_j_per_output_token", e.ChipJoulesPerToken()},
+          {"facility_j_per_output_token", fj},
+          {"output_tokens_per_j", fj > 0 ? 1.0 / fj : 0.0}};
+}
 
 // Chrome trace-event JSON (opens in ui.perfetto.dev): one track per replica, one slice per
 // iteration with its batch, tokens and KV use.
@@ -145,6 +214,7 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
     if (o->find_max_rate) max_rate = serve::FindMaxRate(s, cost);
     const serve::SimResult res = serve::Simulate(s, cost, opt);
     const serve::Summary sum = serve::Summarize(res, s.slo);
+    const ServePower pw = PowerOf(res, sum, s.engine.replicas, cost.chips(), *sc->chip, sc->cluster);
     auto write = [&](const std::string& path, const std::string& text) {
       std::ofstream f(path, std::ios::binary);
       f << text;
@@ -169,7 +239,8 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
                             {"activations_bytes", mem.activations.value()},
                             {"kv_bytes_per_token", mem.kv_per_token.value()},
                             {"kv_capacity_tokens_per_replica", mem.kv_tokens}}},
-                          {"summary", ToJson(sum)}};
+                          {"summary", ToJson(sum)},
+                          {"power", ToJson(pw)}};
       if (max_rate)
         j["max_rate"] = {
             {"requests_per_s", max_rate->rate}, {"probes", max_rate->probes}, {"at_rate", ToJson(max_rate->at_rate)}};
@@ -207,6 +278,21 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
            FormatNumber(sum.mean_kv_used * 100, 3) + " % / " + FormatNumber(sum.max_kv_used * 100, 3) + " %"});
     u.Row({"iterations / preemptions", fmt::format("{} / {}", sum.iterations, sum.preemptions)});
     *ctx.out << u.Render();
+    if (pw.run) {
+      const power::RunEnergy& e = *pw.run;
+      const double fj = e.FacilityJoulesPerToken();
+      *ctx.out << fmt::format("power ({})\n", pw.basis);
+      *ctx.out << fmt::format("power: {} per chip on average ({} while busy, busy {:.1f}% of the span; {} TDP){}; {} chips in {} "
+                              "server(s): IT {}, facility {} at PUE {:.2f}\n",
+                              ToString(e.chip.average, 3), ToString(pw.busy.average, 3), pw.busy_fraction * 100,
+                              ToString(pw.tdp, 3), e.chip.throttled ? " THROTTLED" : "", e.cluster.chips, e.cluster.servers,
+                              ToString(e.cluster.it_power, 3), ToString(e.cluster.facility_power, 3), pw.pue);
+      if (e.chip.throttled) *ctx.out << fmt::format("power cap: {}; the run was not re-simulated\n", e.chip.note);
+      *ctx.out << fmt::format("energy: {:.3g} J per output token facility ({:.3g} J at the chips), {:.3g} output tokens per joule\n",
+                              fj, e.ChipJoulesPerToken(), fj > 0 ? 1.0 / fj : 0.0);
+    } else {
+      *ctx.out << fmt::format("power: not estimated: {}\n", pw.unavailable);
+    }
     if (max_rate) {
       *ctx.out << fmt::format("max rate meeting the SLOs at p{}: {} requests/s ({} output tokens/s; {} probes)\n",
                               FormatNumber(s.slo.percentile), FormatNumber(max_rate->rate, 4),

@@ -1,6 +1,8 @@
 // `pathfinder train scenario.yaml [--json] [--trace step.json]`: one training step of the
 // scenario's model on its chip/cluster with its parallelism and `train:` settings — step time
-// and breakdown, tokens/s, MFU/HFU, memory per chip and the fit check, time to train.
+// and breakdown, tokens/s, MFU/HFU, memory per chip and the fit check, time to train, and
+// the power: per-chip watts (power cap included), cluster IT and facility megawatts, energy
+// per step and per token, MWh for the whole run (spec/chip_energy, power/).
 #include <fmt/core.h>
 
 #include <fstream>
@@ -10,6 +12,7 @@
 #include "pathfinder/cli/commands.h"
 #include "pathfinder/cli/table.h"
 #include "pathfinder/spec/calibration_spec.h"
+#include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/scenario.h"
 #include "pathfinder/train/simulator.h"
 #include "pathfinder/train/event.h"
@@ -17,6 +20,60 @@
 namespace pf::cli {
 
 namespace {
+
+// The power of the run: one step of the critical stage's activity on every chip.
+struct TrainPower {
+  std::optional<power::RunEnergy> run;
+  std::string basis;        // how the chip model was built
+  std::string unavailable;  // why there is no figure (no TDP from any source)
+  Watts tdp;               // the model's (the preset's, else data/energy/chip-power.yaml)
+  double pue = 0;
+  double run_mwh = 0;       // tokens_to_train, facility
+};
+
+TrainPower PowerOf(const train::TrainResult& r, const train::TrainSettings& s, const hw::Chip& chip,
+                   const hw::Cluster& cluster) {
+  TrainPower out;
+  Diagnostics diag;
+  auto model = spec::ChipPowerModelFor(chip, diag);
+  auto econ = spec::LoadEconDefaults(diag);
+  if (!model || !econ) {
+    for (const auto& d : diag.entries()) out.unavailable += (out.unavailable.empty() ? "" : "; ") + d.message;
+    return out;
+  }
+  out.basis = model->basis;
+  out.tdp = model->Tdp();
+  out.pue = econ->pue;
+  const power::Activity a = spec::TrainStepActivity(r.activity, s.precision, r.step.total);
+  out.run = power::EnergyOfRun(a, *model, chip.clock, r.step.total, r.chips, spec::ServerFor(*econ, cluster.server.chips),
+                               econ->pue, r.tokens_per_step);
+  if (s.tokens_to_train > 0) out.run_mwh = out.run->FacilityJoulesPerToken() * s.tokens_to_train / 3.6e9;
+  return out;
+}
+
+nlohmann::json ToJson(const TrainPower& p) {
+  if (!p.run) return {{"available", false}, {"reason", p.unavailable}};
+  const power::RunEnergy& e = *p.run;
+  nlohmann::json j = {{"available", true},
+                      {"basis", p.basis},
+                      {"chip_w", e.chip.average.value()},
+                      {"tdp_w", p.tdp.value()},
+                      {"throttled", e.chip.throttled},
+                      {"clock_ratio", e.chip.clock_ratio},
+                      {"note", e.chip.note},
+                      {"step_time_s", e.duration.value()},
+                      {"chips", e.cluster.chips},
+                      {"servers", e.cluster.servers},
+                      {"chips_mw", e.cluster.chips_power.value() / 1e6},
+                      {"it_mw", e.cluster.it_power.value() / 1e6},
+                      {"facility_mw", e.cluster.facility_power.value() / 1e6},
+                      {"pue", p.pue},
+                      {"energy_per_step_j", e.facility_energy.value()},
+                      {"chip_j_per_token", e.ChipJoulesPerToken()},
+                      {"facility_j_per_token", e.FacilityJoulesPerToken()}};
+  if (p.run_mwh > 0) j["run_mwh"] = p.run_mwh;
+  return j;
+}
 
 nlohmann::json ToJson(const train::TrainResult& r, const train::TrainSettings& s) {
   const auto& b = r.step;
@@ -104,7 +161,7 @@ void AddTrainCommand(CLI::App& app, CommandContext& ctx) {
     const graph::Parallelism& p = sc->parallelism;
     hw::Cluster cluster = sc->cluster ? *sc->cluster : train::ClusterFromChipLinks(*sc->chip, p.chips());
     const train::Simulator sim(*sc->model, ops::OpModel(*sc->chip, cal->ceilings), cluster);
-    const train::TrainResult r = sim.Run(p, s, o->json);
+    const train::TrainResult r = sim.Run(p, s, /*with_activity=*/true);
     if (!r.ok) {
       *ctx.err << fmt::format("{}: error: cannot simulate: {}\n", o->path, r.reason);
       ctx.exit_code = 2;
@@ -122,8 +179,10 @@ void AddTrainCommand(CLI::App& app, CommandContext& ctx) {
         return;
       }
     }
+    const TrainPower pw = PowerOf(r, s, *sc->chip, cluster);
     if (o->json) {
       nlohmann::json j = ToJson(r, s);
+      j["power"] = ToJson(pw);
       j["scenario"] = sc->name;
       if (ev) j["event_mode"] = {{"step_time_s", ev->total.value()}, {"passes", ev->events}, {"trace", o->trace}};
       j["cluster"] = cluster.name + (sc->cluster ? "" : " (no cluster section: chip links at 100 % efficiency)");
@@ -173,6 +232,21 @@ void AddTrainCommand(CLI::App& app, CommandContext& ctx) {
     if (s.tokens_to_train > 0) {
       *ctx.out << fmt::format("{:.4g} tokens: {:.1f} days, {:.4g} chip-hours\n", s.tokens_to_train,
                               r.time_to_train.value() / 86400.0, r.chip_hours);
+    }
+    if (pw.run) {
+      const power::RunEnergy& e = *pw.run;
+      *ctx.out << fmt::format("power ({})\n", pw.basis);
+      *ctx.out << fmt::format("power: {:.0f} W per chip ({:.0f}% of {} TDP){}; {} chips in {} server(s): IT {:.3g} MW, "
+                              "facility {:.3g} MW at PUE {:.2f}\n",
+                              e.chip.average.value(), 100 * e.chip.average.value() / pw.tdp.value(), ToString(pw.tdp, 3),
+                              e.chip.throttled ? " THROTTLED" : "", e.cluster.chips, e.cluster.servers,
+                              e.cluster.it_power.value() / 1e6, e.cluster.facility_power.value() / 1e6, pw.pue);
+      if (e.chip.throttled) *ctx.out << fmt::format("power cap: {}; step time not re-simulated\n", e.chip.note);
+      *ctx.out << fmt::format("energy: {:.4g} MJ per step (facility), {:.3g} J/token facility, {:.3g} J/token at the chips{}\n",
+                              e.facility_energy.value() / 1e6, e.FacilityJoulesPerToken(), e.ChipJoulesPerToken(),
+                              pw.run_mwh > 0 ? fmt::format("; {:.4g} tokens: {:.4g} MWh", s.tokens_to_train, pw.run_mwh) : "");
+    } else {
+      *ctx.out << fmt::format("power: not estimated: {}\n", pw.unavailable);
     }
     if (ev) {
       *ctx.out << fmt::format("event mode: step {:.2f} ms ({} passes); trace written to {} (open in ui.perfetto.dev)\n",

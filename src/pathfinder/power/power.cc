@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "pathfinder/core/check.h"
@@ -75,6 +76,44 @@ PowerResult Evaluate(const Activity& a, const ChipEnergyModel& m, Hertz nominal_
   return r;
 }
 
+double Utilization(const Activity& a, const TdpModel& m) {
+  PF_CHECK(a.duration.value() > 0, "utilization over a zero duration");
+  Seconds t_flops;
+  for (DType t : kAllDTypes) {
+    if (a[t].value() <= 0) continue;
+    FlopsPerSec peak = m.peak[t];
+    if (t == DType::kFp32 && m.vector_fp32.value() > 0 && peak.value() <= 0) peak = m.vector_fp32;
+    if (peak.value() <= 0) peak = m.peak[DType::kBf16];
+    if (peak.value() > 0) t_flops += a[t] / peak;
+  }
+  const Seconds t_hbm = m.hbm_bandwidth.value() > 0 ? a.hbm / m.hbm_bandwidth : Seconds(0);
+  return std::min(1.0, Max(t_flops, t_hbm) / a.duration);
+}
+
+PowerResult Evaluate(const Activity& a, const ChipPowerModel& m, Hertz nominal_clock) {
+  if (m.method == ChipPowerModel::Method::kActivity) return Evaluate(a, m.energy, nominal_clock);
+  PowerResult r;
+  r.duration = a.duration;
+  r.clock = nominal_clock;
+  if (a.duration.value() <= 0) return r;
+  const double u = Utilization(a, m.tdp);
+  r.energy.compute = (m.tdp.tdp - m.tdp.static_power) * u * a.duration;
+  r.energy.leakage = m.tdp.static_power * a.duration;
+  r.average = r.energy.Total() / a.duration;
+  return r;
+}
+
+PowerResult EvaluateOver(const Activity& busy, const ChipPowerModel& m, Hertz nominal_clock, Seconds span) {
+  PF_CHECK(span.value() >= busy.duration.value() * (1 - 1e-12), "span {} shorter than the busy time {}", ToString(span),
+           ToString(busy.duration));
+  PowerResult r = Evaluate(busy, m, nominal_clock);
+  const Seconds idle = Max(Seconds(0), span - busy.duration);
+  r.energy.leakage += m.StaticPower() * idle;
+  r.duration += idle;
+  r.average = r.duration.value() > 0 ? r.energy.Total() / r.duration : Watts{};
+  return r;
+}
+
 ClusterPower Cluster(long chips, Watts chip_power, const ServerPower& server, double pue) {
   PF_CHECK(chips >= 0 && server.chips_per_server > 0, "bad cluster size");
   PF_CHECK(pue >= 1.0, "PUE {} < 1", pue);
@@ -87,6 +126,19 @@ ClusterPower Cluster(long chips, Watts chip_power, const ServerPower& server, do
   c.it_power = (c.chips_power + host) / server.conversion_efficiency;
   c.facility_power = c.it_power * pue;
   return c;
+}
+
+RunEnergy EnergyOfRun(const Activity& busy, const ChipPowerModel& m, Hertz nominal_clock, Seconds span, long chips,
+                      const ServerPower& server, double pue, double tokens) {
+  RunEnergy e;
+  e.chip = EvaluateOver(busy, m, nominal_clock, span);
+  e.cluster = Cluster(chips, e.chip.average, server, pue);
+  e.duration = e.chip.duration;
+  e.chips_energy = e.cluster.chips_power * e.duration;
+  e.it_energy = e.cluster.it_power * e.duration;
+  e.facility_energy = e.cluster.facility_power * e.duration;
+  e.tokens = tokens;
+  return e;
 }
 
 }  // namespace pf::power

@@ -75,6 +75,50 @@ struct PowerResult {
 // Energy, average power and the power cap for one chip's activity at `nominal_clock`.
 PowerResult Evaluate(const Activity& a, const ChipEnergyModel& m, Hertz nominal_clock);
 
+// ---- TDP-based estimate, for chips without energy data -----------------------------------
+//
+// When a chip's process node has no data/energy/ file (or its memory no access energy) the
+// activity cannot be priced per FLOP and per byte. The estimate then is
+//   P = P_static + u · (TDP − P_static),  u = min(1, t_roofline / duration),
+//   t_roofline = max(Σ_dtype FLOPs / peak(dtype), HBM bytes / HBM bandwidth),
+// i.e. the chip draws its static share at rest and its full TDP when the activity keeps
+// its matrix units or its HBM at peak for the whole duration. It never exceeds the TDP, so
+// it never throttles. FLOPs of a dtype the matrix units lack are timed at the bf16 peak
+// (fp32 at vector_fp32 when stated).
+struct TdpModel {
+  Watts tdp;
+  Watts static_power;
+  hw::PeakTable peak;
+  FlopsPerSec vector_fp32;
+  BytesPerSec hbm_bandwidth;
+};
+
+// u above. REQUIRES: a.duration > 0.
+double Utilization(const Activity& a, const TdpModel& m);
+
+// One chip's power model: activity-based (ChipEnergyModel) or the TDP-based estimate.
+// `basis` says which and from what data; every report prints it beside the figures.
+struct ChipPowerModel {
+  enum class Method { kActivity, kTdp };
+  Method method = Method::kActivity;
+  ChipEnergyModel energy;  // kActivity
+  TdpModel tdp;            // kTdp
+  std::string basis;
+  Watts StaticPower() const { return method == Method::kActivity ? energy.static_power : tdp.static_power; }
+  Watts Tdp() const { return method == Method::kActivity ? energy.tdp : tdp.tdp; }
+};
+
+// The activity's energy and average power under either method (TDP-based: compute holds
+// the dynamic part, leakage the static part).
+PowerResult Evaluate(const Activity& a, const ChipPowerModel& m, Hertz nominal_clock);
+
+// `busy` is what one chip did while busy (a.duration = its busy time); the chip then idles
+// at its static power (clock-gated) until `span` has passed since it started. When busy
+// throttles, the busy part stretches and the idle part keeps its length. The result's
+// duration is the stretched span and its average is energy / that duration.
+// REQUIRES: span ≥ busy.duration.
+PowerResult EvaluateOver(const Activity& busy, const ChipPowerModel& m, Hertz nominal_clock, Seconds span);
+
 // ---- Server and facility ----------------------------------------------------------------
 
 // One server: chips plus everything else that draws power. Defaults: data/econ/defaults.yaml.
@@ -98,5 +142,25 @@ struct ClusterPower {
 // server (the last server may be partly filled but draws its full host power), with `pue`.
 // REQUIRES: chips ≥ 0, pue ≥ 1, conversion_efficiency in (0, 1].
 ClusterPower Cluster(long chips, Watts chip_power, const ServerPower& server, double pue);
+
+// ---- A whole run ------------------------------------------------------------------------
+
+// The energy of `chips` chips each doing `busy` within `span` (EvaluateOver), in servers
+// at `pue`, and per token of `tokens` produced in that span.
+struct RunEnergy {
+  PowerResult chip;       // one chip over the run
+  ClusterPower cluster;   // all chips at chip.average
+  Seconds duration;       // the run's wall time (stretched when throttled)
+  Joules chips_energy;    // all accelerators
+  Joules it_energy;       // at the wall of the servers
+  Joules facility_energy; // × PUE
+  double tokens = 0;
+  double ChipJoulesPerToken() const { return tokens > 0 ? chips_energy.value() / tokens : 0; }
+  double FacilityJoulesPerToken() const { return tokens > 0 ? facility_energy.value() / tokens : 0; }
+};
+
+// REQUIRES: chips ≥ 0, span ≥ busy.duration, as Cluster().
+RunEnergy EnergyOfRun(const Activity& busy, const ChipPowerModel& m, Hertz nominal_clock, Seconds span, long chips,
+                      const ServerPower& server, double pue, double tokens);
 
 }  // namespace pf::power

@@ -88,5 +88,75 @@ TEST(Cluster, ServerOverheadConversionAndPueGiveMegawatts) {
   EXPECT_EQ(Cluster(9, 700_W, s, 1.0).servers, 2);
 }
 
+ChipPowerModel TdpBased() {
+  ChipPowerModel m;
+  m.method = ChipPowerModel::Method::kTdp;
+  m.tdp.tdp = 300_W;
+  m.tdp.static_power = 90_W;
+  m.tdp.peak[DType::kBf16] = FlopsPerSec(100e12);
+  m.tdp.hbm_bandwidth = BytesPerSec(1e12);
+  return m;
+}
+
+TEST(TdpModel, IdleDrawsStaticPowerAndFullRooflineDrawsTheTdp) {
+  const ChipPowerModel m = TdpBased();
+  Activity idle;
+  idle.duration = 1_s;
+  EXPECT_NEAR(Evaluate(idle, m, 1_GHz).average.value(), 90, 1e-9);
+  Activity full = idle;
+  full[DType::kBf16] = Flops(100e12);  // 1 s at peak
+  EXPECT_NEAR(Evaluate(full, m, 1_GHz).average.value(), 300, 1e-9);
+  Activity half = idle;
+  half.hbm = Bytes(0.5e12);  // memory-bound half the time
+  EXPECT_NEAR(Evaluate(half, m, 1_GHz).average.value(), 90 + 0.5 * 210, 1e-9);
+  Activity over = full;
+  over[DType::kBf16] = Flops(300e12);  // more than the peak allows: capped at the TDP, no throttle claimed
+  const PowerResult r = Evaluate(over, m, 1_GHz);
+  EXPECT_NEAR(r.average.value(), 300, 1e-9);
+  EXPECT_FALSE(r.throttled);
+  // Fp32 vector work on a chip without an fp32 matrix peak is timed at vector_fp32.
+  ChipPowerModel v = m;
+  v.tdp.vector_fp32 = FlopsPerSec(10e12);
+  Activity vec = idle;
+  vec[DType::kFp32] = Flops(5e12);
+  EXPECT_NEAR(Utilization(vec, v.tdp), 0.5, 1e-12);
+}
+
+TEST(EvaluateOver, IdleTimeAddsStaticPowerOnlySoAnIdlerRunDrawsLess) {
+  ChipPowerModel m;
+  m.energy = Model();
+  Activity busy;
+  busy[DType::kBf16] = Flops(1e14);
+  busy.hbm = 100_GB;
+  busy.duration = 1_s;
+  const PowerResult b = Evaluate(busy, m, 1_GHz);
+  const PowerResult over = EvaluateOver(busy, m, 1_GHz, 4_s);
+  EXPECT_NEAR(over.duration.value(), 4, 1e-12);
+  EXPECT_NEAR(over.energy.Total().value(), b.energy.Total().value() + 210.0 * 3, 1e-6);
+  EXPECT_LT(over.average, b.average);
+  EXPECT_GT(over.average.value(), 210);  // never below the static power
+}
+
+TEST(EnergyOfRun, MegawattsScaleLinearlyWithChipsAndJoulesPerTokenDoNot) {
+  ChipPowerModel m;
+  m.energy = Model();
+  Activity a;
+  a[DType::kBf16] = Flops(2e14);
+  a.hbm = 500_GB;
+  a.duration = 1_s;
+  const ServerPower s{8, 700_W, 350_W, 2900_W, 0.94};
+  const RunEnergy one = EnergyOfRun(a, m, 1_GHz, 1_s, 1024, s, 1.3, 1e6);
+  const RunEnergy two = EnergyOfRun(a, m, 1_GHz, 1_s, 2048, s, 1.3, 2e6);
+  EXPECT_NEAR(two.cluster.facility_power.value(), 2 * one.cluster.facility_power.value(), 1e-6);
+  EXPECT_NEAR(two.cluster.it_power.value(), 2 * one.cluster.it_power.value(), 1e-6);
+  EXPECT_NEAR(two.FacilityJoulesPerToken(), one.FacilityJoulesPerToken(), 1e-9);
+  EXPECT_NEAR(one.facility_energy.value(), one.cluster.facility_power.value() * 1.0, 1e-6);
+  EXPECT_GT(one.FacilityJoulesPerToken(), one.ChipJoulesPerToken() * 1.3);  // host overhead and PUE on top
+  // The same work spread over a longer span (an idler run) draws less power per chip.
+  const RunEnergy idler = EnergyOfRun(a, m, 1_GHz, 3_s, 1024, s, 1.3, 1e6);
+  EXPECT_LT(idler.chip.average, one.chip.average);
+  EXPECT_GT(idler.FacilityJoulesPerToken(), one.FacilityJoulesPerToken());  // idle static energy per token
+}
+
 }  // namespace
 }  // namespace pf::power

@@ -32,6 +32,27 @@ constexpr double kActBytes = 2.0;
 
 }  // namespace
 
+ChipWork& ChipWork::operator+=(const ChipWork& o) {
+  for (size_t i = 0; i < flops.size(); ++i) flops[i] += o.flops[i];
+  hbm += o.hbm;
+  link += o.link;
+  return *this;
+}
+
+ChipWork ChipWork::operator*(double s) const {
+  ChipWork w = *this;
+  for (Flops& f : w.flops) f *= s;
+  w.hbm *= s;
+  w.link *= s;
+  return w;
+}
+
+Flops ChipWork::TotalFlops() const {
+  Flops t;
+  for (Flops f : flops) t += f;
+  return t;
+}
+
 int64_t ContextBucket(int64_t tokens) {
   if (tokens <= 64) return std::max<int64_t>(1, tokens);
   int64_t p = 1;
@@ -128,20 +149,33 @@ Seconds IterationCostModel::AllReduce(int64_t tokens) {
   return e.ok ? e.time : Seconds(0);
 }
 
+Bytes IterationCostModel::AllReduceSent(int64_t tokens) const {
+  if (!tp_group_) return Bytes(0);
+  // Ring all-reduce: each chip sends 2(n − 1)/n of the payload.
+  return Bytes(double(tokens) * a_.hidden * kActBytes * 2.0 * double(tp_ - 1) / double(tp_));
+}
+
 IterationCostModel::Linear IterationCostModel::LinearAt(int64_t tokens) {
   if (size_t(tokens) >= linear_cache_.size()) linear_cache_.resize(size_t(tokens) + 1);
   if (auto& c = linear_cache_[size_t(tokens)]) return *c;
   using ops::MatmulShape;
   const int64_t T = tokens, h = a_.hidden, tp = tp_;
   const DType d = mm_;
+  ChipWork acc;  // work of the block being costed
   auto mm = [&](int64_t m, int64_t n, int64_t k, int64_t batch = 1) {
-    return op_
-        .Matmul(MatmulShape{std::max<int64_t>(1, m), std::max<int64_t>(1, n), std::max<int64_t>(1, k),
-                            std::max<int64_t>(1, batch)},
-                d)
-        .time;
+    const ops::MatmulCost c = op_.Matmul(
+        MatmulShape{std::max<int64_t>(1, m), std::max<int64_t>(1, n), std::max<int64_t>(1, k), std::max<int64_t>(1, batch)},
+        d);
+    acc.flops[size_t(d)] += c.flops;
+    acc.hbm += c.bytes;
+    return c.time;
   };
-  auto mem = [&](const ops::MemoryTraffic& t) { return op_.Memory(t).time; };
+  auto mem = [&](const ops::MemoryTraffic& t) {
+    const ops::MemoryOpCost c = op_.Memory(t);
+    acc.flops[size_t(DType::kFp32)] += t.flops;
+    acc.hbm += c.bytes;
+    return c.time;
+  };
   const DType act = DType::kBf16;
 
   // Attention block without the fused attention itself: norm, projections, rotary,
@@ -168,6 +202,8 @@ IterationCostModel::Linear IterationCostModel::LinearAt(int64_t tokens) {
   attn_block += mem(ops::Fuse(ops::Add(Ta * h, act), ops::RmsNorm(Ta, h, act), Bytes(double(Ta * h) * kActBytes)));
   attn_block += mem(ops::Add(Ta * h, act));
   const Seconds ar = adp ? Seconds(0) : AllReduce(T);
+  const Bytes ar_sent = adp ? Bytes(0) : AllReduceSent(T);
+  const ChipWork attn_work = acc;
 
   Linear out;
   // Dense MLP.
@@ -178,6 +214,8 @@ IterationCostModel::Linear IterationCostModel::LinearAt(int64_t tokens) {
     mlp += mem(ops::Activation(gated ? ops::ActivationKind::kSwiGlu : ops::ActivationKind::kGelu, T, f, act));
     out.dense = attn_block + mlp;
     out.comm_dense = ar + (adp ? AllReduce(T) : ar);
+    out.work_dense = acc;
+    out.work_dense.link += ar_sent + (adp ? AllReduceSent(T) : ar_sent);
   }
   // MoE MLP: router, dispatch, grouped expert GEMMs over the experts that receive tokens,
   // shared experts, combine.
@@ -193,6 +231,7 @@ IterationCostModel::Linear IterationCostModel::LinearAt(int64_t tokens) {
     const int64_t active = std::max<int64_t>(1, std::min<int64_t>(local, int64_t(std::ceil(double(local) * p_hit))));
     const int64_t m_per = std::max<int64_t>(1, int64_t(std::ceil(slots / double(active))));
     const int64_t f = CeilDiv(moe.expert_ffn_hidden, etp);
+    acc = attn_work;
     Seconds mlp = mm(T, E, h) + mem(ops::MoeRouting(T, E, k));
     mlp += mm(m_per, 2 * f, h, active) + mm(m_per, h, f, active);
     mlp += mem(ops::Activation(ops::ActivationKind::kSwiGlu, int64_t(slots), f, act));
@@ -202,6 +241,7 @@ IterationCostModel::Linear IterationCostModel::LinearAt(int64_t tokens) {
       mlp += mm(T, 2 * sf, h) + mm(T, h, sf);
     }
     Seconds comm = ar;
+    Bytes sent = ar_sent;
     if (ep_group_) {
       comm::MoeExchange x;
       x.tokens = long(CeilDiv(T, ep));
@@ -209,17 +249,22 @@ IterationCostModel::Linear IterationCostModel::LinearAt(int64_t tokens) {
       x.top_k = int(k);
       x.bytes_per_element = BytesPerElement(d) < 2 ? 1.0 + 4.0 / 128.0 : 2.0;
       comm += 2 * comm::EstimateMoeExchange(*net_, *ep_group_, x).time;  // dispatch + combine
+      // Each of dispatch and combine sends the (ep − 1)/ep of the token copies routed off-chip.
+      sent += Bytes(2.0 * double(x.tokens) * double(k) * double(h) * x.bytes_per_element * double(ep_ - 1) / double(ep_));
     } else if (etp > 1 || adp) {
       comm += AllReduce(T);
+      sent += AllReduceSent(T);
     }
     out.moe = attn_block + mlp;
     out.comm_moe = comm;
+    out.work_moe = acc;
+    out.work_moe.link += sent;
   }
   linear_cache_[size_t(tokens)] = out;
   return out;
 }
 
-Seconds IterationCostModel::AttentionAt(int64_t batch, int64_t q_len, int64_t kv_len, bool sliding) {
+IterationCostModel::Timed IterationCostModel::AttentionAt(int64_t batch, int64_t q_len, int64_t kv_len, bool sliding) {
   const uint64_t key =
       (uint64_t(batch) << 40) ^ (uint64_t(q_len) << 20) ^ uint64_t(kv_len) ^ (sliding ? 1ull << 63 : 0);
   auto it = attn_cache_.find(key);
@@ -245,18 +290,28 @@ Seconds IterationCostModel::AttentionAt(int64_t batch, int64_t q_len, int64_t kv
     s.kv_lora_rank = a_.mla.kv_lora_rank;
     s.rope_dim = a_.mla.qk_rope_head_dim;
   }
-  const Seconds t = op_.Attention(s).time;
+  const ops::AttentionCost c = op_.Attention(s);
+  Timed t;
+  t.time = c.time;
+  t.work.flops[size_t(s.dtype)] = c.flops;
+  t.work.hbm = c.bytes;
   attn_cache_.emplace(key, t);
   return t;
 }
 
-Seconds IterationCostModel::LmHead(int64_t rows) {
-  if (rows <= 0) return Seconds(0);
-  if (size_t(rows) >= lm_cache_.size()) lm_cache_.resize(size_t(rows) + 1, Seconds(-1));
-  Seconds& c = lm_cache_[size_t(rows)];
-  if (c.value() >= 0) return c;
-  c = op_.Matmul(ops::MatmulShape{rows, CeilDiv(a_.vocab, tp_), a_.hidden, 1}, mm_).time +
-      op_.Memory(ops::RmsNorm(rows, a_.hidden, DType::kBf16)).time;
+IterationCostModel::Timed IterationCostModel::LmHead(int64_t rows) {
+  if (rows <= 0) return Timed{Seconds(0), {}};
+  if (size_t(rows) >= lm_cache_.size()) lm_cache_.resize(size_t(rows) + 1);
+  Timed& c = lm_cache_[size_t(rows)];
+  if (c.time.value() >= 0) return c;
+  const ops::MatmulCost m = op_.Matmul(ops::MatmulShape{rows, CeilDiv(a_.vocab, tp_), a_.hidden, 1}, mm_);
+  const ops::MemoryTraffic norm = ops::RmsNorm(rows, a_.hidden, DType::kBf16);
+  const ops::MemoryOpCost n = op_.Memory(norm);
+  c.time = m.time + n.time;
+  c.work = {};
+  c.work.flops[size_t(mm_)] += m.flops;
+  c.work.flops[size_t(DType::kFp32)] += norm.flops;
+  c.work.hbm = m.bytes + n.bytes;
   return c;
 }
 
@@ -270,14 +325,27 @@ IterationBreakdown IterationCostModel::Breakdown(const IterationWork& w) {
   const Linear l = LinearAt(mb);
   b.linear = l.dense * double(dense_layers_) + l.moe * double(moe_layers_);
   b.communication = l.comm_dense * double(dense_layers_) + l.comm_moe * double(moe_layers_);
+  // Work scales as the time does: pp micro-batches of tokens / pp through layers / pp.
+  b.work = l.work_dense * double(dense_layers_);
+  b.work += l.work_moe * double(moe_layers_);
   // Attention: every stage attends every sequence once for its layers.
   const double per_stage = 1.0 / double(pp_);
   Seconds attn;
+  ChipWork attn_work, prefill_work;
   auto add = [&](int64_t batch, int64_t q, int64_t kv) {
-    if (full_layers_ > 0) attn += AttentionAt(batch, q, kv, false) * double(full_layers_);
-    if (sliding_layers_ > 0) attn += AttentionAt(batch, q, kv, true) * double(sliding_layers_);
+    if (full_layers_ > 0) {
+      const Timed t = AttentionAt(batch, q, kv, false);
+      attn += t.time * double(full_layers_);
+      attn_work += t.work * double(full_layers_);
+    }
+    if (sliding_layers_ > 0) {
+      const Timed t = AttentionAt(batch, q, kv, true);
+      attn += t.time * double(sliding_layers_);
+      attn_work += t.work * double(sliding_layers_);
+    }
   };
   if (w.decode_seqs > 0) add(w.decode_seqs, 1, ContextBucket(std::max<int64_t>(1, std::llround(w.decode_context))));
+  const ChipWork decode_work = attn_work;
   Seconds prefill, longest;
   for (int i = 0; i < w.chunk_count; ++i) {
     const Chunk& c = w.chunks[i];
@@ -288,9 +356,19 @@ IterationBreakdown IterationCostModel::Breakdown(const IterationWork& w) {
   }
   // Under attention DP each chip attends its own sequences: the prompt chunks spread over
   // the TP group (balanced), but one chunk is never split.
-  if (s_.engine.attention_dp && tp_ > 1) attn = attn - prefill + Max(prefill / double(tp_), longest);
+  if (s_.engine.attention_dp && tp_ > 1) {
+    attn = attn - prefill + Max(prefill / double(tp_), longest);
+    prefill_work = attn_work;
+    for (size_t i = 0; i < prefill_work.flops.size(); ++i) prefill_work.flops[i] -= decode_work.flops[i];
+    prefill_work.hbm -= decode_work.hbm;
+    attn_work = decode_work;
+    attn_work += prefill_work * (1.0 / double(tp_));
+  }
   b.attention = attn * per_stage;
-  b.linear += LmHead(CeilDiv(std::max<int64_t>(w.logits_rows, 1), pp_)) * double(pp_) * per_stage;
+  b.work += attn_work * per_stage;
+  const Timed head = LmHead(CeilDiv(std::max<int64_t>(w.logits_rows, 1), pp_));
+  b.linear += head.time * double(pp_) * per_stage;
+  b.work += head.work * (double(pp_) * per_stage);
   b.host = s_.host_overhead;
   b.total = b.linear + b.attention + b.communication + b.host;
   return b;

@@ -14,6 +14,7 @@
 // of two wide (≤ 3 % relative error in the attention's context).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
@@ -44,8 +45,22 @@ struct IterationWork {
   int64_t logits_rows = 0;  // sequences sampling a token this iteration
 };
 
+// What one chip of the replica computes and moves, for power/: FLOPs by dtype (matmuls in
+// the matmul dtype, attention in the attention dtype, elementwise kernels as fp32 vector
+// work), HBM traffic, and bytes it sends over links (ring all-reduce 2(n−1)/n of the
+// payload, the EP all-to-all's off-chip share, KV hand-offs).
+struct ChipWork {
+  std::array<Flops, kAllDTypes.size()> flops{};
+  Bytes hbm;
+  Bytes link;
+  ChipWork& operator+=(const ChipWork& o);
+  ChipWork operator*(double s) const;
+  Flops TotalFlops() const;
+};
+
 struct IterationBreakdown {
   Seconds total, linear, attention, communication, host;
+  ChipWork work;  // per chip of the replica, this iteration
 };
 
 // The replica's memory per chip.
@@ -78,11 +93,17 @@ class IterationCostModel {
  private:
   struct Linear {  // per layer kind, at a token count
     Seconds dense, moe, comm_dense, comm_moe;
+    ChipWork work_dense, work_moe;
+  };
+  struct Timed {  // an operator's time and work
+    Seconds time = Seconds(-1);
+    ChipWork work;
   };
   Linear LinearAt(int64_t tokens);
-  Seconds AttentionAt(int64_t batch, int64_t q_len, int64_t kv_len, bool sliding);
+  Timed AttentionAt(int64_t batch, int64_t q_len, int64_t kv_len, bool sliding);
   Seconds AllReduce(int64_t tokens);
-  Seconds LmHead(int64_t rows);
+  Bytes AllReduceSent(int64_t tokens) const;
+  Timed LmHead(int64_t rows);
 
   const ops::OpModel& op_;
   model::Architecture a_;
@@ -96,8 +117,8 @@ class IterationCostModel {
   ReplicaMemory mem_;
 
   std::vector<std::optional<Linear>> linear_cache_;
-  std::vector<Seconds> lm_cache_;
-  std::unordered_map<uint64_t, Seconds> attn_cache_;
+  std::vector<Timed> lm_cache_;
+  std::unordered_map<uint64_t, Timed> attn_cache_;
 };
 
 // Rounds a context length to its bucket (the value attention is evaluated at).

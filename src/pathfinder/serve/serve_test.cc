@@ -165,6 +165,35 @@ TEST(Simulator, EveryRequestCompletesExactlyOnceUnderEveryArrivalProcessAndPolic
   }
 }
 
+// The run's accumulated work (for power/): matmul FLOPs are 2 × the active parameters per
+// token computed (every prompt token once, every further output token once) plus the LM
+// head at each sampled row, split over the TP chips; HBM traffic at least the weights once
+// per iteration; TP all-reduces put bytes on the links.
+TEST(ChipWork, MatmulFlopsOfARunAreTwiceTheActiveParametersPerComputedToken) {
+  auto st = Load("h100-sxm", "llama-3.1-8b");
+  graph::Parallelism p;
+  p.tp = 2;
+  ServeSettings s = Fixed(64, 512, 32);  // offline, no preemption at this size
+  IterationCostModel cost(*st.op, st.arch, p, s, nullptr);
+  const SimResult r = Simulate(s, cost);
+  ASSERT_EQ(r.preemptions, 0);
+  const auto c = model::Count(st.arch);
+  const double tokens = 64.0 * (512 + 32 - 1), rows = 64.0 * 32;
+  const double expect = (2 * c.active_non_embedding_params * tokens + 2 * c.unembedding_params * rows) / p.tp;
+  const double mm = r.work.flops[size_t(cost.matmul_dtype())].value();
+  EXPECT_GT(mm, 0.98 * expect);
+  EXPECT_LT(mm, 1.05 * expect);  // routers, no padding in useful FLOPs
+  EXPECT_GT(r.work.flops[size_t(DType::kBf16)].value(), 0);  // attention (bf16 math)
+  EXPECT_GT(r.work.flops[size_t(DType::kFp32)].value(), 0);  // norms, activations
+  EXPECT_GT(r.work.hbm.value(), double(r.iterations) * model::WeightBytes(st.arch, s.weight_dtype).value() / p.tp);
+  EXPECT_GT(r.work.link.value(), 0);
+  // Twice the requests, about twice the work.
+  ServeSettings s2 = Fixed(128, 512, 32);
+  IterationCostModel cost2(*st.op, st.arch, p, s2, nullptr);
+  const SimResult r2 = Simulate(s2, cost2);
+  EXPECT_NEAR(r2.work.TotalFlops().value() / r.work.TotalFlops().value(), 2.0, 0.05);
+}
+
 TEST(Simulator, ClosedLoopNeverHasMoreThanTheConcurrencyOutstanding) {
   auto st = Load("h100-sxm", "llama-3.1-8b");
   graph::Parallelism p;

@@ -356,7 +356,9 @@ class ServingRun {
     w.chunks = chunks_.data();
     w.chunk_count = int(chunks_.size());
     w.logits_rows = logits;
-    const double dt = cost_.Time(w).value();
+    const IterationBreakdown cost = cost_.Breakdown(w);
+    const double dt = cost.total.value();
+    res_.work += cost.work;
     rep.in_flight = true;
     rep.start = t;
     rep.busy = true;
@@ -426,6 +428,7 @@ class ServingRun {
         sq.blocks = -2;
         rep.outstanding--;
         handoffs_.push({t + cost_.KvTransfer(sq.kv).value(), q});
+        res_.work.link += cost_.memory().kv_per_token * double(sq.kv);
       }
     }
     for (int32_t q : rep.running) any_left |= seqs_[size_t(q)].blocks == -2;

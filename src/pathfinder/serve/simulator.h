@@ -71,6 +71,7 @@ struct SimResult {
   double batch_seq_sum = 0;  // Σ sequences per iteration (for the mean)
   double kv_used_time = 0;   // Σ kv_used × duration
   double max_kv_used = 0;
+  ChipWork work;  // Σ over iterations of one chip's work in each (so summed over replicas)
   ReplicaMemory memory;
 };
 
