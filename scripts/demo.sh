@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on built-in examples: what `make demo` runs after building. It walks the
 # data flow of ../shared/DESIGN.md — presets, one operator, one collective, a training
-# comparison across chip families, a serving comparison, a chip of our own — and ends with
+# comparison across chip families, a serving comparison, a chip of our own and how it
+# compares with H200, B200, TPU v6e and Trainium2 — and ends with
 # the accuracy against the published measurements in ../shared/validation.
 set -euo pipefail
 pf=${1:-build/release/pathfinder}
@@ -40,6 +41,30 @@ done
 
 step "A chip of our own: a 2 nm inference part with HBM4 on CoWoS-L, derived from its design"
 run design examples/design-2nm-inference.yaml | sed -n '1,16p'
+
+step "Custom chip vs H200, B200, TPU v6e, Trainium2: Llama-3.3-70B serving, Llama-3.1-405B training"
+# examples/compare-{serve,train}-<chip>.yaml: the same job on each chip (replica size and
+# parallelism per chip are explained at the top of each file). pf-* chips are derived from
+# examples/design-2nm-*.yaml: their datasheets and calibration are estimates.
+watts() { sed -n 's/^power: \([0-9.]*\) \(k\{0,1\}\)W per chip.*/\1 \2/p' | awk '{ print $2 == "k" ? $1 * 1000 : $1 }'; }
+printf '%-12s %16s %16s %6s %14s %14s\n' chip "serve tok/s/chip" "train tok/s/chip" MFU "serve tok/s/W" "train tok/s/W"
+for chip in pf-infer-n2 pf-train-n2 h200-sxm b200 tpu-v6e trainium2; do
+  # (stderr only holds the pf-* chips' "derived from a design" warnings; a failure stops here)
+  s=$("$pf" serve "examples/compare-serve-$chip.yaml" 2>/dev/null) || { echo "pathfinder serve examples/compare-serve-$chip.yaml failed" >&2; exit 1; }
+  t=$("$pf" train "examples/compare-train-$chip.yaml" 2>/dev/null) || { echo "pathfinder train examples/compare-train-$chip.yaml failed" >&2; exit 1; }
+  chips=$(sed -n 's/.* on \([0-9]*\) replica(s) × \([0-9]*\) .*/\1 \2/p' <<<"$s" | awk '{ print $1 * $2 }')
+  serve=$(awk -v n="$chips" '/^output tokens\/s/ { printf "%.0f", $NF / n }' <<<"$s")
+  train=$(sed -n 's/^tokens\/s [^ ]* (\([0-9.e+]*\) per chip).*/\1/p' <<<"$t")
+  mfu=$(sed -n 's/.*MFU \([0-9.]*%\).*/\1/p' <<<"$t")
+  # tokens/s per watt of average chip power (tokens per joule at the chips); "-" where a
+  # command prints no `power: … W per chip` line.
+  sw=$(watts <<<"$s"); tw=$(watts <<<"$t")
+  serve_w=$([ -n "$sw" ] && awk -v a="$serve" -v w="$sw" 'BEGIN { printf "%.2f", a / w }' || echo -)
+  train_w=$([ -n "$tw" ] && awk -v a="$train" -v w="$tw" 'BEGIN { printf "%.3f", a / w }' || echo -)
+  printf '%-12s %16s %16.4g %6s %14s %14s\n' "$chip" "$serve" "$train" "$mfu" "$serve_w" "$train_w"
+done
+printf 'pf-*: derived from examples/design-2nm-*.yaml (estimates). serve: output tokens/s of one replica at full load\n'
+printf '(offline arrivals) / its chips; tok/s/W: per watt of average chip power. One: pathfinder train examples/compare-train-b200.yaml\n'
 
 step "Accuracy against published measurements (../shared/validation; last line of each)"
 for f in microbench training inference; do

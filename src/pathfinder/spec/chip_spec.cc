@@ -5,15 +5,19 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 
 #include "pathfinder/core/strings.h"
+#include "pathfinder/hw/design.h"
+#include "pathfinder/spec/design_spec.h"
 #include "pathfinder/spec/file.h"
 #include "pathfinder/spec/preset_section.h"
 
 namespace pf::spec {
+namespace fs = std::filesystem;
 namespace {
 
 std::shared_ptr<const Schema<hw::MatrixUnit>> MatrixUnitSchema() {
@@ -146,7 +150,131 @@ std::optional<hw::Chip> LoadChipPreset(const std::string& name, Diagnostics& dia
   return LoadPresetFile(*path, name, diag, provenance, nullptr);
 }
 
+namespace {
+
+// `design: x` names data/designs/x.yaml when x is a bare name (no '/', no file suffix).
+bool IsDesignName(const std::string& v) {
+  auto ends = [&](const std::string& suf) {
+    return v.size() > suf.size() && v.compare(v.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  return v.find('/') == std::string::npos && !ends(".yaml") && !ends(".yml") && !ends(".json");
+}
+
+std::vector<std::string> ListDesigns() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(DataDir()) / "designs", ec)) {
+    if (e.path().extension() == ".yaml") out.push_back(e.path().stem().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The chip table with `design` reserved: the keys of a design section beside `design:`
+// are overrides. (Preset files use ChipSchema(), where `design:` stays an unknown key.)
+const Schema<hw::Chip>& DesignOverrideSchema() {
+  static const Schema<hw::Chip> s = [] {
+    Schema<hw::Chip> copy = ChipSchema();
+    copy.Reserved("design");
+    return copy;
+  }();
+  return s;
+}
+
+// `chip: {design: file, <overrides>}`: derive the chip, record where each value came from,
+// then apply the section's other keys as overrides.
+std::optional<hw::Chip> LoadDesignedChip(const YAML::Node& node, LoadContext& ctx, const std::string& key_path) {
+  const int before = ctx.diag->error_count();
+  const YAML::Node dn = node["design"];
+  const std::string dpath = JoinPath(key_path, "design");
+  if (node["preset"]) {
+    ctx.Error(node["preset"], JoinPath(key_path, "preset"),
+              "give either preset or design, not both: design derives the whole chip, and the other keys of this "
+              "section override its fields");
+  }
+  if (!dn.IsScalar() || dn.Scalar().empty()) {
+    ctx.Error(dn, dpath,
+              "expected a design file (a path relative to this file, e.g. ../examples/design-2nm-inference.yaml) or a "
+              "name in data/designs/");
+  }
+  if (ctx.diag->error_count() != before) return std::nullopt;
+  const std::string given = dn.Scalar();
+  const std::string file = ChipDesignPath(node, ctx.file);
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    const auto names = ListDesigns();
+    if (IsDesignName(given)) {
+      const std::string hint = ClosestMatch(given, names);
+      ctx.Error(dn, dpath,
+                hint.empty()
+                    ? fmt::format("unknown design '{}' (not in data/designs/: {}); or give a file path ending in .yaml",
+                                  given, Join(names, ", "))
+                    : fmt::format("unknown design '{}'; did you mean '{}'?", given, hint));
+    } else {
+      ctx.Error(
+          dn, dpath,
+          fmt::format("design file '{}' not found (looked for {}; a relative path is read from the folder of {}); "
+                      "give an existing design file, or a name in data/designs/ ({})",
+                      given, file, ctx.file, Join(names, ", ")));
+    }
+    return std::nullopt;
+  }
+  // Problems inside the design file are reported with its own name, line and column.
+  auto design = LoadDesign(file, *ctx.diag);
+  if (!design) return std::nullopt;
+  const hw::DerivedChip derived = hw::DeriveChip(design->design, design->tech);
+  hw::Chip value = derived.chip;
+  if (ctx.provenance) {
+    const std::string source = fmt::format("derived from design file {} (hw::DeriveChip)", file);
+    std::vector<std::pair<std::string, std::string>> rows;
+    ChipSchema().Show(value, key_path, &rows);
+    for (const auto& [path, shown] : rows) {
+      if (shown.empty() || shown == "-" || shown == "0") continue;
+      // Area, transistors and an unstated TDP come from the design's area and power models
+      // (estimates); the rest is arithmetic on the design and the presets it names.
+      const bool estimate = path == JoinPath(key_path, "die_area") || path == JoinPath(key_path, "transistors") ||
+                            (path == JoinPath(key_path, "tdp") && design->design.tdp.value() <= 0);
+      (*ctx.provenance)[path] = Provenance{source, estimate, SourceLocation{file, 0, 0}};
+    }
+  }
+  LoadContext over = ctx;
+  over.default_source = "scenario override (" + ctx.file + ")";
+  DesignOverrideSchema().Load(node, value, over, key_path);
+  if (ctx.diag->error_count() != before) return std::nullopt;
+  ReportProblems(value, node, ctx, key_path);
+  if (ctx.diag->error_count() != before) return std::nullopt;
+  if (!derived.feasibility.ok) {
+    ctx.diag->Warning(
+        ctx.At(dn), dpath,
+        fmt::format("design '{}' is infeasible ({}); the results are for a chip that cannot be built as designed",
+                    design->design.name, Join(derived.feasibility.reasons, "; ")));
+  }
+  ctx.diag->Warning(
+      ctx.At(dn), dpath,
+      fmt::format("chip '{}' is derived from {}: its datasheet is an estimate (`pathfinder design` shows the "
+                  "derivation){}",
+                  value.name, given,
+                  value.family == "design" ? ", and train/serve use the 'design' family calibration defaults "
+                                             "(data/calibration/design.yaml), not measurements"
+                                           : ""));
+  return value;
+}
+
+}  // namespace
+
+std::string ChipDesignPath(const YAML::Node& section, const std::string& file) {
+  if (!section.IsMap()) return "";
+  const YAML::Node d = section["design"];
+  if (!d || !d.IsScalar() || d.Scalar().empty()) return "";
+  const std::string given = d.Scalar();
+  if (IsDesignName(given)) return (fs::path(DataDir()) / "designs" / (given + ".yaml")).string();
+  fs::path p(given);
+  if (p.is_relative()) p = fs::path(file).parent_path() / p;
+  return p.lexically_normal().string();
+}
+
 std::optional<hw::Chip> LoadChipSection(const YAML::Node& node, LoadContext& ctx, const std::string& key_path) {
+  if (node.IsMap() && node["design"]) return LoadDesignedChip(node, ctx, key_path);
   static const PresetSectionHooks<hw::Chip> hooks{
       "chip", "h100-sxm", &ChipSchema(),
       [](const std::string& name, Diagnostics& d, const SourceLocation& where, const std::string& key) {

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "pathfinder/core/strings.h"
+#include "pathfinder/spec/chip_spec.h"
 #include "pathfinder/spec/file.h"
 #include "pathfinder/spec/preset_section.h"
 
@@ -112,13 +113,56 @@ std::shared_ptr<const Schema<hw::Sites>> SitesSchema() {
   return s;
 }
 
+// Where a scenario's cluster section puts a chip given as a section (`chip: {design: …}`
+// or `chip: {preset: …, <overrides>}`); null while loading anything else (preset files,
+// --cluster files), where only a chip preset name is allowed.
+thread_local std::optional<hw::Chip>* t_section_chip = nullptr;
+
+// Sets t_section_chip for one scope.
+class SectionChipSlot {
+ public:
+  explicit SectionChipSlot(std::optional<hw::Chip>* slot) : saved_(t_section_chip) { t_section_chip = slot; }
+  ~SectionChipSlot() { t_section_chip = saved_; }
+  SectionChipSlot(const SectionChipSlot&) = delete;
+  SectionChipSlot& operator=(const SectionChipSlot&) = delete;
+
+ private:
+  std::optional<hw::Chip>* saved_;
+};
+
+void LoadClusterChip(const YAML::Node& raw, hw::Cluster& c, LoadContext& ctx, const std::string& path) {
+  if (raw.IsMap() && !raw["value"]) {
+    if (t_section_chip == nullptr) {
+      return ctx.Error(
+          raw, path,
+          "a chip section (design or overrides) is allowed only in a scenario's cluster section; name a chip "
+          "preset here, e.g. h100-sxm");
+    }
+    auto chip = LoadChipSection(raw, ctx, path);
+    if (!chip) return;
+    c.chip = chip->name;
+    *t_section_chip = std::move(chip);
+    return;
+  }
+  const YAML::Node n = UnwrapSourced(raw, path, ctx);
+  if (!n.IsScalar())
+    return ctx.Error(n, path, "expected a chip preset name (e.g. h100-sxm) or a chip section, e.g. {design: file}");
+  c.chip = ScalarText(n);
+}
+
 std::shared_ptr<Schema<hw::Cluster>> BuildClusterSchema() {
   using C = hw::Cluster;
   auto s = std::make_shared<Schema<C>>("cluster");
   s->Text("name", &C::name, "preset id (the file name without .yaml)")
       .Required()
       .Text("display_name", &C::display_name, "full name")
-      .Text("chip", &C::chip, "chip preset (see `pathfinder presets chips`)")
+      .Custom("chip",
+              {"chip", "text or section", "", "",
+               "chip preset (see `pathfinder presets chips`); in a scenario also a chip section, e.g. {design: file}"},
+              LoadClusterChip,
+              [](const C& c, const std::string& p, auto* rows) {
+                rows->push_back({p, c.chip.empty() ? "-" : c.chip});
+              })
       .Required()
       .Integer("chips", &C::chips, "total chips", 1, 100000000)
       .Required()
@@ -182,13 +226,20 @@ std::optional<hw::Cluster> LoadClusterPreset(const std::string& name, Diagnostic
   return LoadFile(*path, name, diag, provenance, nullptr);
 }
 
-std::optional<hw::Cluster> LoadClusterSection(const YAML::Node& node, LoadContext& ctx, const std::string& key_path) {
+std::optional<hw::Cluster> LoadClusterSection(const YAML::Node& node, LoadContext& ctx, const std::string& key_path,
+                                              std::optional<hw::Chip>* section_chip) {
   static const PresetSectionHooks<hw::Cluster> hooks{
-      "cluster", "dgx-h100", &ClusterSchema(), FindClusterPreset, LoadFile,
+      "cluster", "dgx-h100", &ClusterSchema(), FindClusterPreset,
+      // A preset file sees no slot: only the scenario section's own keys may hold a chip section.
+      [](const std::string& path, const std::string& name, Diagnostics& d, ProvenanceMap* prov, YAML::Node* root) {
+        const SectionChipSlot none(nullptr);
+        return LoadFile(path, name, d, prov, root);
+      },
       [](const std::vector<YAML::Node>& layers, const YAML::Node& where, LoadContext& c, const std::string& key) {
         ClusterSchema().CheckRequired(layers, where, key, c);
       },
       ReportProblems};
+  const SectionChipSlot slot(section_chip);
   return LoadPresetSection(node, ctx, key_path, hooks);
 }
 

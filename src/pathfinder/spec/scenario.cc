@@ -46,7 +46,11 @@ const Schema<Scenario>& ScenarioSchema(const std::string* base_dir) {
     t->Text("name", &Scenario::name, "a short name for the results")
         .Text("description", &Scenario::description, "free text")
         .Custom(
-            "chip", {"chip", "section", "", "", "the chip: a preset name, or {preset: name, <overrides>}, or every field"},
+            "chip",
+            {"chip", "section", "", "",
+             "the chip: a preset name, or {preset: name, <overrides>}, or {design: file or data/designs name, "
+             "<overrides>}, "
+             "or every field"},
             [](const YAML::Node& n, Scenario& sc, LoadContext& ctx, const std::string& path) {
               sc.chip = LoadChipSection(n, ctx, path);
             },
@@ -55,16 +59,22 @@ const Schema<Scenario>& ScenarioSchema(const std::string* base_dir) {
             },
             [](const std::string& path, std::vector<FieldDoc>* out) { ChipSchema().Describe(path, out); })
         .Custom(
-            "cluster", {"cluster", "section", "", "", "the cluster: a preset name (dgx-h100, …), or {preset: name, <overrides>}"},
+            "cluster",
+            {"cluster", "section", "", "", "the cluster: a preset name (dgx-h100, …), or {preset: name, <overrides>}"},
             [](const YAML::Node& n, Scenario& sc, LoadContext& ctx, const std::string& path) {
-              sc.cluster = LoadClusterSection(n, ctx, path);
+              // A chip section inside the cluster (`chip: {design: …}`) becomes the scenario's chip
+              // unless a top-level chip is given too (LoadScenario reports that).
+              std::optional<hw::Chip> section_chip;
+              sc.cluster = LoadClusterSection(n, ctx, path, &section_chip);
+              if (section_chip && !sc.chip) sc.chip = std::move(section_chip);
             },
             [](const Scenario& sc, const std::string& path, auto* rows) {
               if (sc.cluster) ClusterSchema().Show(*sc.cluster, path, rows);
             },
             [](const std::string& path, std::vector<FieldDoc>* out) { ClusterSchema().Describe(path, out); })
         .Custom(
-            "model", {"model", "section", "", "", "the model: a preset name, {preset: name, <overrides>}, {hf_config: path}"},
+            "model",
+            {"model", "section", "", "", "the model: a preset name, {preset: name, <overrides>}, {hf_config: path}"},
             [](const YAML::Node& n, Scenario& sc, LoadContext& ctx, const std::string& path) {
               sc.model = LoadModelSection(n, ctx, path, dir);
             },
@@ -83,7 +93,8 @@ const Schema<Scenario>& ScenarioSchema(const std::string* base_dir) {
             },
             [](const std::string& path, std::vector<FieldDoc>* out) { ServeSchema().Describe(path, out); })
         .Custom(
-            "train", {"train", "section", "", "", "the training run: sequence, batch, precision, recompute, ZeRO, schedule"},
+            "train",
+            {"train", "section", "", "", "the training run: sequence, batch, precision, recompute, ZeRO, schedule"},
             [](const YAML::Node& n, Scenario& sc, LoadContext& ctx, const std::string& path) {
               sc.train = LoadTrainSection(n, ctx, path);
             },
@@ -109,13 +120,36 @@ std::optional<Scenario> LoadScenario(const std::string& path, Diagnostics& diag)
   if (!(*root)["chip"] && !(*root)["model"] && !(*root)["cluster"]) {
     ctx.Error(*root, "", "a scenario needs at least a chip, cluster or model section");
   }
-  // A cluster names its chip; an explicit chip section must agree with it.
-  if (sc.cluster && !(*root)["chip"]) {
+  // A cluster names its chip (or holds a chip section); an explicit chip section must agree with it.
+  const YAML::Node cluster_node = (*root)["cluster"];
+  const bool chip_in_cluster = cluster_node && cluster_node.IsMap() && cluster_node["chip"] &&
+                               cluster_node["chip"].IsMap() && !cluster_node["chip"]["value"];
+  if (chip_in_cluster && (*root)["chip"]) {
+    ctx.Error(
+        (*root)["chip"], "chip",
+        "the chip is given twice, here and as a section in cluster.chip; keep one (cluster.chip may then name it)");
+  } else if (chip_in_cluster) {
+    sc.chip_design = ChipDesignPath(cluster_node["chip"], path);
+    // The chip was loaded under cluster.chip; `explain` shows it under chip.
+    const std::string from = "cluster.chip.";
+    for (auto it = sc.provenance.lower_bound(from); it != sc.provenance.end() && it->first.rfind(from, 0) == 0;) {
+      sc.provenance["chip." + it->first.substr(from.size())] = it->second;
+      it = sc.provenance.erase(it);
+    }
+    if (auto it = sc.provenance.find("chip.name"); it != sc.provenance.end())
+      sc.provenance["cluster.chip"] = it->second;
+  } else if (sc.cluster && !(*root)["chip"]) {
     sc.chip = LoadChipSection(YAML::Node(sc.cluster->chip), ctx, "chip");
   } else if (sc.cluster && sc.chip && sc.cluster->chip != sc.chip->name) {
-    ctx.Error((*root)["chip"], "chip", fmt::format("chip '{}' differs from the cluster's chip '{}'; drop one of them",
-                                                  sc.chip->name, sc.cluster->chip));
+    const bool designed = !ChipDesignPath((*root)["chip"], path).empty();
+    ctx.Error((*root)["chip"], "chip",
+              designed ? fmt::format("chip '{}' differs from the cluster's chip '{}'; move the design into the cluster "
+                                     "section (cluster: {{preset: …, chip: {{design: …}}}}) or set cluster.chip: {}",
+                                     sc.chip->name, sc.cluster->chip, sc.chip->name)
+                       : fmt::format("chip '{}' differs from the cluster's chip '{}'; drop one of them", sc.chip->name,
+                                     sc.cluster->chip));
   }
+  if ((*root)["chip"]) sc.chip_design = ChipDesignPath((*root)["chip"], path);
   // Cross-section rules: the split must suit the model.
   if (sc.model) {
     for (const auto& p : graph::Validate(sc.parallelism, *sc.model)) {
@@ -139,6 +173,8 @@ std::string DumpScenario(const Scenario& s) {
   YAML::Node root(YAML::NodeType::Map);  // a map from the start, so copies share it
   for (const auto& [path, value] : rows) {
     if (value == "-" || value.empty()) continue;
+    // Year 0 is "unknown" (a chip derived from a design has none) and outside the field's range.
+    if (path == "chip.year" && value == "0") continue;
     std::vector<std::string> parts;
     size_t b = 0;
     while (true) {
@@ -165,7 +201,14 @@ std::string DumpScenario(const Scenario& s) {
   }
   YAML::Emitter out;
   out << root;
-  return std::string(out.c_str()) + "\n";
+  // A designed chip is written out field by field; say where those values came from.
+  const std::string origin = s.chip_design.empty()
+                                 ? ""
+                                 : fmt::format(
+                                       "# chip: derived from the design file {} (hw::DeriveChip; the datasheet is an "
+                                       "estimate; `pathfinder explain` gives each value's source)\n",
+                                       s.chip_design);
+  return origin + std::string(out.c_str()) + "\n";
 }
 
 }  // namespace pf::spec

@@ -3,7 +3,7 @@
 // table in scenario.cc; an unknown top-level key is an error with a "did you mean".
 //
 //   name: llama3-70b-tp8
-//   chip: {preset: h100-sxm, hbm: {capacity: 96 GB}}
+//   chip: {preset: h100-sxm, hbm: {capacity: 96 GB}}   # or {design: my-chip.yaml, <overrides>}
 //   model: {preset: llama-3-70b}
 //   parallelism: {tp: 8, pp: 1, dp: 1}
 #pragma once
@@ -24,7 +24,8 @@ namespace pf::spec {
 struct Scenario {
   std::string name;
   std::string description;
-  std::optional<hw::Chip> chip;        // the chip; from the cluster's chip preset when not given
+  std::optional<hw::Chip> chip;        // the chip; from the cluster's chip (preset or section) when not given
+  std::string chip_design;             // the design file the chip was derived from; "" for a preset or inline chip
   std::optional<hw::Cluster> cluster;  // servers, scale-up domains, scale-out network, sites
   std::optional<model::Architecture> model;
   graph::Parallelism parallelism;
