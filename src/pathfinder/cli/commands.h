@@ -30,5 +30,6 @@ void AddTrainCommand(CLI::App& app, CommandContext& ctx);
 void AddDesignCommand(CLI::App& app, CommandContext& ctx);
 void AddServeCommand(CLI::App& app, CommandContext& ctx);
 void AddSweepCommand(CLI::App& app, CommandContext& ctx);
+void AddPlanCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace pf::cli

@@ -26,6 +26,7 @@ void RegisterBuiltinCommands(CLI::App& app, CommandContext& ctx) {
   AddDesignCommand(app, ctx);
   AddServeCommand(app, ctx);
   AddSweepCommand(app, ctx);
+  AddPlanCommand(app, ctx);
 }
 
 }  // namespace

@@ -242,7 +242,8 @@ Seconds BucketExposed(Seconds t, Seconds window, double buckets, bool overlap) {
 
 }  // namespace
 
-TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, bool with_activity) const {
+TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, bool with_activity,
+                           bool stop_when_not_fit) const {
   TrainResult r;
   const model::Architecture& a = arch_;
   r.chips = long(p.chips());
@@ -260,6 +261,16 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   // stage's layers are split into v chunks as evenly as they go).
   if (v > 1 && a.layers % (p.pp * v) != 0 && s.first_stage_layers == 0 && s.last_stage_layers == 0) {
     return fail(fmt::format("pp × virtual_stages = {} does not divide the {} layers", p.pp * v, a.layers));
+  }
+  if (p.pp > 1 && (s.first_stage_layers > 0 || s.last_stage_layers > 0)) {
+    // Uneven stages: the fixed first/last stages and at least one layer per middle stage
+    // must account for every layer.
+    const int fixed = std::max(0, s.first_stage_layers) + std::max(0, s.last_stage_layers);
+    const int middle = p.pp - (s.first_stage_layers > 0) - (s.last_stage_layers > 0);
+    if (middle == 0 ? fixed != a.layers : fixed + middle > a.layers) {
+      return fail(fmt::format("first_stage_layers {} + last_stage_layers {} do not fit {} layers on pp = {} stages",
+                              s.first_stage_layers, s.last_stage_layers, a.layers, p.pp));
+    }
   }
   const int64_t per_step_mb = int64_t(p.dp) * s.micro_batch;
   const int64_t global = s.global_batch > 0 ? s.global_batch : per_step_mb;
@@ -309,6 +320,21 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
 
   const graph::StepOptions o = StepOptionsOf(s);
   const graph::StepGraph sg = graph::BuildStepGraph(a, p, o, s.first_stage_layers, s.last_stage_layers);
+
+  // ---- memory
+  memory::MemoryOptions mo;
+  mo.zero_stage = s.zero_stage;
+  mo.grad_dtype = s.grad_dtype;
+  mo.allocator_overhead = s.allocator_overhead;
+  mo.virtual_stages = v;
+  mo.microbatches = m;
+  r.memory = memory::TrainingMemory(a, p, sg, mo);
+  r.memory_fit = memory::CheckFit(r.memory, ops_.chip().hbm.capacity);
+  r.fits = r.memory_fit.ok;
+  if (!r.fits && stop_when_not_fit) {
+    r.ok = true;
+    return r;
+  }
 
   // ---- per-micro-batch costs of each layer kind and of the extras
   std::vector<OpActivity> kind_activity;
@@ -467,16 +493,6 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     r.chip_hours = r.time_to_train.value() * double(r.chips) / 3600.0;
   }
 
-  // ---- memory
-  memory::MemoryOptions mo;
-  mo.zero_stage = s.zero_stage;
-  mo.grad_dtype = s.grad_dtype;
-  mo.allocator_overhead = s.allocator_overhead;
-  mo.virtual_stages = v;
-  mo.microbatches = m;
-  r.memory = memory::TrainingMemory(a, p, sg, mo);
-  r.memory_fit = memory::CheckFit(r.memory, ops_.chip().hbm.capacity);
-  r.fits = r.memory_fit.ok;
 
   // ---- per-operator activity on the critical stage
   if (with_activity) {

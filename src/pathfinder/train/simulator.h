@@ -86,7 +86,10 @@ class Simulator {
  public:
   // The cluster's chip count bounds the layouts; the network is built once.
   Simulator(model::Architecture arch, ops::OpModel op_model, const hw::Cluster& cluster);
-  TrainResult Run(const graph::Parallelism& p, const TrainSettings& s, bool with_activity = false) const;
+  // `stop_when_not_fit`: a layout that does not fit in memory returns right after the
+  // memory check (ok, !fits, memory filled, no timings) — the planner's pruning.
+  TrainResult Run(const graph::Parallelism& p, const TrainSettings& s, bool with_activity = false,
+                  bool stop_when_not_fit = false) const;
 
   const model::Architecture& arch() const { return arch_; }
   const ops::OpModel& op_model() const { return ops_; }

@@ -335,3 +335,31 @@ TEST(TrainStep, Fp8CurrentScalingAmaxPassIsCostedAndNeverFaster) {
 
 }  // namespace
 }  // namespace pf::train
+
+namespace pf::train {
+namespace {
+
+TEST(TrainStep, UnevenStagesMustAccountForEveryLayer) {
+  // GPT-3 has 96 layers: with pp = 2 the first and last stage are all there is.
+  TrainSettings s = MlperfLike();
+  s.schedule = Schedule::k1F1B;
+  s.virtual_stages = 1;
+  s.first_stage_layers = 7;
+  s.last_stage_layers = 7;
+  const graph::Parallelism p{8, 2, 1024, 1, 1, true};
+  const TrainResult bad = Gpt3H100().Run(p, s);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.reason.find("do not fit 96 layers"), std::string::npos) << bad.reason;
+  s.first_stage_layers = 47;
+  s.last_stage_layers = 49;
+  const TrainResult good = Gpt3H100().Run(p, s);
+  EXPECT_TRUE(good.ok) << good.reason;
+  EXPECT_LE(good.mfu, 1.0);
+  // pp = 4: two middle stages need at least one layer each.
+  s.first_stage_layers = 50;
+  s.last_stage_layers = 45;
+  EXPECT_FALSE(Gpt3H100().Run(graph::Parallelism{8, 4, 512, 1, 1, true}, s).ok);
+}
+
+}  // namespace
+}  // namespace pf::train
