@@ -135,3 +135,52 @@ TEST(Cli, VersionAndHelpWork) {
 }
 
 }  // namespace
+
+namespace {
+
+// `pathfinder plan` on the 1 024-H100 Llama-3-70B example: the same plan for one and two
+// threads, and its best layout at least as fast as the example's hand-written one (which
+// lies in the default space: tp 8, pp 4, micro-batch 1, ZeRO-1, selective recompute).
+TEST(Cli, PlanTrainIsDeterministicAndBeatsTheHandLayout) {
+  const std::string example = std::string(PF_EXAMPLES_DIR) + "/train-llama3-70b-1024xh100.yaml";
+  const auto one = RunPf("plan '" + example + "' --top 5 --json --threads 1");
+  const auto two = RunPf("plan '" + example + "' --top 5 --json --threads 2");
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  ASSERT_EQ(two.exit_code, 0) << two.out;
+  auto a = nlohmann::json::parse(one.out)["plans"][0];
+  auto b = nlohmann::json::parse(two.out)["plans"][0];
+  a.erase("seconds");
+  b.erase("seconds");
+  EXPECT_EQ(a, b);
+  ASSERT_EQ(a["top"].size(), 5u);
+  const auto hand = RunPf("train '" + example + "' --json");
+  ASSERT_EQ(hand.exit_code, 0) << hand.out;
+  const double hand_tps = nlohmann::json::parse(hand.out)["tokens_per_s"].get<double>();
+  EXPECT_GE(a["top"][0]["tokens_per_s"].get<double>(), hand_tps);
+  size_t infeasible = 0;
+  for (const auto& r : a["infeasible"]) infeasible += r["count"].get<size_t>();
+  EXPECT_EQ(a["feasible"].get<size_t>() + infeasible, a["enumerated"].get<size_t>());
+}
+
+// Serving plan with a demand: replicas = ⌈demand / rate per replica⌉, chips = replicas ×
+// chips per replica, and every listed shape met the SLOs at its rate.
+TEST(Cli, PlanServeProvisionsTheDemand) {
+  const std::string example = std::string(PF_EXAMPLES_DIR) + "/serve-llama3.3-70b-8xh100.yaml";
+  const auto r = RunPf("plan '" + example +
+                       "' --json --top 3 --tp 2,4 --pp 1 --max-batch 128 --requests 100 --slo ttft=2s,tpot=100ms --demand 500");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto plan = nlohmann::json::parse(r.out)["plans"][0];
+  ASSERT_FALSE(plan["top"].empty());
+  for (const auto& t : plan["top"]) {
+    const double rate = t["max_rate_requests_per_s"].get<double>();
+    ASSERT_GT(rate, 0);
+    const long replicas = t["demand"]["replicas"].get<long>();
+    EXPECT_GE(replicas * rate, 500.0 - 1e-6);
+    EXPECT_LT((replicas - 1) * rate, 500.0);
+    EXPECT_EQ(t["demand"]["chips"].get<long>(), replicas * t["chips_per_replica"].get<long>());
+    EXPECT_LE(t["tpot_p_slo_s"].get<double>(), 0.1);
+    EXPECT_LE(t["ttft_p_slo_s"].get<double>(), 2.0);
+  }
+}
+
+}  // namespace

@@ -194,7 +194,7 @@ void PrintServePlan(std::ostream& out, const std::string& chip, const search::Se
       const auto& e = r.candidate.s.engine;
       std::vector<std::string> row = {
           std::to_string(i + 1),
-          fmt::format("tp{} pp{}{} ({} chips)", p.tp, p.pp, p.ep > 1 ? fmt::format(" ep{}", p.ep) : "", r.chips),
+          fmt::format("tp{} pp{}{} ({} chip{})", p.tp, p.pp, p.ep > 1 ? fmt::format(" ep{}", p.ep) : "", r.chips, r.chips == 1 ? "" : "s"),
           std::to_string(e.max_batch), std::to_string(e.max_tokens), FormatNumber(r.max_rate.rate, 4),
           FormatNumber(r.rate_per_chip, 4), fmt::format("{:.0f} ms", r.max_rate.at_rate.slo_percentile_ttft * 1e3),
           fmt::format("{:.1f} ms", r.max_rate.at_rate.slo_percentile_tpot * 1e3),
@@ -219,13 +219,13 @@ void PrintServePlan(std::ostream& out, const std::string& chip, const search::Se
 }
 
 template <typename T>
-bool ParseList(const std::vector<std::string>& in, const char* flag, T (*parse)(const std::string&, bool*),
-               std::vector<T>* out, Diagnostics& diag) {
+bool ParseList(const std::vector<std::string>& in, const char* flag, const char* allowed,
+               T (*parse)(const std::string&, bool*), std::vector<T>* out, Diagnostics& diag) {
   for (const auto& text : in) {
     bool ok = false;
     T v = parse(text, &ok);
     if (!ok) {
-      diag.Error({"", 0, 0}, flag, fmt::format("'{}' is not a valid value", text));
+      diag.Error({"", 0, 0}, flag, fmt::format("'{}' is not a valid value; allowed: {}", text, allowed));
       return false;
     }
     out->push_back(v);
@@ -305,8 +305,8 @@ void AddPlanCommand(CLI::App& app, CommandContext& ctx) {
     tspace.virtual_stages = o->vp;
     tspace.zero_stage = o->zero;
     tspace.micro_batch = o->micro_batch;
-    ParseList<graph::Recompute>(o->recompute, "--recompute", ParseRecompute, &tspace.recompute, diag);
-    ParseList<DType>(o->precision, "--precision", ParsePrecision, &tspace.precision, diag);
+    ParseList<graph::Recompute>(o->recompute, "--recompute", "none, selective, full", ParseRecompute, &tspace.recompute, diag);
+    ParseList<DType>(o->precision, "--precision", "bf16, fp8", ParsePrecision, &tspace.precision, diag);
     std::optional<serve::Objectives> slo;
     if (!o->slo.empty()) {
       auto r = spec::ParseSloText(o->slo);
@@ -314,6 +314,14 @@ void AddPlanCommand(CLI::App& app, CommandContext& ctx) {
         diag.Error({"", 0, 0}, "--slo", r.error());
       else
         slo = r.value();
+    }
+    if (sc && sc->serve && !sc->train) {
+      const serve::Objectives& g = slo ? *slo : sc->serve->slo;
+      if (g.ttft.value() <= 0 && g.tpot.value() <= 0 && g.e2e.value() <= 0) {
+        diag.Error({o->path, 0, 0}, "serve.slo",
+                   "planning a serving deployment ranks replica shapes by goodput under SLOs; give serve.slo or "
+                   "--slo ttft=2s,tpot=200ms");
+      }
     }
     // The chips to plan on.
     std::vector<Target> targets;
@@ -371,12 +379,6 @@ void AddPlanCommand(CLI::App& app, CommandContext& ctx) {
       serve::ServeSettings base = *sc->serve;
       if (slo) base.slo = *slo;
       if (o->requests > 0) base.workload.requests = o->requests;
-      if (base.slo.ttft.value() <= 0 && base.slo.tpot.value() <= 0 && base.slo.e2e.value() <= 0) {
-        *ctx.err << fmt::format(
-            "{}: error: planning a serving deployment needs SLOs: give --slo ttft=2s,tpot=200ms or serve.slo\n", o->path);
-        ctx.exit_code = 2;
-        return;
-      }
       search::ServeSpace sspace;
       sspace.tp = o->tp;
       sspace.pp = o->pp;
