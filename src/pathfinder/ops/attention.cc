@@ -6,7 +6,9 @@
 // when blocks are fewer than cores the keys are split as well (flash-decoding, Dao et al.
 // 2023). Compute = the blocks' QKᵀ and PV MMAs at the measured matmul ceiling plus the
 // softmax exponentials on the special-function units (hidden under the MMAs where the
-// family's kernels overlap them, FlashAttention-3 §3.1). Memory = Q, K, V (or the MLA
+// family's kernels overlap them, FlashAttention-3 §3.1), forward and backward MMAs each at
+// the measured share of the GEMM ceiling that the best fused-attention kernels reach
+// (Ceilings::attention_forward / _backward). Memory = Q, K, V (or the MLA
 // latent) read once, O written once. Backward (FlashAttention-2 §3.2): 5 MMAs instead of
 // 2 (2.5× the forward FLOPs), reads Q, K, V, O, dO and writes dQ, dK, dV.
 #include <algorithm>
@@ -112,7 +114,11 @@ AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
   const int64_t waves = CeilDiv(units, cores_);
   const double per_core = ceil_.matmul[s.dtype].value() / cores_;
   const double unit_scores = double(bm) * visible / double(kv_split);
-  const double unit_mma = 2.0 * unit_scores * double(d_qk + d_v) * bwd_mma / per_core;
+  // The forward MMAs run at the measured fused-attention forward rate, the backward's
+  // (2.5 × the forward FLOPs) at the backward rate (calibration.h).
+  const double unit_fwd_flops = 2.0 * unit_scores * double(d_qk + d_v);
+  const double unit_mma = unit_fwd_flops / (per_core * ceil_.attention_forward) +
+                          (s.backward ? (bwd_mma - 1.0) * unit_fwd_flops / (per_core * ceil_.attention_backward) : 0.0);
   // Special-function throughput for exp(): 1 per score forward, 2 with the backward recompute.
   double exp_rate = 0;
   if (tiles_.exp_per_clock_per_core > 0) exp_rate = double(tiles_.exp_per_clock_per_core) * chip_.clock.value();

@@ -112,6 +112,41 @@ TEST(Attention, TimeGrowsWithSequenceAndContext) {
   }
 }
 
+// The attention MMAs run at the calibrated shares of the GEMM ceiling: a large
+// compute-bound non-causal prefill reaches the forward share (less the mapping's losses),
+// never more, and its backward pass takes 2.5 × the forward FLOPs at the backward share.
+TEST(Attention, CalibratedForwardAndBackwardShares) {
+  const hw::Chip chip = H100Like();
+  CalibrationSpec own;
+  own.name = "h100-test";
+  own.matmul[DType::kBf16] = FlopsPerSec(794.5e12);
+  own.attention_forward = FlopsPerSec(620.7e12);
+  own.attention_backward = FlopsPerSec(561e12);
+  const Ceilings c = ResolveCeilings(chip, &own, nullptr);
+  EXPECT_STREQ(c.attention_origin, "measured");
+  EXPECT_NEAR(c.attention_forward, 620.7 / 794.5, 1e-9);
+  const OpModel m(chip, c);
+  AttentionShape s;
+  s.batch = 1;
+  s.heads = 16;
+  s.kv_heads = 16;
+  s.head_dim = 128;
+  s.q_len = s.kv_len = 16384;
+  s.causal = false;
+  const AttentionCost f = m.Attention(s);
+  EXPECT_EQ(f.bound, Bound::kCompute);
+  EXPECT_LE(f.achieved.value(), 620.7e12);
+  EXPECT_GE(f.achieved.value(), 0.9 * 620.7e12);
+  s.backward = true;
+  const AttentionCost fb = m.Attention(s);
+  const double ratio = (fb.time - f.time).value() / f.time.value();
+  EXPECT_NEAR(ratio, 2.5 * 620.7 / 561.0, 0.05);
+  // With no file the H100 shares apply to any chip's own GEMM ceiling.
+  const Ceilings d = ResolveCeilings(chip, nullptr, nullptr);
+  EXPECT_STREQ(d.attention_origin, "fallback");
+  EXPECT_NEAR(d.attention_backward, 561.0 / 794.5, 1e-9);
+}
+
 TEST(MemoryOps, TimeIsBytesOverAchievedBandwidthPlusOverhead) {
   const OpModel m = ModelFor(H100Like());
   const auto t = RmsNorm(8192, 8192, DType::kBf16);

@@ -12,6 +12,7 @@
 // Header-only on purpose: spec/ fills CalibrationSpec without linking ops/.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
@@ -42,6 +43,15 @@ inline constexpr double kFallbackHbmFraction = 0.863;
 // a few microseconds on current GPUs — CUDA kernel launch latency is 2–5 µs (NVIDIA
 // "Getting Started with CUDA Graphs", 2019: "a few microseconds" per launch). Estimate.
 inline constexpr double kFallbackKernelOverheadSeconds = 3e-6;
+// Fused attention reaches less of the matrix units than a plain GEMM (softmax, masking,
+// online rescaling, and in the backward pass five dependent MMAs with atomics on dQ).
+// Fallback shares of the chip's own matmul ceiling, from the one chip with both measured
+// (data/calibration/h100-sxm.yaml): FlashAttention-3 forward 620.7 TFLOP/s and backward
+// 561 TFLOP/s (head dim 128, 16k tokens) over its GEMM ceiling 794.5 TFLOP/s → 0.781 and
+// 0.706. Assumption: other chips' best attention kernels keep the same share of their GEMM
+// ceiling (stated in data/calibration/README.md).
+inline constexpr double kFallbackAttentionForwardShare = 620.7 / 794.5;
+inline constexpr double kFallbackAttentionBackwardShare = 561.0 / 794.5;
 
 // One calibration data file as written. Zero means "not given in this file".
 struct CalibrationSpec {
@@ -52,6 +62,10 @@ struct CalibrationSpec {
   BytesPerSec hbm_bandwidth;      // measured achievable HBM bandwidth (stream triad)
   double hbm_fraction = 0;        // achievable / vendor peak (family defaults)
   Seconds kernel_overhead;        // fixed cost per kernel
+  // Measured best fused-attention FLOP/s (bf16, forward and backward pass), and the same
+  // as shares of the matmul ceiling for family files.
+  FlopsPerSec attention_forward, attention_backward;
+  double attention_forward_share = 0, attention_backward_share = 0;
   std::string notes;
 };
 
@@ -60,6 +74,11 @@ struct Ceilings {
   PerDType<FlopsPerSec> matmul;  // 0 where the chip has no peak for the dtype
   BytesPerSec hbm;
   Seconds kernel_overhead;
+  // Fused attention's MMA rate as a share of the matmul ceiling of the same dtype, forward
+  // and backward pass (≤ 1).
+  double attention_forward = kFallbackAttentionForwardShare;
+  double attention_backward = kFallbackAttentionBackwardShare;
+  const char* attention_origin = "fallback";
   // Where each came from, for reports: "measured", "family", "fallback".
   PerDType<const char*> matmul_origin{};
   const char* hbm_origin = "fallback";
@@ -122,6 +141,20 @@ inline Ceilings ResolveCeilings(const hw::Chip& chip, const CalibrationSpec* own
   if (own != nullptr && own->kernel_overhead.value() > 0) c.kernel_overhead = own->kernel_overhead;
   else if (family != nullptr && family->kernel_overhead.value() > 0) c.kernel_overhead = family->kernel_overhead;
   else c.kernel_overhead = Seconds(kFallbackKernelOverheadSeconds);
+  const FlopsPerSec bf16 = c.matmul[DType::kBf16];
+  if (own != nullptr && own->attention_forward.value() > 0 && own->attention_backward.value() > 0 && bf16.value() > 0) {
+    c.attention_forward = std::min(1.0, own->attention_forward / bf16);
+    c.attention_backward = std::min(1.0, own->attention_backward / bf16);
+    c.attention_origin = "measured";
+  } else if (own != nullptr && own->attention_forward_share > 0 && own->attention_backward_share > 0) {
+    c.attention_forward = own->attention_forward_share;
+    c.attention_backward = own->attention_backward_share;
+    c.attention_origin = "chip";
+  } else if (family != nullptr && family->attention_forward_share > 0 && family->attention_backward_share > 0) {
+    c.attention_forward = family->attention_forward_share;
+    c.attention_backward = family->attention_backward_share;
+    c.attention_origin = "family";
+  }
   return c;
 }
 

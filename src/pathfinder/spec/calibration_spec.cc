@@ -54,6 +54,14 @@ std::shared_ptr<Schema<CalibrationSpec>> BuildSchema() {
       .Number("hbm_fraction", &CalibrationSpec::hbm_fraction, "achievable fraction of the vendor HBM bandwidth", 0.01, 1.0)
       .Quantity("kernel_overhead", &CalibrationSpec::kernel_overhead, "fixed cost per kernel (launch, fill, drain)",
                 Bounds<Seconds>::NonNegative())
+      .Quantity("attention_forward", &CalibrationSpec::attention_forward,
+                "measured best fused-attention forward FLOP/s (bf16, FlashAttention-style)", Bounds<FlopsPerSec>::Positive())
+      .Quantity("attention_backward", &CalibrationSpec::attention_backward,
+                "measured best fused-attention backward FLOP/s (bf16)", Bounds<FlopsPerSec>::Positive())
+      .Number("attention_forward_share", &CalibrationSpec::attention_forward_share,
+              "fused-attention forward rate as a share of the bf16 matmul ceiling (family defaults)", 0.01, 1.0)
+      .Number("attention_backward_share", &CalibrationSpec::attention_backward_share,
+              "fused-attention backward rate as a share of the bf16 matmul ceiling (family defaults)", 0.01, 1.0)
       .Text("notes", &CalibrationSpec::notes, "how the numbers were derived");
   return s;
 }
