@@ -47,7 +47,11 @@ step "Custom chip vs H200, B200, TPU v6e, Trainium2: Llama-3.3-70B serving, Llam
 # parallelism per chip are explained at the top of each file). pf-* chips are derived from
 # examples/design-2nm-*.yaml: their datasheets and calibration are estimates.
 watts() { sed -n 's/^power: \([0-9.]*\) \(k\{0,1\}\)W per chip.*/\1 \2/p' | awk '{ print $2 == "k" ? $1 * 1000 : $1 }'; }
-printf '%-12s %16s %16s %6s %14s %14s\n' chip "serve tok/s/chip" "train tok/s/chip" MFU "serve tok/s/W" "train tok/s/W"
+# $/M: dollars per million tokens from the `cost:` lines ($ per chip-hour: TCO of the chip's
+# price, its build cost for pf-*, or a cloud rate for TPU/Trainium; see data/econ/).
+dollars() { sed -n "s/^cost: .*, \\\$\([0-9.,]*\) per million $1.*/\1/p" | tr -d ,; }
+basis() { sed -n 's/^cost: \$[0-9.,]* per chip-hour (\(.*\)/\1/p' | awk '/cloud on-demand/ { print "cloud rate"; next } /build cost/ { print "build cost"; next } /purchase price/ { print "purchase"; next } { print "-" }'; }
+printf '%-12s %16s %16s %6s %14s %14s %10s %10s  %s\n' chip "serve tok/s/chip" "train tok/s/chip" MFU "serve tok/s/W" "train tok/s/W" "serve \$/M" "train \$/M" "\$ basis"
 for chip in pf-infer-n2 pf-train-n2 h200-sxm b200 tpu-v6e trainium2; do
   # (stderr only holds the pf-* chips' "derived from a design" warnings; a failure stops here)
   s=$("$pf" serve "examples/compare-serve-$chip.yaml" 2>/dev/null) || { echo "pathfinder serve examples/compare-serve-$chip.yaml failed" >&2; exit 1; }
@@ -61,10 +65,18 @@ for chip in pf-infer-n2 pf-train-n2 h200-sxm b200 tpu-v6e trainium2; do
   sw=$(watts <<<"$s"); tw=$(watts <<<"$t")
   serve_w=$([ -n "$sw" ] && awk -v a="$serve" -v w="$sw" 'BEGIN { printf "%.2f", a / w }' || echo -)
   train_w=$([ -n "$tw" ] && awk -v a="$train" -v w="$tw" 'BEGIN { printf "%.3f", a / w }' || echo -)
-  printf '%-12s %16s %16.4g %6s %14s %14s\n' "$chip" "$serve" "$train" "$mfu" "$serve_w" "$train_w"
+  # $ per million output tokens (serve) and per million training tokens (train); "-" where a
+  # command prints `cost: not estimated`.
+  serve_d=$(dollars "output tokens" <<<"$s"); train_d=$(dollars tokens <<<"$t")
+  printf '%-12s %16s %16.4g %6s %14s %14s %10s %10s  %s\n' "$chip" "$serve" "$train" "$mfu" "$serve_w" "$train_w" \
+    "${serve_d:--}" "${train_d:--}" "$(basis <<<"$s")"
 done
 printf 'pf-*: derived from examples/design-2nm-*.yaml (estimates). serve: output tokens/s of one replica at full load\n'
-printf '(offline arrivals) / its chips; tok/s/W: per watt of average chip power. One: pathfinder train examples/compare-train-b200.yaml\n'
+printf '(offline arrivals) / its chips; tok/s/W: per watt of average chip power; $/M: per million output (serve) or\n'
+printf 'training (train) tokens at the $/chip-hour of the `cost:` line. One: pathfinder train examples/compare-train-b200.yaml\n'
+
+step "Planning: the best splits of Llama-3-70B on 1 024 H100s, ranked (pathfinder plan)"
+run plan examples/train-llama3-70b-1024xh100.yaml --top 3
 
 step "Accuracy against published measurements (../shared/validation; last line of each)"
 for f in microbench training inference; do

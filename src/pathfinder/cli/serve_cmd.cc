@@ -3,7 +3,9 @@
 // the per-request CSV (--requests-csv), a Perfetto/Chrome trace of the iterations (--trace)
 // and the highest Poisson rate meeting the SLOs (--find-max-rate --slo ttft=2s,tpot=200ms);
 // and the power: average chip watts (busy and idle), replica/cluster and facility power,
-// joules per output token and output tokens per joule (spec/chip_energy, power/).
+// joules per output token and output tokens per joule (spec/chip_energy, power/); and the
+// money: $ per chip-hour (TCO of the chip's price, or its cloud rate) and $ per million output
+// tokens (spec/chip_price, econ/).
 #include <fmt/core.h>
 
 #include <fstream>
@@ -16,6 +18,7 @@
 #include "pathfinder/serve/metrics.h"
 #include "pathfinder/spec/calibration_spec.h"
 #include "pathfinder/spec/chip_energy.h"
+#include "pathfinder/spec/chip_price.h"
 #include "pathfinder/spec/scenario.h"
 #include "pathfinder/spec/serve_spec.h"
 
@@ -118,6 +121,60 @@ nlohmann::json ToJson(const ServePower& p) {
           {"output_tokens_per_j", fj > 0 ? 1.0 / fj : 0.0}};
 }
 
+// The money of the run: every chip is paid for over the whole span, busy or idle.
+struct ServeCost {
+  spec::ChipPrice price;
+  std::optional<spec::HourlyCost> hourly;
+  std::string unavailable;
+  Watts it_per_chip;
+  double per_million_output_tokens = 0;  // $; 0 when no tokens came out
+};
+
+ServeCost CostOf(const serve::Summary& sum, long chips, const spec::Scenario& sc, const ServePower& pw, Diagnostics& diag) {
+  ServeCost out;
+  out.price = spec::ChipPriceFor(*sc.chip, sc.chip_design, diag);
+  auto econ = spec::LoadEconDefaults(diag);
+  if (pw.run && pw.run->cluster.chips > 0) out.it_per_chip = pw.run->cluster.it_power / double(pw.run->cluster.chips);
+  if (econ) out.hourly = spec::HourlyCostOf(out.price, out.it_per_chip, *econ);
+  if (!out.hourly) {
+    out.unavailable = out.price.kind == spec::ChipPrice::Kind::kNone ? out.price.basis
+                      : !econ ? "data/econ/defaults.yaml did not load"
+                              : "no power estimate for the TCO (" + pw.unavailable + ")";
+    return out;
+  }
+  const double per_chip_tokens_per_s = chips > 0 ? sum.output_tokens_per_s / double(chips) : 0;
+  if (per_chip_tokens_per_s > 0) {
+    out.per_million_output_tokens =
+        out.hourly->per_chip_hour.value() * 1e6 / (per_chip_tokens_per_s * 3600.0);  // econ::CostPerMillionTokens
+  }
+  return out;
+}
+
+nlohmann::json ToJson(const ServeCost& c) {
+  nlohmann::json j = {{"available", c.hourly.has_value()},
+                      {"kind", spec::KindName(c.price.kind)},
+                      {"price_basis", c.price.basis},
+                      {"source", c.price.source},
+                      {"estimate", c.price.estimate}};
+  if (c.price.kind == spec::ChipPrice::Kind::kPurchase || c.price.kind == spec::ChipPrice::Kind::kBuildCost) {
+    j["chip_price_usd"] = c.price.purchase.value();
+  }
+  if (!c.hourly) {
+    j["reason"] = c.unavailable;
+    return j;
+  }
+  j["basis"] = c.hourly->basis;
+  j["per_chip_hour_usd"] = c.hourly->per_chip_hour.value();
+  if (c.hourly->tco) {
+    j["capital_per_chip_usd"] = c.hourly->tco->capital_per_chip.value();
+    j["capital_per_chip_hour_usd"] = c.hourly->tco->capital_per_hour.value();
+    j["energy_per_chip_hour_usd"] = c.hourly->tco->energy_per_hour.value();
+    j["it_w_per_chip"] = c.it_per_chip.value();
+  }
+  j["per_million_output_tokens_usd"] = c.per_million_output_tokens;
+  return j;
+}
+
 // Chrome trace-event JSON (opens in ui.perfetto.dev): one track per replica, one slice per
 // iteration with its batch, tokens and KV use.
 std::string TraceJson(const serve::SimResult& r) {
@@ -181,8 +238,8 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
     }
     std::optional<spec::ResolvedCalibration> cal;
     if (!diag.has_errors()) cal = spec::ResolveCalibration(*sc->chip, diag);
+    *ctx.err << diag.Render();  // warnings too (e.g. a designed chip's estimated datasheet), as `train` does
     if (diag.has_errors() || !cal) {
-      *ctx.err << diag.Render();
       ctx.exit_code = 2;
       return;
     }
@@ -215,6 +272,9 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
     const serve::SimResult res = serve::Simulate(s, cost, opt);
     const serve::Summary sum = serve::Summarize(res, s.slo);
     const ServePower pw = PowerOf(res, sum, s.engine.replicas, cost.chips(), *sc->chip, sc->cluster);
+    Diagnostics cost_diag;  // a malformed data/econ file: reported, the rest still printed
+    const ServeCost money = CostOf(sum, long(s.engine.replicas) * cost.chips(), *sc, pw, cost_diag);
+    if (cost_diag.has_errors()) *ctx.err << cost_diag.Render();
     auto write = [&](const std::string& path, const std::string& text) {
       std::ofstream f(path, std::ios::binary);
       f << text;
@@ -240,7 +300,8 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
                             {"kv_bytes_per_token", mem.kv_per_token.value()},
                             {"kv_capacity_tokens_per_replica", mem.kv_tokens}}},
                           {"summary", ToJson(sum)},
-                          {"power", ToJson(pw)}};
+                          {"power", ToJson(pw)},
+                          {"cost", ToJson(money)}};
       if (max_rate)
         j["max_rate"] = {
             {"requests_per_s", max_rate->rate}, {"probes", max_rate->probes}, {"at_rate", ToJson(max_rate->at_rate)}};
@@ -292,6 +353,15 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
                               fj, e.ChipJoulesPerToken(), fj > 0 ? 1.0 / fj : 0.0);
     } else {
       *ctx.out << fmt::format("power: not estimated: {}\n", pw.unavailable);
+    }
+    if (money.hourly) {
+      *ctx.out << fmt::format("cost: {} per chip-hour ({}), {}\n", spec::FormatDollars(money.hourly->per_chip_hour),
+                              money.hourly->basis,
+                              money.per_million_output_tokens > 0
+                                  ? spec::FormatDollars(Dollars(money.per_million_output_tokens)) + " per million output tokens"
+                                  : "no output tokens");
+    } else {
+      *ctx.out << fmt::format("cost: not estimated: {}\n", money.unavailable);
     }
     if (max_rate) {
       *ctx.out << fmt::format("max rate meeting the SLOs at p{}: {} requests/s ({} output tokens/s; {} probes)\n",

@@ -2,7 +2,9 @@
 // scenario's model on its chip/cluster with its parallelism and `train:` settings — step time
 // and breakdown, tokens/s, MFU/HFU, memory per chip and the fit check, time to train, and
 // the power: per-chip watts (power cap included), cluster IT and facility megawatts, energy
-// per step and per token, MWh for the whole run (spec/chip_energy, power/).
+// per step and per token, MWh for the whole run (spec/chip_energy, power/); and the money: $
+// per chip-hour (TCO of the chip's price, or its cloud rate), $ per step, per million tokens
+// and for the whole run (spec/chip_price, econ/).
 #include <fmt/core.h>
 
 #include <fstream>
@@ -13,6 +15,7 @@
 #include "pathfinder/cli/table.h"
 #include "pathfinder/spec/calibration_spec.h"
 #include "pathfinder/spec/chip_energy.h"
+#include "pathfinder/spec/chip_price.h"
 #include "pathfinder/spec/scenario.h"
 #include "pathfinder/train/simulator.h"
 #include "pathfinder/train/event.h"
@@ -72,6 +75,68 @@ nlohmann::json ToJson(const TrainPower& p) {
                       {"chip_j_per_token", e.ChipJoulesPerToken()},
                       {"facility_j_per_token", e.FacilityJoulesPerToken()}};
   if (p.run_mwh > 0) j["run_mwh"] = p.run_mwh;
+  return j;
+}
+
+// The money of the run: $ per chip-hour of the chip (TCO at the run's average IT power per
+// chip, or a cloud rate), times the chips and the step time.
+struct TrainCost {
+  spec::ChipPrice price;
+  std::optional<spec::HourlyCost> hourly;
+  std::string unavailable;
+  Watts it_per_chip;
+  double per_step = 0;            // $, all chips
+  double per_million_tokens = 0;  // $
+  double run = 0;                 // $, tokens_to_train (0 when not set)
+};
+
+TrainCost CostOf(const train::TrainResult& r, const train::TrainSettings& s, const spec::Scenario& sc, const TrainPower& pw,
+                 Diagnostics& diag) {
+  TrainCost out;
+  out.price = spec::ChipPriceFor(*sc.chip, sc.chip_design, diag);
+  auto econ = spec::LoadEconDefaults(diag);
+  if (pw.run && pw.run->cluster.chips > 0) out.it_per_chip = pw.run->cluster.it_power / double(pw.run->cluster.chips);
+  if (econ) out.hourly = spec::HourlyCostOf(out.price, out.it_per_chip, *econ);
+  if (!out.hourly) {
+    out.unavailable = out.price.kind == spec::ChipPrice::Kind::kNone ? out.price.basis
+                      : !econ ? "data/econ/defaults.yaml did not load"
+                              : "no power estimate for the TCO (" + pw.unavailable + ")";
+    return out;
+  }
+  const double per_hour = out.hourly->per_chip_hour.value();
+  out.per_step = per_hour * double(r.chips) * r.step.total.value() / 3600.0;
+  if (r.tokens_per_step > 0) out.per_million_tokens = out.per_step / r.tokens_per_step * 1e6;
+  if (s.tokens_to_train > 0) out.run = per_hour * r.chip_hours;  // econ::TrainingRunCost, without a Tco for cloud rates
+  return out;
+}
+
+nlohmann::json ToJson(const TrainCost& c, const train::TrainSettings& s) {
+  nlohmann::json j = {{"available", c.hourly.has_value()},
+                      {"kind", spec::KindName(c.price.kind)},
+                      {"price_basis", c.price.basis},
+                      {"source", c.price.source},
+                      {"estimate", c.price.estimate}};
+  if (c.price.kind == spec::ChipPrice::Kind::kPurchase || c.price.kind == spec::ChipPrice::Kind::kBuildCost) {
+    j["chip_price_usd"] = c.price.purchase.value();
+  }
+  if (!c.hourly) {
+    j["reason"] = c.unavailable;
+    return j;
+  }
+  j["basis"] = c.hourly->basis;
+  j["per_chip_hour_usd"] = c.hourly->per_chip_hour.value();
+  if (c.hourly->tco) {
+    j["capital_per_chip_usd"] = c.hourly->tco->capital_per_chip.value();
+    j["capital_per_chip_hour_usd"] = c.hourly->tco->capital_per_hour.value();
+    j["energy_per_chip_hour_usd"] = c.hourly->tco->energy_per_hour.value();
+    j["it_w_per_chip"] = c.it_per_chip.value();
+  }
+  j["per_step_usd"] = c.per_step;
+  j["per_million_tokens_usd"] = c.per_million_tokens;
+  if (s.tokens_to_train > 0) {
+    j["tokens_to_train"] = s.tokens_to_train;
+    j["run_usd"] = c.run;
+  }
   return j;
 }
 
@@ -180,9 +245,13 @@ void AddTrainCommand(CLI::App& app, CommandContext& ctx) {
       }
     }
     const TrainPower pw = PowerOf(r, s, *sc->chip, cluster);
+    Diagnostics cost_diag;  // a malformed data/econ file: reported, the rest still printed
+    const TrainCost cost = CostOf(r, s, *sc, pw, cost_diag);
+    if (cost_diag.has_errors()) *ctx.err << cost_diag.Render();
     if (o->json) {
       nlohmann::json j = ToJson(r, s);
       j["power"] = ToJson(pw);
+      j["cost"] = ToJson(cost, s);
       j["scenario"] = sc->name;
       if (ev) j["event_mode"] = {{"step_time_s", ev->total.value()}, {"passes", ev->events}, {"trace", o->trace}};
       j["cluster"] = cluster.name + (sc->cluster ? "" : " (no cluster section: chip links at 100 % efficiency)");
@@ -247,6 +316,16 @@ void AddTrainCommand(CLI::App& app, CommandContext& ctx) {
                               pw.run_mwh > 0 ? fmt::format("; {:.4g} tokens: {:.4g} MWh", s.tokens_to_train, pw.run_mwh) : "");
     } else {
       *ctx.out << fmt::format("power: not estimated: {}\n", pw.unavailable);
+    }
+    if (cost.hourly) {
+      *ctx.out << fmt::format("cost: {} per chip-hour ({}), {} per step, {} per million tokens{}\n",
+                              spec::FormatDollars(cost.hourly->per_chip_hour), cost.hourly->basis,
+                              spec::FormatDollars(Dollars(cost.per_step)), spec::FormatDollars(Dollars(cost.per_million_tokens)),
+                              s.tokens_to_train > 0 ? fmt::format(", {} for the run of {:.4g} tokens",
+                                                                  spec::FormatDollars(Dollars(cost.run)), s.tokens_to_train)
+                                                    : "");
+    } else {
+      *ctx.out << fmt::format("cost: not estimated: {}\n", cost.unavailable);
     }
     if (ev) {
       *ctx.out << fmt::format("event mode: step {:.2f} ms ({} passes); trace written to {} (open in ui.perfetto.dev)\n",
