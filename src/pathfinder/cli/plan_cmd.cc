@@ -11,6 +11,7 @@
 #include <ostream>
 
 #include "pathfinder/cli/commands.h"
+#include "pathfinder/cli/run_report.h"
 #include "pathfinder/cli/table.h"
 #include "pathfinder/core/strings.h"
 #include "pathfinder/power/power.h"
@@ -86,17 +87,7 @@ nlohmann::json PlanTrainJson(const std::string& chip, const search::TrainPlan& p
                    {"precision", std::string(pf::Name(s.precision))}, {"step_time_s", b.total.value()},
                    {"tokens_per_s", r.tokens_per_s}, {"mfu", r.mfu},
                    {"memory_per_chip_bytes", r.memory_fit.worst.value()},
-                   {"breakdown_s",
-                    {{"compute", b.compute.value()},
-                     {"recompute", b.recompute.value()},
-                     {"tp_comm", b.tp_comm.value()},
-                     {"cp_comm", b.cp_comm.value()},
-                     {"ep_comm", b.ep_comm.value()},
-                     {"pp_comm", b.pp_comm.value()},
-                     {"fsdp_comm", b.fsdp_comm.value()},
-                     {"bubble", b.bubble.value()},
-                     {"dp_comm", b.dp_comm.value()},
-                     {"optimizer", b.optimizer.value()}}}});
+                   {"breakdown_s", StepBreakdownJson(b)}});
   }
   return {{"chip", chip}, {"chips", plan.chips}, {"enumerated", plan.enumerated}, {"simulated", plan.simulated},
           {"feasible", plan.feasible}, {"seconds", plan.seconds}, {"top", top},

@@ -13,6 +13,7 @@
 #include <ostream>
 
 #include "pathfinder/cli/commands.h"
+#include "pathfinder/cli/run_report.h"
 #include "pathfinder/cli/table.h"
 #include "pathfinder/comm/topology.h"
 #include "pathfinder/serve/metrics.h"
@@ -151,26 +152,8 @@ ServeCost CostOf(const serve::Summary& sum, long chips, const spec::Scenario& sc
 }
 
 nlohmann::json ToJson(const ServeCost& c) {
-  nlohmann::json j = {{"available", c.hourly.has_value()},
-                      {"kind", spec::KindName(c.price.kind)},
-                      {"price_basis", c.price.basis},
-                      {"source", c.price.source},
-                      {"estimate", c.price.estimate}};
-  if (c.price.kind == spec::ChipPrice::Kind::kPurchase || c.price.kind == spec::ChipPrice::Kind::kBuildCost) {
-    j["chip_price_usd"] = c.price.purchase.value();
-  }
-  if (!c.hourly) {
-    j["reason"] = c.unavailable;
-    return j;
-  }
-  j["basis"] = c.hourly->basis;
-  j["per_chip_hour_usd"] = c.hourly->per_chip_hour.value();
-  if (c.hourly->tco) {
-    j["capital_per_chip_usd"] = c.hourly->tco->capital_per_chip.value();
-    j["capital_per_chip_hour_usd"] = c.hourly->tco->capital_per_hour.value();
-    j["energy_per_chip_hour_usd"] = c.hourly->tco->energy_per_hour.value();
-    j["it_w_per_chip"] = c.it_per_chip.value();
-  }
+  nlohmann::json j = CostJson(c.price, c.hourly, c.unavailable, c.it_per_chip);
+  if (!c.hourly) return j;
   j["per_million_output_tokens_usd"] = c.per_million_output_tokens;
   return j;
 }

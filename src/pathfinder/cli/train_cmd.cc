@@ -12,6 +12,7 @@
 #include <ostream>
 
 #include "pathfinder/cli/commands.h"
+#include "pathfinder/cli/run_report.h"
 #include "pathfinder/cli/table.h"
 #include "pathfinder/spec/calibration_spec.h"
 #include "pathfinder/spec/chip_energy.h"
@@ -111,26 +112,8 @@ TrainCost CostOf(const train::TrainResult& r, const train::TrainSettings& s, con
 }
 
 nlohmann::json ToJson(const TrainCost& c, const train::TrainSettings& s) {
-  nlohmann::json j = {{"available", c.hourly.has_value()},
-                      {"kind", spec::KindName(c.price.kind)},
-                      {"price_basis", c.price.basis},
-                      {"source", c.price.source},
-                      {"estimate", c.price.estimate}};
-  if (c.price.kind == spec::ChipPrice::Kind::kPurchase || c.price.kind == spec::ChipPrice::Kind::kBuildCost) {
-    j["chip_price_usd"] = c.price.purchase.value();
-  }
-  if (!c.hourly) {
-    j["reason"] = c.unavailable;
-    return j;
-  }
-  j["basis"] = c.hourly->basis;
-  j["per_chip_hour_usd"] = c.hourly->per_chip_hour.value();
-  if (c.hourly->tco) {
-    j["capital_per_chip_usd"] = c.hourly->tco->capital_per_chip.value();
-    j["capital_per_chip_hour_usd"] = c.hourly->tco->capital_per_hour.value();
-    j["energy_per_chip_hour_usd"] = c.hourly->tco->energy_per_hour.value();
-    j["it_w_per_chip"] = c.it_per_chip.value();
-  }
+  nlohmann::json j = CostJson(c.price, c.hourly, c.unavailable, c.it_per_chip);
+  if (!c.hourly) return j;
   j["per_step_usd"] = c.per_step;
   j["per_million_tokens_usd"] = c.per_million_tokens;
   if (s.tokens_to_train > 0) {
@@ -148,17 +131,7 @@ nlohmann::json ToJson(const train::TrainResult& r, const train::TrainSettings& s
       {"chips", r.chips},
       {"microbatches", r.microbatches},
       {"step_time_s", b.total.value()},
-      {"breakdown_s",
-       {{"compute", b.compute.value()},
-        {"recompute", b.recompute.value()},
-        {"tp_comm", b.tp_comm.value()},
-        {"cp_comm", b.cp_comm.value()},
-        {"ep_comm", b.ep_comm.value()},
-        {"pp_comm", b.pp_comm.value()},
-        {"fsdp_comm", b.fsdp_comm.value()},
-        {"bubble", b.bubble.value()},
-        {"dp_comm", b.dp_comm.value()},
-        {"optimizer", b.optimizer.value()}}},
+      {"breakdown_s", StepBreakdownJson(b)},
       {"tokens_per_step", r.tokens_per_step},
       {"tokens_per_s", r.tokens_per_s},
       {"tokens_per_s_per_chip", r.tokens_per_s_per_chip},

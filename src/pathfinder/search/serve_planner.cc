@@ -6,10 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <map>
 #include <optional>
 
-#include "pathfinder/search/objective.h"
+#include "pathfinder/search/ranking.h"
 #include "pathfinder/serve/iteration_cost.h"
 
 namespace pf::search {
@@ -128,24 +127,11 @@ ServePlan PlanServing(const ops::OpModel& op, const model::Architecture& arch, c
     slot.replica = std::move(r);
   });
 
-  std::vector<size_t> order;
-  std::map<std::string, size_t> counts;
-  for (size_t i = 0; i < slots.size(); ++i) {
-    plan.simulated += slots[i].simulated;
-    if (slots[i].feasible) {
-      ++plan.feasible;
-      order.push_back(i);
-    } else {
-      ++counts[ReasonKind(slots[i].reason)];
-    }
-  }
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return slots[a].replica->rate_per_chip > slots[b].replica->rate_per_chip;
-  });
-  for (size_t j = 0; j < order.size() && j < top_k; ++j) plan.top.push_back(*slots[order[j]].replica);
-  plan.infeasible.assign(counts.begin(), counts.end());
-  std::stable_sort(plan.infeasible.begin(), plan.infeasible.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  const Ranking ranked = Rank(slots, top_k, [](const Slot& s) { return s.replica->rate_per_chip; });
+  plan.simulated = ranked.simulated;
+  plan.feasible = ranked.feasible;
+  plan.infeasible = ranked.infeasible;
+  for (size_t i : ranked.top) plan.top.push_back(*slots[i].replica);
   plan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return plan;
 }

@@ -5,9 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 
-#include "pathfinder/search/objective.h"
+#include "pathfinder/search/ranking.h"
 
 namespace pf::search {
 
@@ -155,33 +154,17 @@ TrainPlan PlanTraining(const train::Simulator& sim, long chips, const train::Tra
     }
   });
 
-  std::vector<size_t> order;
-  std::map<std::string, size_t> counts;
-  for (size_t i = 0; i < slots.size(); ++i) {
-    plan.simulated += slots[i].simulated;
-    if (slots[i].feasible) {
-      ++plan.feasible;
-      order.push_back(i);
-    } else {
-      ++counts[ReasonKind(slots[i].reason)];
-    }
-  }
-  const size_t k = std::min(top_k, order.size());
-  std::partial_sort(order.begin(), order.begin() + long(k), order.end(), [&](size_t a, size_t b) {
-    if (slots[a].tokens_per_s != slots[b].tokens_per_s) return slots[a].tokens_per_s > slots[b].tokens_per_s;
-    return a < b;
-  });
-  for (size_t j = 0; j < k; ++j) {
-    const size_t i = order[j];
+  const Ranking ranked = Rank(slots, top_k, [](const Slot& s) { return s.tokens_per_s; });
+  plan.simulated = ranked.simulated;
+  plan.feasible = ranked.feasible;
+  plan.infeasible = ranked.infeasible;
+  for (size_t i : ranked.top) {
     PlannedLayout l;
     l.index = i;
     l.candidate = cands[i].candidate;
     l.result = sim.Run(l.candidate.p, l.candidate.s);
     plan.top.push_back(std::move(l));
   }
-  plan.infeasible.assign(counts.begin(), counts.end());
-  std::stable_sort(plan.infeasible.begin(), plan.infeasible.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
   plan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return plan;
 }

@@ -1,0 +1,37 @@
+#include "pathfinder/cli/run_report.h"
+
+namespace pf::cli {
+
+nlohmann::json StepBreakdownJson(const train::StepBreakdown& b) {
+  return {{"compute", b.compute.value()},   {"recompute", b.recompute.value()}, {"tp_comm", b.tp_comm.value()},
+          {"cp_comm", b.cp_comm.value()},   {"ep_comm", b.ep_comm.value()},     {"pp_comm", b.pp_comm.value()},
+          {"fsdp_comm", b.fsdp_comm.value()}, {"bubble", b.bubble.value()},     {"dp_comm", b.dp_comm.value()},
+          {"optimizer", b.optimizer.value()}};
+}
+
+nlohmann::json CostJson(const spec::ChipPrice& price, const std::optional<spec::HourlyCost>& hourly,
+                        const std::string& unavailable, Watts it_per_chip) {
+  nlohmann::json j = {{"available", hourly.has_value()},
+                      {"kind", spec::KindName(price.kind)},
+                      {"price_basis", price.basis},
+                      {"source", price.source},
+                      {"estimate", price.estimate}};
+  if (price.kind == spec::ChipPrice::Kind::kPurchase || price.kind == spec::ChipPrice::Kind::kBuildCost) {
+    j["chip_price_usd"] = price.purchase.value();
+  }
+  if (!hourly) {
+    j["reason"] = unavailable;
+    return j;
+  }
+  j["basis"] = hourly->basis;
+  j["per_chip_hour_usd"] = hourly->per_chip_hour.value();
+  if (hourly->tco) {
+    j["capital_per_chip_usd"] = hourly->tco->capital_per_chip.value();
+    j["capital_per_chip_hour_usd"] = hourly->tco->capital_per_hour.value();
+    j["energy_per_chip_hour_usd"] = hourly->tco->energy_per_hour.value();
+    j["it_w_per_chip"] = it_per_chip.value();
+  }
+  return j;
+}
+
+}  // namespace pf::cli

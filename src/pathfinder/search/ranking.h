@@ -1,0 +1,52 @@
+// search/ranking: how a planner turns its evaluated slots (one per candidate, filled by
+// the thread pool) into a plan — the best `top_k` feasible candidates by a score, highest
+// first, ties by candidate index (so the ranking never depends on the thread count), and
+// the infeasible ones counted per reason kind (ReasonKind), most frequent first.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pathfinder/search/objective.h"
+
+namespace pf::search {
+
+struct Ranking {
+  std::vector<size_t> top;  // slot indices, best first
+  size_t simulated = 0, feasible = 0;
+  std::vector<std::pair<std::string, size_t>> infeasible;
+};
+
+// Slot: has bool `simulated`, bool `feasible`, std::string `reason`. score(slot) → double.
+template <class Slot, class Score>
+Ranking Rank(const std::vector<Slot>& slots, size_t top_k, Score score) {
+  Ranking r;
+  std::vector<size_t> order;
+  std::map<std::string, size_t> counts;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    r.simulated += slots[i].simulated;
+    if (slots[i].feasible) {
+      order.push_back(i);
+    } else {
+      ++counts[ReasonKind(slots[i].reason)];
+    }
+  }
+  r.feasible = order.size();
+  const size_t k = std::min(top_k, order.size());
+  std::partial_sort(order.begin(), order.begin() + long(k), order.end(), [&](size_t a, size_t b) {
+    const double sa = score(slots[a]), sb = score(slots[b]);
+    if (sa != sb) return sa > sb;
+    return a < b;
+  });
+  order.resize(k);
+  r.top = std::move(order);
+  r.infeasible.assign(counts.begin(), counts.end());
+  std::stable_sort(r.infeasible.begin(), r.infeasible.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return r;
+}
+
+}  // namespace pf::search
