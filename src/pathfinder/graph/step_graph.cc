@@ -57,6 +57,19 @@ const char* Name(CommKind k) {
   return "?";
 }
 
+bool ParseLoraTargets(const std::vector<std::string>& names, Lora* lora, std::string* bad) {
+  lora->qkv = lora->proj = lora->fc1 = lora->fc2 = false;
+  for (const std::string& n : names) {
+    bool* target = n == "qkv" ? &lora->qkv : n == "proj" ? &lora->proj : n == "fc1" ? &lora->fc1 : n == "fc2" ? &lora->fc2 : nullptr;
+    if (target == nullptr || *target) {
+      *bad = n;
+      return false;
+    }
+    *target = true;
+  }
+  return true;
+}
+
 double AttentionParamsPerLayer(const model::Architecture& a) {
   const model::Counts c = model::Count(a);
   // Attention weights plus the layer's norms (the final norm is spread too: < 1/L·h, negligible).
@@ -85,8 +98,18 @@ class LayerBuilder {
   }
 
   // y[T×n] = x[T×k]·W[k×n] (`batch` groups of `m` rows for grouped expert GEMMs):
-  // forward; backward dgrad dX = dY·Wᵀ and wgrad dW = Xᵀ·dY.
-  void Linear(const char* name, int64_t m, int64_t k, int64_t n, int64_t batch = 1) {
+  // forward; backward dgrad dX = dY·Wᵀ and wgrad dW = Xᵀ·dY. Under LoRA W is frozen (no
+  // wgrad) and, when `adapted`, the adapter x·A[k×r]·B[r×n] runs beside it (see graph::Lora).
+  // How a linear's LoRA adapter is split over TP (NeMo ParallelLinearAdapter): for a
+  // column-parallel base A's rank dimension and B's outputs are split, for a row-parallel one
+  // A's inputs and B's outputs, so each chip does 1/tp of the adapter; a TP-replicated base
+  // (MLA down-projections) has a replicated adapter.
+  enum class Adapt { kNo, kColumn, kRow, kReplicated };
+  Adapt Column(bool on) const { return on ? Adapt::kColumn : Adapt::kNo; }
+  Adapt RowPar(bool on) const { return on ? Adapt::kRow : Adapt::kNo; }
+  Adapt Replicated(bool on) const { return on ? Adapt::kReplicated : Adapt::kNo; }
+
+  void Linear(const char* name, int64_t m, int64_t k, int64_t n, int64_t batch = 1, Adapt adapt = Adapt::kNo) {
     Op f;
     f.name = name;
     f.kind = OpKind::kMatmul;
@@ -121,10 +144,39 @@ class LayerBuilder {
     dg.pass = Pass::kBackward;
     dg.m = m, dg.n = k, dg.k = n;
     g_.ops.push_back(dg);
-    Op wg = f;
-    wg.pass = Pass::kBackward;
-    wg.m = k, wg.n = n, wg.k = m;
-    g_.ops.push_back(wg);
+    if (!o_.lora.enabled()) {
+      Op wg = f;
+      wg.pass = Pass::kBackward;
+      wg.m = k, wg.n = n, wg.k = m;
+      g_.ops.push_back(wg);
+    }
+    if (o_.lora.enabled() && adapt != Adapt::kNo) {
+      const int64_t r = o_.lora.rank;
+      const int64_t r_a = adapt == Adapt::kColumn ? std::max<int64_t>(1, r / t_) : r;
+      const int64_t n_b = adapt == Adapt::kRow ? std::max<int64_t>(1, n / t_) : n;
+      Adapter(m * batch, k, r_a, r, n_b);
+    }
+  }
+  // LoRA adapter on this chip: A[k×r_a], B[r×n] over `rows` tokens: forward u = x·A, y += u·B;
+  // backward du = dy·Bᵀ, dB = uᵀ·dy, dx += du·Aᵀ, dA = xᵀ·du. 16-bit. (A column-parallel
+  // adapter all-gathers u from r/tp to r; that and the other T×r collectives are neglected.)
+  void Adapter(int64_t rows, int64_t k, int64_t r_a, int64_t r, int64_t n) {
+    auto mm = [&](const char* name, Pass pass, int64_t mm_m, int64_t mm_n, int64_t mm_k) {
+      Op op;
+      op.name = name;
+      op.kind = OpKind::kMatmul;
+      op.pass = pass;
+      op.m = mm_m, op.n = mm_n, op.k = mm_k;
+      op.low_precision = false;
+      return op;
+    };
+    Add(mm("lora A", Pass::kForward, rows, r_a, k));
+    Add(mm("lora B", Pass::kForward, rows, n, r));
+    g_.ops.push_back(mm("lora B", Pass::kBackward, rows, r, n));    // du = dy·Bᵀ
+    g_.ops.push_back(mm("lora B", Pass::kBackward, r, n, rows));    // dB = uᵀ·dy
+    g_.ops.push_back(mm("lora A", Pass::kBackward, rows, k, r_a));  // dx += du·Aᵀ
+    g_.ops.push_back(mm("lora A", Pass::kBackward, k, r_a, rows));  // dA = xᵀ·du
+    g_.adapter_params += double(k) * double(r_a) + double(r) * double(n);
   }
   // A memory-bound op with a backward of the same kind.
   void Memory(const char* name, OpKind kind, int64_t rows, int64_t width, bool backward, int64_t k = 0,
@@ -193,17 +245,17 @@ class LayerBuilder {
       // DeepSeek-V2 §2.1: down-projections are replicated over TP (Megatron-Core MLA),
       // up-projections and the output projection are split over heads.
       if (m.q_lora_rank > 0) {
-        Linear("q down", T, h, m.q_lora_rank);
-        Linear("q up", T, m.q_lora_rank, a_.heads * qk / t);
+        Linear("q down", T, h, m.q_lora_rank, 1, Replicated(o_.lora.qkv));
+        Linear("q up", T, m.q_lora_rank, a_.heads * qk / t, 1, Column(o_.lora.qkv));
       } else {
-        Linear("q proj", T, h, a_.heads * qk / t);
+        Linear("q proj", T, h, a_.heads * qk / t, 1, Column(o_.lora.qkv));
       }
-      Linear("kv down", T, h, m.kv_lora_rank + m.qk_rope_head_dim);
-      Linear("kv up", T, m.kv_lora_rank, a_.heads * (m.qk_nope_head_dim + m.v_head_dim) / t);
+      Linear("kv down", T, h, m.kv_lora_rank + m.qk_rope_head_dim, 1, Replicated(o_.lora.qkv));
+      Linear("kv up", T, m.kv_lora_rank, a_.heads * (m.qk_nope_head_dim + m.v_head_dim) / t, 1, Column(o_.lora.qkv));
       Memory("rotary", OpKind::kRotary, T, a_.heads / t, true, m.qk_rope_head_dim);
       kv_local_width = a_.heads / t * (qk + m.v_head_dim);
       AddAttention(core);
-      Linear("out proj", T, a_.heads * m.v_head_dim / t, h);
+      Linear("out proj", T, a_.heads * m.v_head_dim / t, h, 1, RowPar(o_.lora.proj));
     } else {
       const int64_t hd = a_.head_dim;
       const int64_t q_local = a_.heads / t;
@@ -211,7 +263,7 @@ class LayerBuilder {
       d.kv_heads = a_.kv_heads;
       d.head_dim = hd;
       d.v_head_dim = hd;
-      Linear("qkv", T, h, (q_local + 2 * kv_local) * hd);
+      Linear("qkv", T, h, (q_local + 2 * kv_local) * hd, 1, Column(o_.lora.qkv));
       if (a_.qk_norm) {
         // QK-norm (Qwen3, OLMo 2; HF Qwen3Attention `q_norm`/`k_norm`, Megatron-Core
         // `qk_layernorm`): an RMSNorm over head_dim on every local query and key head, before
@@ -221,7 +273,7 @@ class LayerBuilder {
       if (a_.positions == model::Positions::kRope) Memory("rotary", OpKind::kRotary, T, q_local + kv_local, true, hd);
       kv_local_width = 2 * kv_local * hd;
       AddAttention(core);
-      Linear("out proj", T, q_local * hd, h);
+      Linear("out proj", T, q_local * hd, h, 1, RowPar(o_.lora.proj));
     }
     Memory("residual", OpKind::kResidual, rows_, h, false);
     TensorParallelBlock("attention");
@@ -267,15 +319,15 @@ class LayerBuilder {
       Memory("unpermute", OpKind::kPermute, T, h, true, e.top_k);
       if (e.num_shared_experts > 0) {
         const int64_t sf = int64_t(e.num_shared_experts) * e.shared_expert_ffn_hidden / t;
-        Linear("shared fc1", T, h, (model::IsGated(a_.mlp) ? 2 : 1) * sf);
+        Linear("shared fc1", T, h, (model::IsGated(a_.mlp) ? 2 : 1) * sf, 1, Column(o_.lora.fc1));
         Memory("shared activation", OpKind::kActivation, T, sf, true);
-        Linear("shared fc2", T, sf, h);
+        Linear("shared fc2", T, sf, h, 1, RowPar(o_.lora.fc2));
       }
     } else {
       const int64_t f = a_.ffn_hidden / t;
-      Linear("fc1", T, h, (model::IsGated(a_.mlp) ? 2 : 1) * f);
+      Linear("fc1", T, h, (model::IsGated(a_.mlp) ? 2 : 1) * f, 1, Column(o_.lora.fc1));
       Memory("activation", OpKind::kActivation, T, f, true);
-      Linear("fc2", T, f, h);
+      Linear("fc2", T, f, h, 1, RowPar(o_.lora.fc2));
     }
     Memory("residual", OpKind::kResidual, rows_, h, false);
     TensorParallelBlock("mlp");
@@ -418,7 +470,7 @@ StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, con
     e.m = T, e.n = h;
     g.embedding_ops.push_back(e);
     e.pass = Pass::kBackward;
-    g.embedding_ops.push_back(e);
+    if (!o.lora.enabled()) g.embedding_ops.push_back(e);  // LoRA: the frozen embedding gets no gradient
     if (t > 1) {
       CommOp c;
       c.name = "embedding";
@@ -451,7 +503,7 @@ StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, con
     Op wg = f;
     wg.pass = Pass::kBackward;
     wg.m = h, wg.k = T;
-    g.head_ops.push_back(wg);
+    if (!o.lora.enabled()) g.head_ops.push_back(wg);  // LoRA: the LM head is frozen
     Op ce;
     ce.name = "cross-entropy";
     ce.kind = OpKind::kCrossEntropy;
@@ -509,6 +561,7 @@ StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, con
       ++st.layers_of_kind[size_t(kind_of[size_t(layer)])];
       st.params += k.params;
       st.expert_params += k.expert_params;
+      st.adapter_params += k.adapter_params;
     }
     st.embedding = s == 0;
     st.head = s == pp - 1;

@@ -13,7 +13,8 @@
 // × seq_len / cp; TP splits heads and MLP widths (Megatron column/row parallel linears,
 // Shoeybi et al. 2019); sequence parallelism splits norm/dropout/residual rows by tp
 // (Korthikanti et al. 2022 §4.2.2). A linear layer's backward is two matmuls (dgrad, wgrad)
-// of the same FLOPs as its forward, hence "backward = twice the matmul FLOPs".
+// of the same FLOPs as its forward, hence "backward = twice the matmul FLOPs" — except under
+// LoRA, where frozen weights get no wgrad (see Lora).
 //
 // How to add an operator: add its OpKind (if new), emit it in step_graph.cc's layer builder,
 // and cost it in train/simulator.cc's Cost().
@@ -39,6 +40,26 @@ enum class Recompute { kNone, kSelective, kFull };
 const char* Name(Recompute r);  // "none", "selective", "full"
 std::optional<Recompute> ParseRecompute(std::string_view s);
 
+// LoRA (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models"): the base
+// weights are frozen and each targeted linear W[k×n] gets a trainable bypass x·A·B with
+// A[k×r], B[r×n]. Cost: the frozen linears (and the frozen embedding and LM head) lose their
+// weight-gradient GEMMs, so their backward is the activation gradient only (≈ 1× forward
+// instead of 2×); each adapter adds forward 2·T·r·(k + n) FLOPs (x·A, then ·B) and backward
+// twice that (dgrad and wgrad of A and of B), in 16-bit (PEFT / NeMo adapters are not fp8).
+// Only the adapters have gradients and optimizer states. alpha (the x·A·B scale) costs
+// nothing. Targets: qkv (the QKV projection; with MLA every q/kv down/up projection), proj
+// (attention output), fc1 and fc2 (dense MLP and shared experts; routed experts and the
+// router stay frozen without adapters). Under TP the adapter follows its base linear's local
+// shard (k and n as the chip sees them); its T×r collectives are neglected.
+struct Lora {
+  int64_t rank = 0;  // 0 = no LoRA: every weight trains (pre-training / full fine-tuning)
+  bool qkv = true, proj = true, fc1 = false, fc2 = false;
+  bool enabled() const { return rank > 0; }
+};
+// "qkv", "proj", "fc1", "fc2" (case as written) into `lora`'s targets (all cleared first);
+// false (and `bad` = the offending name) on an unknown or repeated name.
+bool ParseLoraTargets(const std::vector<std::string>& names, Lora* lora, std::string* bad);
+
 struct StepOptions {
   int64_t seq_len = 2048;
   int64_t micro_batch = 1;                // sequences per micro-batch per data-parallel replica
@@ -53,6 +74,7 @@ struct StepOptions {
   // pass over its bf16 input. Delayed scaling (the default here) and MXFP8 block scaling
   // take the scale from history / per block inside the cast kernel.
   bool fp8_current_scaling = false;
+  Lora lora;                              // LoRA fine-tuning (rank 0 = every weight trains)
 };
 
 enum class OpKind {
@@ -124,6 +146,7 @@ struct LayerGraph {
   std::vector<CommOp> comms;
   double params = 0;         // parameters of one such layer on one chip, dense part (after TP)
   double expert_params = 0;  // routed-expert parameters of one such layer on one chip (after EP, TP)
+  double adapter_params = 0; // LoRA adapter parameters of one such layer on one chip (0 without LoRA)
 };
 
 // What one pipeline stage holds.
@@ -134,6 +157,7 @@ struct StageGraph {
   int layers = 0;
   double params = 0;         // dense parameters on one chip of this stage
   double expert_params = 0;  // routed-expert parameters on one chip of this stage
+  double adapter_params = 0; // LoRA adapter parameters on one chip of this stage (the only trained ones)
 };
 
 struct StepGraph {

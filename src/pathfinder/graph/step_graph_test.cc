@@ -218,5 +218,52 @@ TEST(StepGraph, Fp8CurrentScalingAddsAnAmaxPassBeforeEveryCast) {
     }
 }
 
+
+// LoRA (graph::Lora): frozen linears keep forward + dgrad only; each adapted linear W[k×n]
+// adds 2·T·r·(k + n) forward and twice that backward; only adapters count as trained.
+TEST(StepGraph, LoraBackwardIsDgradPlusAdapterTerms) {
+  const model::Architecture a = Gpt();
+  StepOptions full;
+  full.seq_len = 1024;
+  full.micro_batch = 2;
+  StepOptions lora = full;
+  lora.lora.rank = 16;
+  lora.lora.qkv = lora.lora.proj = lora.lora.fc1 = lora.lora.fc2 = true;
+  Parallelism p;
+  const StepGraph gf = BuildStepGraph(a, p, full), gl = BuildStepGraph(a, p, lora);
+  const LayerGraph& f = gf.kinds[0];
+  const LayerGraph& l = gl.kinds[0];
+  const double T = 2048, h = a.hidden, ffn = a.ffn_hidden, r = 16;
+  // k + n of the four adapted linears: qkv h→3h, proj h→h, fc1 h→ffn, fc2 ffn→h.
+  const double kn = (h + 3 * h) + (h + h) + (h + ffn) + (ffn + h);
+  const double adapter_fwd = 2 * T * r * kn;
+  const double base_fwd = MatmulFlops(f, Pass::kForward, false);
+  EXPECT_NEAR(MatmulFlops(l, Pass::kForward, false), base_fwd + adapter_fwd, 1e-9 * base_fwd);
+  // Backward: the frozen base's dgrad (= its forward, the attention core is not a matmul with
+  // flash attention) plus twice the adapter forward.
+  EXPECT_NEAR(MatmulFlops(l, Pass::kBackward, false), base_fwd + 2 * adapter_fwd, 1e-9 * base_fwd);
+  EXPECT_NEAR(MatmulFlops(f, Pass::kBackward, false), 2 * base_fwd, 1e-9 * base_fwd);
+  EXPECT_DOUBLE_EQ(l.adapter_params, r * kn);
+  EXPECT_DOUBLE_EQ(f.adapter_params, 0);
+  EXPECT_DOUBLE_EQ(gl.stages[0].adapter_params, r * kn * a.layers);
+  // The frozen LM head has no weight gradient, the frozen embedding no backward.
+  EXPECT_EQ(gl.head_ops.size() + 1, gf.head_ops.size());
+  EXPECT_EQ(gl.embedding_ops.size() + 1, gf.embedding_ops.size());
+  // Under TP each chip does 1/tp of every adapter.
+  p.tp = 4;
+  p.sequence_parallel = true;
+  EXPECT_DOUBLE_EQ(BuildStepGraph(a, p, lora).kinds[0].adapter_params, r * kn / 4);
+}
+
+TEST(StepGraph, LoraTargetsParse) {
+  Lora l;
+  std::string bad;
+  EXPECT_TRUE(ParseLoraTargets({"fc1", "qkv"}, &l, &bad));
+  EXPECT_TRUE(l.qkv && l.fc1 && !l.proj && !l.fc2);
+  EXPECT_FALSE(ParseLoraTargets({"qkv", "q_proj"}, &l, &bad));
+  EXPECT_EQ(bad, "q_proj");
+  EXPECT_FALSE(ParseLoraTargets({"qkv", "qkv"}, &l, &bad));
+}
+
 }  // namespace
 }  // namespace pf::graph

@@ -25,10 +25,19 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
   if (o.recompute == graph::Recompute::kFull) return Bytes(T * h * e / repl);  // the layer input
 
   // Korthikanti et al. 2022 §4.1, tensor by tensor, generalised to GQA/MLA/gated/MoE.
+  // LoRA: a linear's input is stored only for its weight gradient, so a frozen linear without
+  // an adapter stores none (Transformer Engine saves the input only when the weight requires a
+  // gradient: `backward_needs_input` in its Linear); an adapted one also stores u = x·A (T×r).
+  const graph::Lora& lora = o.lora;
+  const auto keeps = [&](bool target) { return !lora.enabled() || target ? 1.0 : 0.0; };
   double bytes = 0;
+  if (lora.enabled()) {
+    const double adapted = double(lora.qkv) + double(lora.proj) + double(lora.fc1) + double(lora.fc2);
+    bytes += adapted * T * double(lora.rank) * e;
+  }
   const double norms = a.parallel_blocks ? 1 : 2;
-  bytes += norms * T * h * e / repl;  // norm inputs
-  bytes += T * h * e / repl;          // QKV input (the normed activations)
+  bytes += norms * T * h * e / repl;          // norm inputs
+  bytes += keeps(lora.qkv) * T * h * e / repl;  // QKV input (the normed activations)
   const double mask = o.dropout ? 1.0 : 0.0;  // 1-byte dropout masks
   double heads_local = double(a.heads) / t;
   if (model::IsMla(a)) {
@@ -49,18 +58,19 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
   }
   bytes += mask * T * h / repl;  // attention dropout mask
   const double gate = model::IsGated(a.mlp) ? 2 : 1;
-  auto mlp = [&](double rows, double ffn_local) {
-    return rows * h * e + rows * gate * ffn_local * e + rows * ffn_local * e;  // fc1 in, activation in, fc2 in
+  auto mlp = [&](double rows, double ffn_local, bool frozen = false) {  // fc1 in, activation in, fc2 in
+    const double fc1_in = frozen ? 0.0 : keeps(lora.fc1), fc2_in = frozen ? 0.0 : keeps(lora.fc2);
+    return fc1_in * rows * h * e + rows * gate * ffn_local * e + fc2_in * rows * ffn_local * e;
   };
   if (moe) {
     const model::Moe& m = a.moe;
     const double routed = T * m.top_k * std::max(1.0, o.moe_imbalance);
     bytes += T * h * e / repl;                                 // router input
     bytes += T * m.num_experts * 4.0;                          // router probabilities (fp32)
-    bytes += mlp(routed, double(m.expert_ffn_hidden) / t);     // expert MLPs on permuted tokens
-    if (m.num_shared_experts > 0) bytes += mlp(T, double(m.num_shared_experts) * m.shared_expert_ffn_hidden / t) - T * h * e;
+    bytes += mlp(routed, double(m.expert_ffn_hidden) / t, lora.enabled());  // expert MLPs on permuted tokens
+    if (m.num_shared_experts > 0) bytes += mlp(T, double(m.num_shared_experts) * m.shared_expert_ffn_hidden / t) - keeps(lora.fc1) * T * h * e;
   } else {
-    bytes += mlp(T, double(a.ffn_hidden) / t) - T * h * e + T * h * e / repl;  // fc1 input replicated unless SP
+    bytes += mlp(T, double(a.ffn_hidden) / t) + keeps(lora.fc1) * (T * h * e / repl - T * h * e);  // fc1 input replicated unless SP
   }
   bytes += mask * T * h / repl;  // MLP dropout mask
   return Bytes(bytes);
@@ -95,9 +105,13 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
     auto shard = [&](int from_stage, double d, double x) {
       return m.zero_stage >= from_stage ? d / dense_shard + x / expert_shard : d + x;
     };
-    r.weights = Bytes(shard(3, dense, experts) * wb);
-    r.gradients = Bytes(shard(2, dense, experts) * gb);
-    r.optimizer = Bytes(shard(1, dense, experts) * m.optimizer_bytes_per_param);
+    // LoRA: the frozen weights have no gradients and no optimizer states; the adapters have
+    // all three (sharded like dense parameters).
+    const double trained_dense = o.lora.enabled() ? st.adapter_params : dense;
+    const double trained_experts = o.lora.enabled() ? 0.0 : experts;
+    r.weights = Bytes((shard(3, dense, experts) + shard(3, st.adapter_params, 0.0)) * wb);
+    r.gradients = Bytes(shard(2, trained_dense, trained_experts) * gb);
+    r.optimizer = Bytes(shard(1, trained_dense, trained_experts) * m.optimizer_bytes_per_param);
 
     // Micro-batches in flight at the peak: 1F1B keeps pp − s on stage s (Narayanan et al.
     // 2021 §2.2.1); interleaving multiplies the first stage's by 1 + (pp − 1)/(pp·v)

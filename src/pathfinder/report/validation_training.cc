@@ -146,7 +146,6 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     measured = std::strtod(v.c_str(), &end);
     if (v.empty() || *end != '\0' || !(measured > 0)) return Row(t, row, false, "missing field: measured_value");
   }
-  if (Has(id, "lora") || Has(notes, "lora")) return Row(t, row, false, "LoRA fine-tuning (frozen base weights) is not modelled");
 
   const ChipCache::Entry& chip = chips.Get(t.Get(row, "hardware"));
   if (!chip.model) return Row(t, row, false, chip.error);
@@ -194,6 +193,16 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // Megatron-Core's distributed data parallel in 2023. So those rows get no DP overlap.
   s.overlap_dp_comm = !megatron_2022 && !Has(notes, "no dp-gradient overlap");
   s.overlap_tp_comm = Has(notes, "tp comm overlap");  // the submitted config says so
+  // LoRA fine-tuning rows: the rank from the row ("LoRA r=16", "rank 16"), else NeMo's
+  // default adapter_dim 32; targets: the MLPerf llama2_70b_lora benchmark adapts q, k, v, o
+  // (its reference's PEFT target_modules, NVIDIA's NeMo config 'attention' = QKV + dense),
+  // NeMo 1.x fine-tuning (megatron_gpt_finetuning_config.yaml lora_tuning) the fused QKV only.
+  if (Has(id, "lora") || Has(notes, "lora") || Has(t.Get(row, "model"), "lora")) {
+    auto rank = FromNotes(t.Get(row, "model"), R"(\br\s*=\s*(\d+))");
+    if (!rank) rank = FromNotes(notes, R"(rank\s*(\d+))");
+    s.lora_rank = rank ? int(*rank) : 32;
+    s.lora_targets = id.rfind("mlpt", 0) == 0 ? std::vector<std::string>{"qkv", "proj"} : std::vector<std::string>{"qkv"};
+  }
   if (auto mb = FromNotes(notes, R"((?:micro-?batch(?: size)?|mbs)\s*:?\s*(\d+))")) s.micro_batch = *mb;
   auto vp = FromNotes(notes, R"(\bVP\s*(\d+))");
   if (!vp) vp = FromNotes(notes, R"(interleaved schedule with (\d+) stages)");
@@ -253,9 +262,11 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     predicted = r.mfu * (Has(unit, "%") ? 100.0 : 1.0);
   }
   RowResult out = Row(t, row, true,
-                      fmt::format("{} tp{} pp{} dp{} cp{} ep{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
+                      fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
                                   "(compute {:.3g}, tp {:.3g}, ep {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU {:.1f}%{}",
-                                  arch->name, p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
+                                  arch->name,
+                                  s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
+                                  p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
                                   s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.micro_batch,
                                   r.microbatches, pf::Name(s.precision), graph::Name(s.recompute), s.zero_stage, cluster_note,
                                   r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),

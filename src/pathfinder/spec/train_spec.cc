@@ -62,7 +62,20 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Number("allocator_overhead", &T::allocator_overhead, "allocator fragmentation as a fraction of allocated memory", 0, 1)
         .Default("0.05")
         .Number("dp_bucket_params", &T::dp_bucket_params, "parameters per DP gradient bucket", 1, 1e12)
-        .Default("40000000");
+        .Default("40000000")
+        .Flag("fp8_current_scaling", &T::fp8_current_scaling,
+              "fp8 recipe: per-tensor current scaling (Transformer Engine Float8CurrentScaling) — the scale comes "
+              "from the amax of the tensor being cast, so an amax pass reads each operand before its cast; "
+              "false = delayed scaling (scale from the amax history); ignored unless precision: fp8")
+        .Default("false")
+        .Integer("lora_rank", &T::lora_rank,
+                 "LoRA fine-tuning: adapter rank r; base weights frozen (no weight gradients, no optimizer states), "
+                 "adapters x·A·B trained (0 = every weight trains)",
+                 0, 1L << 16)
+        .Default("0")
+        .TextList("lora_targets", &T::lora_targets,
+                  "linears that get LoRA adapters: any of qkv, proj (attention output), fc1, fc2 (MLP)")
+        .Default("[qkv, proj]");
     return std::shared_ptr<const Schema<T>>(t);
   }();
   return *s;
@@ -81,6 +94,17 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
       const YAML::Node at = node["global_batch"] ? node["global_batch"] : node;
       ctx.Error(at, JoinPath(key_path, "global_batch"),
                 fmt::format("global_batch = {} is not a multiple of micro_batch = {}", s.global_batch, s.micro_batch));
+    }
+    {
+      graph::Lora lora;
+      std::string bad;
+      const YAML::Node at = node["lora_targets"] ? node["lora_targets"] : node;
+      if (!graph::ParseLoraTargets(s.lora_targets, &lora, &bad)) {
+        ctx.Error(at, JoinPath(key_path, "lora_targets"),
+                  fmt::format("'{}' is unknown or repeated; write a list of qkv, proj, fc1, fc2", bad));
+      } else if (s.lora_rank > 0 && s.lora_targets.empty()) {
+        ctx.Error(at, JoinPath(key_path, "lora_targets"), "lora_rank > 0 needs at least one of qkv, proj, fc1, fc2 in lora_targets");
+      }
     }
     // The layout names each of tp, cp, ep, dp, pp at most once (missing ones go outermost).
     std::set<std::string> seen;

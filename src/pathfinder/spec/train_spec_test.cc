@@ -52,6 +52,26 @@ TEST(TrainSpec, CrossFieldRules) {
   EXPECT_NE(out.find("'xp' is unknown"), std::string::npos) << out;
 }
 
+TEST(TrainSpec, LoraAndFp8CurrentScalingLoad) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  auto s = LoadTrainSection(YAML::Load("{precision: fp8, fp8_current_scaling: true, lora_rank: 16, lora_targets: [qkv, fc2]}"), ctx,
+                            "train");
+  ASSERT_TRUE(s) << d.Render();
+  EXPECT_TRUE(s->fp8_current_scaling);
+  EXPECT_EQ(s->lora_rank, 16);
+  EXPECT_EQ(s->lora_targets, (std::vector<std::string>{"qkv", "fc2"}));
+  auto defaults = LoadTrainSection(YAML::Load("{seq_len: 128}"), ctx, "train");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->lora_rank, 0);
+  EXPECT_FALSE(defaults->fp8_current_scaling);
+
+  auto bad = LoadTrainSection(YAML::Load("{lora_rank: 16, lora_targets: [qkv, mlp]}"), ctx, "train");
+  EXPECT_FALSE(bad);
+  EXPECT_NE(d.Render().find("train.lora_targets"), std::string::npos) << d.Render();
+  EXPECT_NE(d.Render().find("'mlp' is unknown"), std::string::npos) << d.Render();
+}
+
 TEST(TrainSpec, ExampleScenariosLoad) {
   for (const char* name : {"train-gpt3-175b-h100-mlperf.yaml", "train-llama3.1-405b-16k-h100.yaml", "train-mixtral-8x7b-h100.yaml",
                            "train-trn2-500k-two-sites.yaml"}) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "pathfinder/core/dtype.h"
 #include "pathfinder/graph/step_graph.h"
@@ -44,6 +45,12 @@ struct TrainSettings {
   // Megatron-LM DDP bucket: max(40 M, 1 M × dp) parameters (megatron/core/distributed/
   // distributed_data_parallel_config.py, bucket_size default); we use the 40 M floor.
   double dp_bucket_params = 40e6;
+  // LoRA fine-tuning (graph::Lora): adapter rank (0 = every weight trains) and the linears
+  // that get adapters: any of qkv, proj, fc1, fc2. The default targets are the attention
+  // projections of the LoRA paper (Hu et al. 2021 §4.2) and the MLPerf llama2_70b_lora
+  // reference (PEFT target_modules q/k/v/o_proj).
+  int lora_rank = 0;
+  std::vector<std::string> lora_targets = {"qkv", "proj"};
 };
 
 }  // namespace pf::train

@@ -26,6 +26,9 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.dropout = s.dropout;
   o.moe_imbalance = s.moe_imbalance;
   o.fp8_current_scaling = s.fp8_current_scaling;
+  o.lora.rank = s.lora_rank;
+  std::string bad;
+  if (s.lora_rank > 0 && !graph::ParseLoraTargets(s.lora_targets, &o.lora, &bad)) o.lora.rank = -1;  // Run() reports it
   return o;
 }
 
@@ -319,6 +322,10 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   }
 
   const graph::StepOptions o = StepOptionsOf(s);
+  if (o.lora.rank < 0 || (s.lora_rank > 0 && !o.lora.qkv && !o.lora.proj && !o.lora.fc1 && !o.lora.fc2)) {
+    return fail("lora_targets must be a non-empty list of qkv, proj, fc1, fc2");
+  }
+  const bool lora = o.lora.enabled();
   const graph::StepGraph sg = graph::BuildStepGraph(a, p, o, s.first_stage_layers, s.last_stage_layers);
 
   // ---- memory
@@ -404,8 +411,10 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       auto rs = [&](double n, const comm::Group& grp, double shard) {
         return shard > 1 ? comm::EstimateCollective(net_, grp, comm::Collective::kReduceScatter, Bytes(n * gb)).time : Seconds(0);
       };
-      const Seconds gather = ag(params, g.dp_dense, dense_shard) + ag(experts, g.dp_expert, expert_shard);
-      const Seconds reduce = rs(params, g.dp_dense, dense_shard) + rs(experts, g.dp_expert, expert_shard);
+      const Seconds gather = ag(params + stage.adapter_params, g.dp_dense, dense_shard) + ag(experts, g.dp_expert, expert_shard);
+      // LoRA: the frozen weights are gathered but only the adapters' gradients are reduced.
+      const Seconds reduce = lora ? rs(stage.adapter_params, g.dp_dense, dense_shard)
+                                  : rs(params, g.dp_dense, dense_shard) + rs(experts, g.dp_expert, expert_shard);
       const double layers = std::max(1, stage.layers);
       x.fsdp = Exposed(gather, x.fwd) + Exposed(gather + reduce, x.bwd) + gather / layers;
     }
@@ -427,10 +436,12 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   const Seconds pipe = max_t * double(m) + (sum_t - max_t) / double(v);
 
   // ---- data-parallel gradient reduction and parameter gather, optimizer step
+  // Under LoRA only the adapters train: their gradients are the only ones reduced, their
+  // parameters the only ones the distributed optimizer updates and re-gathers.
   Seconds dp_exposed, optimizer;
   for (size_t si = 0; si < sg.stages.size(); ++si) {
     const graph::StageGraph& stage = sg.stages[si];
-    const double params = stage.params, experts = stage.expert_params;
+    const double params = lora ? stage.adapter_params : stage.params, experts = lora ? 0.0 : stage.expert_params;
     const double buckets = std::max(1.0, std::ceil((params + experts) / s.dp_bucket_params));
     Seconds grad, gather;
     auto coll = [&](comm::Collective c, double n, double bytes_per, const comm::Group& grp, double shard) {
@@ -478,10 +489,19 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   r.model_flops_per_token = model::TrainingFlopsPerToken(a, s.seq_len);
   const Flops forward_layers = model::ForwardFlopsPerToken(a, s.seq_len);
   const double n_active = model::Count(a).active_non_embedding_params;
+  // MFU under LoRA counts the work LoRA requires, not 6·N: frozen weights forward + dgrad
+  // (4·N_frozen), adapters forward + dgrad + wgrad (6·N_adapter), attention as in training
+  // (3 × forward). N_adapter is the whole model's: the per-chip adapters × tp summed over the
+  // pipeline stages (each chip holds 1/tp of every adapter, graph::Lora).
+  double n_adapter = 0;
+  if (lora) {
+    for (const graph::StageGraph& stage : sg.stages) n_adapter += stage.adapter_params * double(p.tp);
+    r.model_flops_per_token = r.model_flops_per_token - Flops(2.0 * n_active) + Flops(6.0 * n_adapter);
+  }
   Flops recompute;
   if (s.recompute == graph::Recompute::kFull) recompute = forward_layers;
   else if (s.recompute == graph::Recompute::kSelective) recompute = forward_layers - Flops(2.0 * n_active);
-  const Flops lm_head(6.0 * double(a.vocab) * a.hidden);
+  const Flops lm_head((lora ? 4.0 : 6.0) * double(a.vocab) * a.hidden);  // LoRA: frozen head, no wgrad
   r.hardware_flops_per_token = r.model_flops_per_token + recompute + lm_head;
   const FlopsPerSec peak = ops_.chip().peak[s.precision];
   r.model_flops_per_chip = FlopsPerSec(r.model_flops_per_token.value() * r.tokens_per_s_per_chip);
