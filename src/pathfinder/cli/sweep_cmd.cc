@@ -1,6 +1,8 @@
 // `pathfinder sweep sweep.yaml [--db results.db] [--resume] [--threads N] [--export out.csv]`:
 // evaluates every point of a chip-design sweep (derived peak FLOP/s, memory, TDP, silicon
-// area, cost per chip, $ per chip-hour, feasibility) on all cores — and on every rank under
+// area, cost per chip, $ per chip-hour, feasibility; with `workload:` also the serving fast
+// mode's tokens/s per chip, TPOT, TTFT, tokens/J and $/M tokens) or of a scenario sweep
+// (the training or serving simulator's metrics) on all cores — and on every rank under
 // `mpirun -n N` — writes each point to the SQLite results store as it goes, and prints the
 // infeasible points by reason and the Pareto front of the objectives. A killed sweep
 // continues with --resume and ends with the same rows as one that was never interrupted.
@@ -10,6 +12,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -21,24 +25,121 @@
 #include "pathfinder/search/driver.h"
 #include "pathfinder/search/objective.h"
 #include "pathfinder/search/space.h"
+#include "pathfinder/serve/metrics.h"
+#include "pathfinder/serve/simulator.h"
+#include "pathfinder/serve/steady_state.h"
+#include "pathfinder/spec/calibration_spec.h"
+#include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/design_spec.h"
+#include "pathfinder/spec/scenario.h"
 #include "pathfinder/spec/sweep_spec.h"
 #include "pathfinder/store/store.h"
+#include "pathfinder/train/simulator.h"
 
 namespace pf::cli {
 namespace {
 
+// ---- Shared pieces ----------------------------------------------------------------------
+
+// The calibration files of a chip, loaded once per (name, family) for the whole sweep: the
+// ceilings are then resolved per point (they scale with the point's peaks), as
+// spec::ResolveCalibration does, without reading files for every point.
+class CalibrationCache {
+ public:
+  std::optional<ops::Ceilings> For(const hw::Chip& chip, Diagnostics& diag) {
+    const std::string key = chip.name + "\n" + chip.family;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = files_.find(key);
+    if (it == files_.end()) {
+      Files f;
+      auto r = spec::ResolveCalibration(chip, diag);
+      if (!r) return std::nullopt;
+      if (!r->chip_file.empty()) f.own = spec::LoadCalibrationPreset(r->chip_file, diag);
+      if (!r->family_file.empty()) f.family = spec::LoadCalibrationPreset(r->family_file, diag);
+      it = files_.emplace(key, std::move(f)).first;
+    }
+    return ops::ResolveCeilings(chip, it->second.own ? &*it->second.own : nullptr,
+                                it->second.family ? &*it->second.family : nullptr);
+  }
+
+ private:
+  struct Files {
+    std::optional<ops::CalibrationSpec> own, family;
+  };
+  std::mutex mu_;
+  std::map<std::string, Files> files_;
+};
+
+// The chip power models of a sweep's chips. spec::ChipPowerModelFor reads the node, memory
+// and link files for every call (≈ 1 ms); what it reads depends only on the chip's process
+// node, HBM generation and scale-up link, so they are read once per such key and the model
+// is rebuilt per point the way ChipPowerModelFor builds it (power::MakeEnergyModel from the
+// chip, the node energy, the memory's access energy and the link energy; or the TDP-based
+// estimate). sweep_process_test checks the result against ChipPowerModelFor.
+class PowerModelCache {
+ public:
+  std::optional<power::ChipPowerModel> For(const hw::Chip& chip, Diagnostics& diag) {
+    if (chip.tdp.value() <= 0) return spec::ChipPowerModelFor(chip, diag);  // TDP from a data file: no shortcut
+    const std::string key = chip.process_node + "\n" + chip.hbm.generation + "\n" + chip.scale_up.name;
+    std::optional<power::ChipPowerModel> base;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = models_.find(key); it != models_.end()) base = it->second;
+    }
+    if (!base) {
+      base = spec::ChipPowerModelFor(chip, diag);
+      if (!base) return std::nullopt;
+      std::lock_guard<std::mutex> lock(mu_);
+      models_.emplace(key, *base);
+      return base;
+    }
+    power::ChipPowerModel m = *base;
+    if (m.method == power::ChipPowerModel::Method::kActivity) {
+      hw::MemoryTech memory;
+      memory.energy_per_bit = base->energy.hbm_byte;
+      m.energy = power::MakeEnergyModel(chip, base->energy.node, memory, base->energy.link_byte);
+    } else {
+      m.tdp.tdp = chip.tdp;
+      m.tdp.static_power = chip.tdp * spec::kTdpStaticFraction;
+      m.tdp.peak = chip.peak;
+      m.tdp.vector_fp32 = chip.vector_fp32;
+      m.tdp.hbm_bandwidth = chip.hbm.bandwidth;
+    }
+    return m;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, power::ChipPowerModel> models_;
+};
+
+nlohmann::ordered_json MetricsJson(const std::vector<spec::MetricInfo>& names, const std::vector<double>& m) {
+  nlohmann::ordered_json out;
+  for (size_t i = 0; i < names.size() && i < m.size(); ++i)
+    out[names[i].name] = std::isnan(m[i]) ? nlohmann::ordered_json() : nlohmann::ordered_json(m[i]);
+  return out;
+}
+
+std::string DoesNotFit(const serve::IterationCostModel& cost, const hw::Chip& chip) {
+  const auto& mem = cost.memory();
+  return fmt::format("does not fit: weights {} + activations {} per chip leave no room for a KV block in {} of HBM ({} × {})",
+                     ToString(mem.weights, 3), ToString(mem.activations, 3), ToString(mem.hbm, 3), cost.chips(), chip.name);
+}
+
 // ---- The design evaluator ---------------------------------------------------------------
 
 // Metrics of one design point, in this order in Evaluation::metrics. Ratios use TFLOP/s
-// so their numbers read like the literature's (e.g. H100 SXM ≈ 1.4 TFLOP/s per W).
+// so their numbers read like the literature's (e.g. H100 SXM ≈ 1.4 TFLOP/s per W). The
+// serve_* metrics exist when the sweep names a workload (serving fast mode).
 enum DesignMetric : size_t {
   kBf16Peak, kFp8Peak, kHbmCapacity, kHbmBandwidth, kTdp, kSiliconArea, kChipCost, kCostPerChipHour,
-  kBf16PerDollar, kBf16PerWatt, kNumDesignMetrics
+  kBf16PerDollar, kBf16PerWatt, kNumDesignMetrics,
+  kServeTokensPerChip = kNumDesignMetrics, kServeTpot, kServeTtft, kServeBatch, kServeTokensPerJoule,
+  kServeDollarsPerMillion, kNumDesignServeMetrics
 };
 
-std::vector<spec::MetricInfo> DesignMetrics() {
-  return {
+std::vector<spec::MetricInfo> DesignMetrics(bool with_workload) {
+  std::vector<spec::MetricInfo> m = {
       {"bf16_peak", DimensionOf<FlopsPerSec>::value, ""},
       {"fp8_peak", DimensionOf<FlopsPerSec>::value, ""},
       {"hbm_capacity", DimensionOf<Bytes>::value, ""},
@@ -50,13 +151,36 @@ std::vector<spec::MetricInfo> DesignMetrics() {
       {"bf16_tflops_per_dollar", std::nullopt, "TFLOP/s/$"},
       {"bf16_tflops_per_watt", std::nullopt, "TFLOP/s/W"},
   };
+  if (with_workload) {
+    m.push_back({"serve_tokens_per_s_per_chip", std::nullopt, "tokens/s"});
+    m.push_back({"serve_tpot", DimensionOf<Seconds>::value, ""});
+    m.push_back({"serve_ttft", DimensionOf<Seconds>::value, ""});
+    m.push_back({"serve_batch", std::nullopt, "sequences"});
+    m.push_back({"serve_tokens_per_joule", std::nullopt, "tokens/J"});
+    m.push_back({"serve_dollars_per_million_tokens", std::nullopt, "$"});
+  }
+  return m;
 }
 
+// The serving workload of a design sweep: its model, parallelism and serve section, loaded
+// once; each point's derived chip replaces its chip. Collectives use the chip's own
+// scale-up link (serve::DefaultCluster), since the workload's cluster was built for its chip.
+struct ServeWorkload {
+  model::Architecture model;
+  graph::Parallelism parallelism;
+  serve::ServeSettings settings;
+};
+
 // Derives, costs and measures one loaded design. Cost and TCO as in `pathfinder design`:
-// a custom chip is bought at build cost (no vendor margin, NRE excluded).
-search::Evaluation EvaluateDesign(const spec::DesignFile& f) {
+// a custom chip is bought at build cost (no vendor margin, NRE excluded). With a workload,
+// also serves it in the fast mode: tokens/s per chip, TPOT, TTFT, tokens per joule at the
+// chip (spec::ChipPowerModelFor + power::Evaluate of one steady-state iteration), and $ per
+// million output tokens from the chip's TCO per hour (econ::CostPerMillionTokens).
+search::Evaluation EvaluateDesign(const spec::DesignFile& f, const ServeWorkload* w, CalibrationCache* cals,
+                                  PowerModelCache* powers) {
   search::Evaluation e;
-  e.metrics.assign(kNumDesignMetrics, NAN);
+  const size_t n = w != nullptr ? kNumDesignServeMetrics : kNumDesignMetrics;
+  e.metrics.assign(n, NAN);
   const hw::DerivedChip c = hw::DeriveChip(f.design, f.tech);
   Diagnostics diag;
   const auto costed = spec::CostDesign(f, c, diag);
@@ -74,17 +198,170 @@ search::Evaluation EvaluateDesign(const spec::DesignFile& f) {
   }
   m[kBf16PerDollar] = m[kBf16Peak] / 1e12 / m[kChipCost];
   m[kBf16PerWatt] = m[kBf16Peak] / 1e12 / m[kTdp];
+  std::vector<std::string> reasons = c.feasibility.reasons;
   e.feasible = c.feasibility.ok;
   if (!c.feasibility.ok) e.reason = c.feasibility.reasons.empty() ? "infeasible" : c.feasibility.reasons.front();
   if (!costed) {
     e.feasible = false;
     e.reason = diag.entries().empty() ? "no wafer price" : diag.entries().front().message;
   }
-  nlohmann::ordered_json out;
-  const auto names = DesignMetrics();
-  for (size_t i = 0; i < kNumDesignMetrics; ++i) out[names[i].name] = std::isnan(m[i]) ? nlohmann::ordered_json() : nlohmann::ordered_json(m[i]);
-  out["reasons"] = c.feasibility.reasons;
+  nlohmann::ordered_json serve_out;
+  if (w != nullptr && c.feasibility.ok) {
+    std::string why;
+    Diagnostics d;
+    const auto ceilings = cals->For(chip, d);
+    if (!ceilings) {
+      why = "no calibration: " + (d.entries().empty() ? std::string("?") : d.entries().front().message);
+    } else {
+      const ops::OpModel op(chip, *ceilings);
+      serve::IterationCostModel cost(op, w->model, w->parallelism, w->settings, nullptr);
+      if (!cost.memory().fits) {
+        why = DoesNotFit(cost, chip);
+      } else {
+        const serve::SteadyState ss = serve::EstimateSteadyState(cost, w->settings);
+        m[kServeTokensPerChip] = ss.output_tokens_per_s_per_chip;
+        m[kServeTpot] = ss.tpot.value();
+        m[kServeTtft] = ss.ttft.value();
+        m[kServeBatch] = ss.batch;
+        serve_out = {{"batch_limit", ss.batch_limit}, {"kv_tokens", cost.memory().kv_tokens}, {"chips_per_replica", cost.chips()}};
+        if (auto pm = powers->For(chip, d)) {
+          const power::PowerResult pr = power::Evaluate(spec::ServeActivity(ss.work, ss.iteration), *pm, chip.clock);
+          const double joules = pr.average.value() * pr.duration.value();
+          if (joules > 0) m[kServeTokensPerJoule] = ss.batch / double(cost.chips()) / joules;
+          serve_out["chip_w"] = pr.average.value();
+          serve_out["throttled"] = pr.throttled;
+        }
+        if (costed && ss.output_tokens_per_s_per_chip > 0)
+          m[kServeDollarsPerMillion] = econ::CostPerMillionTokens(costed->tco, ss.output_tokens_per_s_per_chip).value();
+      }
+    }
+    if (!why.empty()) {
+      reasons.push_back(why);
+      if (e.feasible) {
+        e.feasible = false;
+        e.reason = why;
+      }
+    }
+  }
+  nlohmann::ordered_json out = MetricsJson(DesignMetrics(w != nullptr), m);
+  out["reasons"] = reasons;
   out["notes"] = c.feasibility.notes;
+  if (!serve_out.is_null()) out["serve"] = serve_out;
+  e.details = out.dump();
+  return e;
+}
+
+// ---- The scenario evaluator -------------------------------------------------------------
+
+// Metrics of one training scenario point (train::Simulator, fast mode), as `pathfinder train`.
+enum TrainMetric : size_t { kStepTime, kTokensPerS, kTokensPerSPerChip, kMfu, kTrainMemory, kTrainFits, kNumTrainMetrics };
+
+std::vector<spec::MetricInfo> TrainMetrics() {
+  return {
+      {"step_time", DimensionOf<Seconds>::value, ""},
+      {"tokens_per_s", std::nullopt, "tokens/s"},
+      {"tokens_per_s_per_chip", std::nullopt, "tokens/s"},
+      {"mfu", std::nullopt, ""},
+      {"memory_per_chip", DimensionOf<Bytes>::value, ""},
+      {"fits", std::nullopt, ""},
+  };
+}
+
+// Metrics of one serving scenario point (serve::Simulate, the discrete-event simulator).
+enum ServeMetric : size_t {
+  kOutPerS, kOutPerSPerChip, kTtftP99, kTpotP99, kGoodput, kServeMemory, kServeFits, kNumServeMetrics
+};
+
+std::vector<spec::MetricInfo> ServeMetrics() {
+  return {
+      {"output_tokens_per_s", std::nullopt, "tokens/s"},
+      {"output_tokens_per_s_per_chip", std::nullopt, "tokens/s"},
+      {"ttft_p99", DimensionOf<Seconds>::value, ""},
+      {"tpot_p99", DimensionOf<Seconds>::value, ""},
+      {"goodput", std::nullopt, "requests/s"},
+      {"memory_per_chip", DimensionOf<Bytes>::value, ""},
+      {"fits", std::nullopt, ""},
+  };
+}
+
+search::Evaluation EvaluateTrain(const spec::Scenario& sc, CalibrationCache* cals) {
+  search::Evaluation e;
+  e.metrics.assign(kNumTrainMetrics, NAN);
+  auto& m = e.metrics;
+  Diagnostics d;
+  std::optional<ops::Ceilings> ceilings;
+  if (sc.chip && sc.model) ceilings = cals->For(*sc.chip, d);
+  if (!ceilings) {
+    e.feasible = false;
+    e.reason = !sc.chip || !sc.model ? "the point has no chip or no model" : "no calibration";
+  } else {
+    const train::TrainSettings s = sc.train ? *sc.train : train::TrainSettings{};
+    const graph::Parallelism& p = sc.parallelism;
+    const hw::Cluster cluster = sc.cluster ? *sc.cluster : train::ClusterFromChipLinks(*sc.chip, p.chips());
+    const train::Simulator sim(*sc.model, ops::OpModel(*sc.chip, *ceilings), cluster);
+    const train::TrainResult r = sim.Run(p, s);
+    if (!r.ok) {
+      e.feasible = false;
+      e.reason = "cannot simulate: " + r.reason;
+    } else {
+      m[kStepTime] = r.step.total.value();
+      m[kTokensPerS] = r.tokens_per_s;
+      m[kTokensPerSPerChip] = r.tokens_per_s_per_chip;
+      m[kMfu] = r.mfu;
+      m[kTrainMemory] = r.memory_fit.worst.value();
+      m[kTrainFits] = r.fits ? 1 : 0;
+      if (!r.fits) {
+        e.feasible = false;
+        e.reason = "does not fit: " + r.memory_fit.reason;
+      }
+    }
+  }
+  nlohmann::ordered_json out = MetricsJson(TrainMetrics(), m);
+  out["reasons"] = e.feasible ? std::vector<std::string>{} : std::vector<std::string>{e.reason};
+  e.details = out.dump();
+  return e;
+}
+
+search::Evaluation EvaluateServe(const spec::Scenario& sc, CalibrationCache* cals) {
+  search::Evaluation e;
+  e.metrics.assign(kNumServeMetrics, NAN);
+  auto& m = e.metrics;
+  Diagnostics d;
+  std::optional<ops::Ceilings> ceilings;
+  if (sc.chip && sc.model && sc.serve) ceilings = cals->For(*sc.chip, d);
+  nlohmann::ordered_json extra;
+  if (!ceilings) {
+    e.feasible = false;
+    e.reason = !sc.chip || !sc.model ? "the point has no chip or no model" : "no calibration";
+  } else {
+    serve::ServeSettings s = *sc.serve;
+    if (sc.parallelism.dp > 1 && s.engine.replicas == 1) s.engine.replicas = sc.parallelism.dp;  // as `pathfinder serve`
+    const ops::OpModel op(*sc.chip, *ceilings);
+    std::optional<comm::Network> net;
+    if (sc.cluster) net.emplace(*sc.cluster);
+    serve::IterationCostModel cost(op, *sc.model, sc.parallelism, s, net ? &*net : nullptr);
+    const auto& mem = cost.memory();
+    if (!mem.fits) {
+      e.feasible = false;
+      e.reason = DoesNotFit(cost, *sc.chip);
+      m[kServeFits] = 0;
+    } else {
+      const serve::SimResult res = serve::Simulate(s, cost);
+      const serve::Summary sum = serve::Summarize(res, s.slo);
+      m[kOutPerS] = sum.output_tokens_per_s;
+      m[kOutPerSPerChip] = sum.output_tokens_per_s / double(std::max(1, s.engine.replicas) * cost.chips());
+      m[kTtftP99] = sum.ttft.p99;
+      m[kTpotP99] = sum.tpot.p99;
+      m[kGoodput] = sum.goodput_requests_per_s;
+      m[kServeMemory] = (mem.weights + mem.activations + mem.kv_per_token * (sum.max_kv_used * double(mem.kv_tokens))).value();
+      m[kServeFits] = 1;
+      extra = {{"completed", sum.completed}, {"rejected", sum.rejected}, {"mean_batch", sum.mean_batch},
+               {"ttft_mean_s", sum.ttft.mean}, {"tpot_mean_s", sum.tpot.mean}, {"slo_attainment", sum.slo_attainment}};
+    }
+  }
+  nlohmann::ordered_json out = MetricsJson(ServeMetrics(), m);
+  if (!extra.is_null()) out["summary"] = extra;
+  out["reasons"] = e.feasible ? std::vector<std::string>{} : std::vector<std::string>{e.reason};
   e.details = out.dump();
   return e;
 }
@@ -166,9 +443,27 @@ void AddSweepCommand(CLI::App& app, CommandContext& ctx) {
     Diagnostics diag;
     auto spec = spec::LoadSweep(o->file, diag);
     if (!spec) return fail(diag.Render());
-    const auto metrics = DesignMetrics();
-    if (!spec::ResolveSweepMetrics(*spec, metrics, diag)) return fail(diag.Render());
-    if (!spec::LoadDesign(spec->base_path, diag)) return fail(diag.Render());
+    // The base (and workload) must load as they are; a point's own problems make it infeasible.
+    const bool design = spec->base_kind == "design";
+    const bool train_mode = spec->scenario_mode == "train";
+    std::optional<ServeWorkload> workload;
+    if (design) {
+      spec::LoadDesign(spec->base_path, diag);
+      if (!spec->workload_path.empty()) {
+        auto w = spec::LoadScenario(spec->workload_path, diag);
+        if (w && (!w->model || !w->serve)) diag.Error({spec->workload_path, 0, 0}, "", "a workload needs a model and a serve section");
+        else if (w) workload = ServeWorkload{*w->model, w->parallelism, *w->serve};
+      }
+    } else {
+      auto sc = spec::LoadScenario(spec->base_path, diag);
+      if (sc && (!sc->chip || !sc->model)) diag.Error({spec->base_path, 0, 0}, "", "a scenario sweep needs a chip (or cluster) and a model");
+    }
+    const std::vector<spec::MetricInfo> metrics =
+        design ? DesignMetrics(workload.has_value()) : train_mode ? TrainMetrics() : ServeMetrics();
+    spec::ResolveSweepMetrics(*spec, metrics, diag);
+    if (diag.has_errors()) return fail(diag.Render());
+    if (workload && workload->parallelism.dp > 1 && workload->settings.engine.replicas == 1)
+      workload->settings.engine.replicas = workload->parallelism.dp;
     std::string error;
     const std::vector<search::Point> points = Points(*spec, &error);
     if (!error.empty()) return fail(fmt::format("{}: error: {}\n", o->file, error));
@@ -216,17 +511,24 @@ void AddSweepCommand(CLI::App& app, CommandContext& ctx) {
     status = comm->Broadcast(status);
     if (!status.empty()) return fail(fmt::format("error: {}\n", status));
 
-    const std::string point_name = o->file + " (point)";
+    // The point's name resolves the base's relative paths (a scenario's chip design file).
+    const std::string point_name = design ? o->file + " (point)" : spec->base_path;
+    CalibrationCache cals;
+    PowerModelCache powers;
     search::EvaluateFn evaluate = [&](size_t i) {
       Diagnostics d;
-      auto f = spec::LoadDesignText(spec::ApplyPoint(*spec, points[i]), point_name, d);
       search::Evaluation e;
-      if (f) {
-        e = EvaluateDesign(*f);
+      if (design) {
+        auto f = spec::LoadDesignText(spec::ApplyPoint(*spec, points[i]), point_name, d);
+        if (f) e = EvaluateDesign(*f, workload ? &*workload : nullptr, &cals, &powers);
       } else {
+        auto sc = spec::LoadScenarioNode(spec::ApplyPointNode(*spec, points[i]), point_name, d);
+        if (sc) e = train_mode ? EvaluateTrain(*sc, &cals) : EvaluateServe(*sc, &cals);
+      }
+      if (e.metrics.empty()) {
         e.feasible = false;
         e.reason = FirstProblem(d);
-        e.metrics.assign(kNumDesignMetrics, NAN);
+        e.metrics.assign(metrics.size(), NAN);
         e.details = nlohmann::json{{"reasons", {e.reason}}}.dump();
       }
       search::ApplyConstraints(constraints, e);
@@ -288,7 +590,9 @@ void AddSweepCommand(CLI::App& app, CommandContext& ctx) {
                               front.size() > o->top ? fmt::format(", first {} shown", o->top) : "");
       std::vector<std::string> header = {"point"};
       for (const auto& p : spec->parameters) header.push_back(p.path);
-      std::vector<size_t> shown = {kBf16Peak, kTdp, kSiliconArea, kChipCost};
+      std::vector<size_t> shown = design ? std::vector<size_t>{kBf16Peak, kTdp, kSiliconArea, kChipCost}
+                                 : train_mode ? std::vector<size_t>{kStepTime, kTokensPerSPerChip, kMfu}
+                                              : std::vector<size_t>{kOutPerSPerChip, kTtftP99, kTpotP99};
       for (const auto& ob : objectives)
         if (std::find(shown.begin(), shown.end(), ob.metric) == shown.end()) shown.push_back(ob.metric);
       for (size_t m : shown) header.push_back(metrics[m].name);
@@ -307,6 +611,8 @@ void AddSweepCommand(CLI::App& app, CommandContext& ctx) {
           if (metrics[m].dimension == DimensionOf<FlopsPerSec>::value) cells.push_back(ToString(FlopsPerSec(v)));
           else if (metrics[m].dimension == DimensionOf<Watts>::value) cells.push_back(ToString(Watts(v)));
           else if (metrics[m].dimension == DimensionOf<Dollars>::value) cells.push_back(ToString(Dollars(v)));
+          else if (metrics[m].dimension == DimensionOf<Seconds>::value) cells.push_back(std::isnan(v) ? "-" : ToString(Seconds(v)));
+          else if (metrics[m].dimension == DimensionOf<Bytes>::value) cells.push_back(std::isnan(v) ? "-" : ToString(Bytes(v)));
           else cells.push_back(Fmt(v));
         }
         t.Row(cells);

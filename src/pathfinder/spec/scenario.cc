@@ -110,9 +110,20 @@ const Schema<Scenario>& ScenarioSchema(const std::string* base_dir) {
 }  // namespace
 
 std::optional<Scenario> LoadScenario(const std::string& path, Diagnostics& diag) {
-  const int before = diag.error_count();
   auto root = LoadYamlFile(path, diag);
   if (!root) return std::nullopt;
+  return LoadScenarioNode(*root, path, diag);
+}
+
+std::optional<Scenario> LoadScenarioText(const std::string& text, const std::string& name, Diagnostics& diag) {
+  auto root = ParseYaml(text, name, diag);
+  if (!root) return std::nullopt;
+  return LoadScenarioNode(*root, name, diag);
+}
+
+std::optional<Scenario> LoadScenarioNode(const YAML::Node& root_node, const std::string& path, Diagnostics& diag) {
+  const int before = diag.error_count();
+  const std::optional<YAML::Node> root = root_node;
   Scenario sc;
   LoadContext ctx{path, "scenario " + path, &diag, &sc.provenance};
   const std::string dir = std::filesystem::path(path).parent_path().string();

@@ -8,6 +8,8 @@
 //   parallelism: {tp: 8, pp: 1, dp: 1}
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <optional>
 #include <string>
 
@@ -37,6 +39,10 @@ struct Scenario {
 // Loads and validates a scenario file; every problem goes to `diag` (all at once).
 // Returns nullopt if there was any error.
 std::optional<Scenario> LoadScenario(const std::string& path, Diagnostics& diag);
+// The same from YAML text already read, or a node already parsed; `name` is used in
+// diagnostics and its folder resolves relative paths (a chip design file).
+std::optional<Scenario> LoadScenarioText(const std::string& text, const std::string& name, Diagnostics& diag);
+std::optional<Scenario> LoadScenarioNode(const YAML::Node& root, const std::string& name, Diagnostics& diag);
 
 // The fully resolved scenario as YAML (presets expanded, overrides applied): what
 // `--dump-config` writes. Loading the dump gives the same scenario.

@@ -13,12 +13,13 @@
 #include "pathfinder/spec/design_spec.h"
 #include "pathfinder/spec/econ_spec.h"
 #include "pathfinder/spec/file.h"
+#include "pathfinder/spec/scenario.h"
 #include "pathfinder/spec/schema.h"
 
 namespace pf::spec {
 namespace {
 
-const std::vector<std::string> kTopKeys = {"source", "design", "method", "samples", "seed", "parameters", "objectives", "constraints"};
+const std::vector<std::string> kTopKeys = {"source", "design", "scenario", "workload", "method", "samples", "seed", "parameters", "objectives", "constraints"};
 const std::vector<std::string> kRangeKeys = {"values", "min", "max", "steps", "integer", "log"};
 
 // "1.2 GHz" → 1.2, "GHz"; "$17000" → 17000, "$"; "64" → 64, "". False when no number leads.
@@ -61,23 +62,53 @@ class Parser {
       const std::string hint = ClosestMatch(k, kTopKeys);
       ctx_.Error(kv.first, k, hint.empty() ? "unknown key; a sweep file has keys " + Join(kTopKeys, ", ") : "unknown key; did you mean '" + hint + "'?");
     }
-    // The base.
-    if (const YAML::Node d = root["design"]) {
+    // The base: a design file or a scenario file, never both.
+    const YAML::Node dn = root["design"], sn = root["scenario"];
+    if (dn && sn) {
+      ctx_.Error(sn, "scenario", "a sweep has one base: design: or scenario:, not both (a design sweep names a serving "
+                                 "scenario as workload:)");
+    } else if (dn || sn) {
+      const std::string kind = dn ? "design" : "scenario";
+      const YAML::Node d = dn ? dn : sn;
       if (!d.IsScalar()) {
-        ctx_.Error(d, "design", "expected the path of a design file");
+        ctx_.Error(d, kind, "expected the path of a " + kind + " file");
       } else {
-        s.base_kind = "design";
-        const std::filesystem::path rel(ScalarText(d));
-        const std::filesystem::path dir = std::filesystem::path(ctx_.file).parent_path();
-        s.base_path = rel.is_absolute() || dir.empty() ? rel.string() : (dir / rel).lexically_normal().string();
+        s.base_kind = kind;
+        s.base_path = Resolve(ScalarText(d));
         base_text_ = ReadTextFile(s.base_path, diag);
         if (base_text_) {
           auto n = ParseYaml(*base_text_, s.base_path, diag);
           if (n) s.base = *n;
         }
+        if (kind == "scenario" && s.base.IsMap()) {
+          const bool tr = bool(s.base["train"]), sv = bool(s.base["serve"]);
+          if (tr == sv) {
+            ctx_.Error(d, kind, tr ? "the scenario has both a train: and a serve: section; a scenario sweep evaluates one "
+                                     "of them: keep one"
+                                   : "the scenario has no train: or serve: section; a scenario sweep needs one");
+          }
+          s.scenario_mode = sv ? "serve" : "train";
+        }
       }
     } else {
-      ctx_.Error(root, "design", "missing; a sweep needs a base: design: <a design file>");
+      ctx_.Error(root, "design", "missing; a sweep needs a base: design: <a design file> or scenario: <a scenario file>");
+    }
+    if (const YAML::Node w = root["workload"]) {
+      if (s.base_kind != "design") {
+        if (!s.base_kind.empty()) ctx_.Error(w, "workload", "applies to a design sweep only (design: …); a scenario sweep "
+                                                            "varies its scenario's own fields");
+      } else if (!w.IsScalar()) {
+        ctx_.Error(w, "workload", "expected the path of a scenario file with a model and a serve: section");
+      } else {
+        s.workload_path = Resolve(ScalarText(w));
+        workload_text_ = ReadTextFile(s.workload_path, diag);
+        if (workload_text_) {
+          auto n = ParseYaml(*workload_text_, s.workload_path, diag);
+          if (n && (!n->IsMap() || !(*n)["serve"] || !(*n)["model"]))
+            ctx_.Error(w, "workload", fmt::format("'{}' has no model: and serve: sections; a workload is a serving scenario",
+                                                  s.workload_path));
+        }
+      }
     }
     // The method.
     bool needs_samples = false;
@@ -203,6 +234,13 @@ class Parser {
     s.parameters.push_back(std::move(p));
   }
 
+  // A path in the sweep file, resolved against the sweep file's folder.
+  std::string Resolve(const std::string& text) const {
+    const std::filesystem::path rel(text);
+    const std::filesystem::path dir = std::filesystem::path(ctx_.file).parent_path();
+    return rel.is_absolute() || dir.empty() ? rel.string() : (dir / rel).lexically_normal().string();
+  }
+
   static bool KnownPath(const std::string& path, const std::vector<std::string>& known) {
     return std::find(known.begin(), known.end(), path) != known.end();
   }
@@ -288,6 +326,10 @@ class Parser {
     const char* method = s.method == SweepMethod::kGrid ? "grid" : s.method == SweepMethod::kRandom ? "random" : "lhs";
     nlohmann::json d = {{"base", {{s.base_kind, s.base_path}}}, {"base_hash", Fnv1aHex(base_text_.value_or(""))},
                         {"method", method}, {"parameters", params}, {"objectives", objs}, {"constraints", cons}};
+    if (!s.workload_path.empty()) {
+      d["workload"] = s.workload_path;
+      d["workload_hash"] = Fnv1aHex(workload_text_.value_or(""));
+    }
     if (s.method != SweepMethod::kGrid) {
       d["samples"] = s.samples;
       d["seed"] = s.seed;
@@ -296,12 +338,13 @@ class Parser {
     // folder is the same sweep; an edited base is not.
     nlohmann::json h = d;
     h["base"] = s.base_kind;
+    h.erase("workload");
     s.definition = d.dump();
     s.hash = Fnv1aHex(h.dump());
   }
 
   LoadContext ctx_;
-  std::optional<std::string> base_text_;
+  std::optional<std::string> base_text_, workload_text_;
 };
 
 // Sets `value` at a dotted path of a YAML map, creating maps on the way.
@@ -317,8 +360,12 @@ void SetPath(YAML::Node root, const std::string& path, const std::string& value)
     }
     YAML::Node child = n[seg];
     if (!child.IsMap()) {
+      // A section written as a preset name (`chip: h100-sxm`) becomes {preset: h100-sxm}
+      // so that the point overrides one field of the preset.
+      const std::string preset = child.IsScalar() ? child.Scalar() : "";
       n[seg] = YAML::Node(YAML::NodeType::Map);
       child = n[seg];
+      if (!preset.empty()) child["preset"] = preset;
     }
     n.reset(child);  // reset, not operator= (which would overwrite the node's content)
     start = dot + 1;
@@ -341,6 +388,8 @@ std::vector<std::string> KnownFieldPaths(const std::string& base_kind) {
   if (base_kind == "design") {
     DesignSchema().Describe("", &docs);
     EconSchema().Describe("econ", &docs);
+  } else if (base_kind == "scenario") {
+    docs = DescribeScenario();
   }
   std::vector<std::string> out;
   for (size_t i = 0; i < docs.size(); ++i) {
@@ -365,11 +414,15 @@ std::string ParameterValue(const SweepParameter& p, double x) {
   return FormatValue(x, p.unit, p.integer);
 }
 
-std::string ApplyPoint(const SweepSpec& s, const std::vector<double>& coords) {
+YAML::Node ApplyPointNode(const SweepSpec& s, const std::vector<double>& coords) {
   YAML::Node root = YAML::Clone(s.base);
   for (size_t i = 0; i < s.parameters.size(); ++i) SetPath(root, s.parameters[i].path, ParameterValue(s.parameters[i], coords[i]));
+  return root;
+}
+
+std::string ApplyPoint(const SweepSpec& s, const std::vector<double>& coords) {
   YAML::Emitter out;
-  out << root;
+  out << ApplyPointNode(s, coords);
   return out.c_str();
 }
 

@@ -23,9 +23,19 @@
 // file the user wrote; a point that fails validation is an infeasible point with the
 // loader's message as its reason.
 //
-// How to add a base kind (train/serve scenarios): accept its key in LoadSweep (next to
-// `design`), list its field paths in KnownFieldPaths, and load ApplyPoint's text with its
-// loader in cli/sweep_cmd.cc.
+// A scenario base (`scenario: train-or-serve.yaml` instead of `design:`) varies any field of
+// a scenario file — `parallelism.tp`, `train.micro_batch`, `serve.engine.max_batch`,
+// `chip.hbm.capacity` (a section written as a preset name, `chip: h200-sxm`, becomes
+// {preset: h200-sxm} with the field set) — and is evaluated by the training simulator or
+// the serving simulator, whichever section the scenario has (exactly one).
+//
+// A design base may name a serving workload, `workload: serve-scenario.yaml`: its model,
+// parallelism and serve section are served on each point's derived chip in the serving
+// fast mode (serve/steady_state.h), which adds serve_* metrics.
+//
+// How to add a base kind: accept its key in LoadSweep (next to `design` and `scenario`),
+// list its field paths in KnownFieldPaths, and load ApplyPoint's text (or ApplyPointNode)
+// with its loader in cli/sweep_cmd.cc.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -72,7 +82,9 @@ struct SweepConstraint {
 
 struct SweepSpec {
   std::string file;
-  std::string base_kind;  // "design"
+  std::string base_kind;  // "design" or "scenario"
+  std::string scenario_mode;  // scenario base: "train" or "serve" (the section it has)
+  std::string workload_path;  // design base: the serving scenario, resolved; "" for none
   std::string base_path;  // resolved against the sweep file's folder
   YAML::Node base;        // the base file, parsed
   SweepMethod method = SweepMethod::kGrid;
@@ -103,6 +115,8 @@ std::string ParameterValue(const SweepParameter& p, double x);
 
 // The base file's YAML text with the point's values set.
 std::string ApplyPoint(const SweepSpec& s, const std::vector<double>& coords);
+// The same as a YAML tree (positions of untouched keys are the base file's).
+YAML::Node ApplyPointNode(const SweepSpec& s, const std::vector<double>& coords);
 
 // What an evaluator offers to objectives and constraints.
 struct MetricInfo {

@@ -3,7 +3,10 @@
 //    --resume, and must end with exactly the rows of an uninterrupted run (none lost, none
 //    duplicated, none different);
 //  * the rows do not depend on --threads, nor on the number of MPI ranks (mpirun -n 2);
-//  * resuming a run with a different sweep is refused.
+//  * resuming a run with a different sweep is refused;
+//  * a scenario sweep's rows equal `pathfinder train --json` on the same points; a serving
+//    scenario sweep runs the simulator; a design × serving-workload sweep's serve metrics
+//    equal serve::EstimateSteadyState on each point's derived chip.
 // The binary is PF_BIN (the build's pathfinder), or $PF_SWEEP_BIN when set.
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -19,6 +22,15 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "pathfinder/hw/design.h"
+#include "pathfinder/serve/steady_state.h"
+#include "pathfinder/spec/calibration_spec.h"
+#include "pathfinder/spec/chip_energy.h"
+#include "pathfinder/spec/design_spec.h"
+#include "pathfinder/spec/scenario.h"
+#include "pathfinder/spec/sweep_spec.h"
 #include "pathfinder/store/store.h"
 
 extern char** environ;
@@ -179,6 +191,136 @@ TEST(SweepProcess, ResumingWithADifferentSweepIsAnError) {
   EXPECT_NE(out.find("error: run 't' in the results store is a different sweep"), std::string::npos) << out;
   EXPECT_EQ(RunToEnd(Sweep("small.yaml", db, 1), &out), 2);
   EXPECT_NE(out.find("pass --resume to continue it"), std::string::npos) << out;
+}
+
+// Writes `text` to a temporary file and returns its path.
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  const std::string p = Temp(name);
+  std::ofstream(p) << text;
+  return p;
+}
+
+TEST(SweepScenario, TrainRowsEqualPathfinderTrainOnEachPoint) {
+  REQUIRE_SWEEP_COMMAND();
+  const std::string db = Temp("train.db");
+  std::string out;
+  ASSERT_EQ(RunToEnd(Sweep("scenario-train.yaml", db, 2), &out), 0) << out;
+  const auto rows = Rows(db);
+  ASSERT_EQ(rows.size(), 4u);
+  for (size_t i : {size_t(0), size_t(3)}) {
+    const auto in = nlohmann::json::parse(rows[i].input);
+    const auto sweep = nlohmann::json::parse(rows[i].output);
+    // The point written out by hand: the fixture's scenario with the point's values.
+    const std::string scenario = WriteTemp(
+        "point.yaml", "name: sweep-train-fixture\nchip: {preset: h100-sxm, hbm: {capacity: " +
+                          in["chip.hbm.capacity"].get<std::string>() + "}}\nmodel: llama-3-8b\nparallelism: {tp: " +
+                          in["parallelism.tp"].get<std::string>() +
+                          ", pp: 1, dp: 4}\ntrain: {seq_len: 4096, global_batch: 64, micro_batch: " +
+                          in["train.micro_batch"].get<std::string>() + ", precision: bf16, recompute: selective}\n");
+    std::string json;
+    ASSERT_EQ(RunToEnd({Bin(), "train", scenario, "--json"}, &json), 0) << json;
+    const auto train = nlohmann::json::parse(json.substr(json.find('{')));
+    SCOPED_TRACE("point " + rows[i].input);
+    EXPECT_DOUBLE_EQ(sweep["step_time"].get<double>(), train["step_time_s"].get<double>());
+    EXPECT_DOUBLE_EQ(sweep["tokens_per_s"].get<double>(), train["tokens_per_s"].get<double>());
+    EXPECT_DOUBLE_EQ(sweep["tokens_per_s_per_chip"].get<double>(), train["tokens_per_s_per_chip"].get<double>());
+    EXPECT_DOUBLE_EQ(sweep["mfu"].get<double>(), train["mfu"].get<double>());
+    EXPECT_EQ(sweep["fits"].get<double>() == 1, train["fits"].get<bool>());
+    EXPECT_EQ(rows[i].feasible, train["fits"].get<bool>());
+  }
+}
+
+TEST(SweepScenario, ServeSweepRunsTheSimulatorOnEveryPoint) {
+  REQUIRE_SWEEP_COMMAND();
+  const std::string db = Temp("serve.db");
+  std::string out;
+  ASSERT_EQ(RunToEnd(Sweep("scenario-serve.yaml", db, 2), &out), 0) << out;
+  const auto rows = Rows(db);
+  ASSERT_EQ(rows.size(), 3u);
+  double last = 0;
+  for (const auto& r : rows) {
+    EXPECT_TRUE(r.feasible) << r.reason;
+    const auto j = nlohmann::json::parse(r.output);
+    EXPECT_EQ(j["summary"]["completed"].get<long>(), 200);
+    // A larger max batch serves at least as many tokens/s offline.
+    EXPECT_GE(j["output_tokens_per_s"].get<double>(), last * 0.99) << r.input;
+    last = j["output_tokens_per_s"].get<double>();
+  }
+  EXPECT_NE(out.find("Pareto front (max output_tokens_per_s_per_chip, min tpot_p99)"), std::string::npos) << out;
+}
+
+TEST(SweepScenario, DesignTimesWorkloadServeMetricsEqualTheSteadyStateOnTheDerivedChip) {
+  REQUIRE_SWEEP_COMMAND();
+  const std::string db = Temp("design-serving.db");
+  std::string out;
+  ASSERT_EQ(RunToEnd(Sweep("design-serving.yaml", db, 2), &out), 0) << out;
+  const auto rows = Rows(db);
+  ASSERT_EQ(rows.size(), 12u);
+  Diagnostics d;
+  auto w = spec::LoadScenario(kFixtures + "serve-scenario.yaml", d);
+  ASSERT_TRUE(w) << d.Render();
+  auto base = spec::LoadDesign(std::string(PF_EXAMPLES_DIR) + "/design-2nm-inference.yaml", d);
+  ASSERT_TRUE(base) << d.Render();
+  int checked = 0;
+  for (const auto& r : rows) {
+    const auto in = nlohmann::json::parse(r.input);
+    const auto j = nlohmann::json::parse(r.output);
+    if (!j.contains("serve_tpot") || !j["serve_tpot"].is_number()) continue;
+    // The point's design: the base with its clock and HBM stacks (as the sweep sets them).
+    std::ifstream f(std::string(PF_EXAMPLES_DIR) + "/design-2nm-inference.yaml");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    auto node = YAML::Load(ss.str());
+    node["design"]["clock"] = in["design.clock"].get<std::string>();
+    node["design"]["hbm"]["stacks"] = in["design.hbm.stacks"].get<std::string>();
+    YAML::Emitter e;
+    e << node;
+    auto df = spec::LoadDesignText(e.c_str(), std::string(PF_EXAMPLES_DIR) + "/point.yaml", d);
+    ASSERT_TRUE(df) << d.Render();
+    const hw::DerivedChip c = hw::DeriveChip(df->design, df->tech);
+    auto cal = spec::ResolveCalibration(c.chip, d);
+    ASSERT_TRUE(cal) << d.Render();
+    const ops::OpModel op(c.chip, cal->ceilings);
+    serve::IterationCostModel cost(op, *w->model, w->parallelism, *w->serve, nullptr);
+    const serve::SteadyState st = serve::EstimateSteadyState(cost, *w->serve);
+    SCOPED_TRACE("point " + r.input);
+    EXPECT_DOUBLE_EQ(j["serve_tokens_per_s_per_chip"].get<double>(), st.output_tokens_per_s_per_chip);
+    EXPECT_DOUBLE_EQ(j["serve_tpot"].get<double>(), st.tpot.value());
+    EXPECT_DOUBLE_EQ(j["serve_ttft"].get<double>(), st.ttft.value());
+    // Tokens per joule with the power model built from the files for this chip (the sweep
+    // reads them once and rebuilds the model per point).
+    auto pm = spec::ChipPowerModelFor(c.chip, d);
+    ASSERT_TRUE(pm) << d.Render();
+    const power::PowerResult pr = power::Evaluate(spec::ServeActivity(st.work, st.iteration), *pm, c.chip.clock);
+    EXPECT_DOUBLE_EQ(j["serve_tokens_per_joule"].get<double>(),
+                     st.batch / double(cost.chips()) / (pr.average.value() * pr.duration.value()));
+    EXPECT_GT(j["serve_dollars_per_million_tokens"].get<double>(), 0);
+    ++checked;
+  }
+  EXPECT_GE(checked, 6);
+}
+
+// Every example sweep loads (cli_test leaves sweep-*.yaml to the sweep tests), with its base
+// and workload.
+TEST(SweepScenario, EveryExampleSweepLoads) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(PF_EXAMPLES_DIR)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("sweep-", 0) != 0 || e.path().extension() != ".yaml") continue;
+    Diagnostics d;
+    auto s = spec::LoadSweep(e.path().string(), d);
+    ASSERT_TRUE(s) << name << "\n" << d.Render();
+    if (s->base_kind == "design") {
+      EXPECT_TRUE(spec::LoadDesign(s->base_path, d)) << name << "\n" << d.Render();
+    } else {
+      EXPECT_TRUE(spec::LoadScenario(s->base_path, d)) << name << "\n" << d.Render();
+    }
+    if (!s->workload_path.empty()) {
+      EXPECT_TRUE(spec::LoadScenario(s->workload_path, d)) << name << "\n" << d.Render();
+    }
+    ++n;
+  }
+  EXPECT_GE(n, 2);
 }
 
 }  // namespace
