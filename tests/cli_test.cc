@@ -178,6 +178,10 @@ TEST(Cli, PlanServeProvisionsTheDemand) {
     EXPECT_GE(replicas * rate, 500.0 - 1e-6);
     EXPECT_LT((replicas - 1) * rate, 500.0);
     EXPECT_EQ(t["demand"]["chips"].get<long>(), replicas * t["chips_per_replica"].get<long>());
+    // h100-sxm has a price: $/hour = $/chip-hour × chips.
+    EXPECT_NEAR(t["demand"]["usd_per_hour"].get<double>(),
+                t["demand"]["usd_per_chip_hour"].get<double>() * double(t["demand"]["chips"].get<long>()), 1e-6);
+    EXPECT_GT(t["demand"]["usd_per_chip_hour"].get<double>(), 0.5);
     EXPECT_LE(t["tpot_p_slo_s"].get<double>(), 0.1);
     EXPECT_LE(t["ttft_p_slo_s"].get<double>(), 2.0);
   }

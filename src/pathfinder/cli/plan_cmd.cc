@@ -19,6 +19,7 @@
 #include "pathfinder/search/train_planner.h"
 #include "pathfinder/serve/iteration_cost.h"
 #include "pathfinder/spec/calibration_spec.h"
+#include "pathfinder/spec/chip_price.h"
 #include "pathfinder/spec/chip_spec.h"
 #include "pathfinder/spec/econ_spec.h"
 #include "pathfinder/spec/scenario.h"
@@ -49,6 +50,7 @@ struct Target {
   hw::Chip chip;
   std::optional<hw::Cluster> cluster;  // the scenario's cluster, for its own chip only
   spec::ResolvedCalibration cal;
+  std::string design;  // the design file a designed chip came from ("" for a preset)
 };
 
 std::string LayoutText(const graph::Parallelism& p, const train::TrainSettings& s) {
@@ -125,15 +127,24 @@ void PrintTrainPlan(std::ostream& out, const std::string& chip, const search::Tr
 struct Demand {
   long replicas = 0, chips = 0, servers = 0;
   power::ClusterPower power;
+  std::optional<spec::HourlyCost> hourly;  // per chip, at the IT power per chip at TDP
 };
 
-Demand DemandFor(double demand, const search::PlannedReplica& r, const hw::Chip& chip, const spec::EconAssumptions& econ) {
+// Chips, servers and megawatts at TDP for the demand, and $ per hour when the chip has a
+// price (spec/chip_price: TCO of a purchase or build cost at that power, or a cloud rate).
+Demand DemandFor(double demand, const search::PlannedReplica& r, const hw::Chip& chip, const spec::ChipPrice& price,
+                 const spec::EconAssumptions& econ) {
   Demand d;
   d.replicas = search::ReplicasFor(demand, r.max_rate.rate);
   d.chips = d.replicas * r.chips;
   d.power = power::Cluster(d.chips, chip.tdp, econ.server, econ.pue);
   d.servers = d.power.servers;
+  if (d.chips > 0) d.hourly = spec::HourlyCostOf(price, d.power.it_power / double(d.chips), econ);
   return d;
+}
+
+std::string DollarsPerHour(const Demand& d) {
+  return d.hourly ? spec::FormatDollars(d.hourly->per_chip_hour * double(d.chips)) : std::string("-");
 }
 
 nlohmann::json PlanServeJson(const std::string& chip, const search::ServePlan& plan, double demand,
@@ -155,6 +166,11 @@ nlohmann::json PlanServeJson(const std::string& chip, const search::ServePlan& p
       j["demand"] = {{"requests_per_s", demand}, {"replicas", d.replicas}, {"chips", d.chips}, {"servers", d.servers},
                      {"it_power_w_at_tdp", d.power.it_power.value()},
                      {"facility_power_w_at_tdp", d.power.facility_power.value()}};
+      if (d.hourly) {
+        j["demand"]["usd_per_hour"] = d.hourly->per_chip_hour.value() * double(d.chips);
+        j["demand"]["usd_per_chip_hour"] = d.hourly->per_chip_hour.value();
+        j["demand"]["cost_basis"] = d.hourly->basis;
+      }
     }
     top.push_back(j);
   }
@@ -172,7 +188,7 @@ void PrintServePlan(std::ostream& out, const std::string& chip, const search::Se
     std::vector<std::string> head = {"#", "replica", "max batch", "max tokens", "req/s per replica", "req/s per chip",
                                      "TTFT@p", "TPOT@p", "out tok/s"};
     if (demand > 0) {
-      for (const char* h : {"replicas", "chips", "servers", "MW at TDP"}) head.push_back(h);
+      for (const char* h : {"replicas", "chips", "servers", "MW at TDP", "$/hour"}) head.push_back(h);
     }
     TextTable t(head);
     std::vector<size_t> right;
@@ -196,6 +212,7 @@ void PrintServePlan(std::ostream& out, const std::string& chip, const search::Se
         row.push_back(std::to_string(d.chips));
         row.push_back(std::to_string(d.servers));
         row.push_back(fmt::format("{:.3f}", d.power.facility_power.value() / 1e6));
+        row.push_back(DollarsPerHour(d));
       }
       t.Row(row);
     }
@@ -203,8 +220,8 @@ void PrintServePlan(std::ostream& out, const std::string& chip, const search::Se
     if (demand > 0)
       out << fmt::format(
           "(for {} requests/s; MW = facility power with every chip at TDP, server overheads and PUE from "
-          "data/econ/defaults.yaml)\n",
-          FormatNumber(demand, 4));
+          "data/econ/defaults.yaml; $/hour: {})\n",
+          FormatNumber(demand, 4), demands.empty() || !demands[0].hourly ? "no price for this chip" : demands[0].hourly->basis);
   }
   PrintInfeasible(out, plan.infeasible);
 }
@@ -318,13 +335,13 @@ void AddPlanCommand(CLI::App& app, CommandContext& ctx) {
     std::vector<Target> targets;
     if (sc && sc->chip && !diag.has_errors()) {
       auto cal = spec::ResolveCalibration(*sc->chip, diag);
-      if (cal) targets.push_back({*sc->chip, sc->cluster, *cal});
+      if (cal) targets.push_back({*sc->chip, sc->cluster, *cal, sc->chip_design});
       for (const auto& name : o->compare) {
         if (name == sc->chip->name) continue;
         auto chip = spec::LoadChipPreset(name, diag);
         if (!chip) continue;
         auto c = spec::ResolveCalibration(*chip, diag);
-        if (c) targets.push_back({*chip, std::nullopt, *c});
+        if (c) targets.push_back({*chip, std::nullopt, *c, ""});
       }
     }
     std::optional<spec::EconAssumptions> econ;
@@ -390,7 +407,10 @@ void AddPlanCommand(CLI::App& app, CommandContext& ctx) {
         const search::ServePlan plan =
             search::PlanServing(op, *sc->model, net ? &*net : nullptr, domain, base, sspace, o->top, pool);
         std::vector<Demand> demands;
-        for (const auto& r : plan.top) demands.push_back(DemandFor(o->demand, r, t.chip, *econ));
+        Diagnostics price_diag;
+        const spec::ChipPrice price = spec::ChipPriceFor(t.chip, t.design, price_diag);
+        *ctx.err << price_diag.Render();
+        for (const auto& r : plan.top) demands.push_back(DemandFor(o->demand, r, t.chip, price, *econ));
         if (o->json) {
           plans.push_back(PlanServeJson(t.chip.name, plan, o->demand, demands));
         } else {
