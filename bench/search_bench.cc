@@ -106,7 +106,7 @@ const ServingSweep& Serving() {
     auto v = spec::LoadSweep(std::string(PF_DATA_DIR) + "/../examples/sweep-2nm-serving.yaml", d);
     if (!v) std::abort();
     out.sweep = *v;
-    auto w = spec::LoadScenario(v->workload_path, d);
+    auto w = spec::LoadScenario(v->workload_paths.front(), d);
     if (!w || !w->chip) std::abort();
     out.workload = *w;
     auto r = spec::ResolveCalibration(*w->chip, d);

@@ -138,7 +138,10 @@ enum DesignMetric : size_t {
   kServeDollarsPerMillion, kNumDesignServeMetrics
 };
 
-std::vector<spec::MetricInfo> DesignMetrics(bool with_workload) {
+constexpr size_t kServeMetricsPerWorkload = kNumDesignServeMetrics - kNumDesignMetrics;
+
+// `suffixes`: one per workload ("" for a single workload, "@<file stem>" for several).
+std::vector<spec::MetricInfo> DesignMetrics(const std::vector<std::string>& suffixes) {
   std::vector<spec::MetricInfo> m = {
       {"bf16_peak", DimensionOf<FlopsPerSec>::value, ""},
       {"fp8_peak", DimensionOf<FlopsPerSec>::value, ""},
@@ -151,13 +154,13 @@ std::vector<spec::MetricInfo> DesignMetrics(bool with_workload) {
       {"bf16_tflops_per_dollar", std::nullopt, "TFLOP/s/$"},
       {"bf16_tflops_per_watt", std::nullopt, "TFLOP/s/W"},
   };
-  if (with_workload) {
-    m.push_back({"serve_tokens_per_s_per_chip", std::nullopt, "tokens/s"});
-    m.push_back({"serve_tpot", DimensionOf<Seconds>::value, ""});
-    m.push_back({"serve_ttft", DimensionOf<Seconds>::value, ""});
-    m.push_back({"serve_batch", std::nullopt, "sequences"});
-    m.push_back({"serve_tokens_per_joule", std::nullopt, "tokens/J"});
-    m.push_back({"serve_dollars_per_million_tokens", std::nullopt, "$"});
+  for (const std::string& x : suffixes) {
+    m.push_back({"serve_tokens_per_s_per_chip" + x, std::nullopt, "tokens/s"});
+    m.push_back({"serve_tpot" + x, DimensionOf<Seconds>::value, ""});
+    m.push_back({"serve_ttft" + x, DimensionOf<Seconds>::value, ""});
+    m.push_back({"serve_batch" + x, std::nullopt, "sequences"});
+    m.push_back({"serve_tokens_per_joule" + x, std::nullopt, "tokens/J"});
+    m.push_back({"serve_dollars_per_million_tokens" + x, std::nullopt, "$"});
   }
   return m;
 }
@@ -166,6 +169,7 @@ std::vector<spec::MetricInfo> DesignMetrics(bool with_workload) {
 // once; each point's derived chip replaces its chip. Collectives use the chip's own
 // scale-up link (serve::DefaultCluster), since the workload's cluster was built for its chip.
 struct ServeWorkload {
+  std::string suffix;  // of its metric names: "" alone, "@<file stem>" among several
   model::Architecture model;
   graph::Parallelism parallelism;
   serve::ServeSettings settings;
@@ -176,10 +180,10 @@ struct ServeWorkload {
 // also serves it in the fast mode: tokens/s per chip, TPOT, TTFT, tokens per joule at the
 // chip (spec::ChipPowerModelFor + power::Evaluate of one steady-state iteration), and $ per
 // million output tokens from the chip's TCO per hour (econ::CostPerMillionTokens).
-search::Evaluation EvaluateDesign(const spec::DesignFile& f, const ServeWorkload* w, CalibrationCache* cals,
-                                  PowerModelCache* powers) {
+search::Evaluation EvaluateDesign(const spec::DesignFile& f, const std::vector<ServeWorkload>& workloads,
+                                  CalibrationCache* cals, PowerModelCache* powers) {
   search::Evaluation e;
-  const size_t n = w != nullptr ? kNumDesignServeMetrics : kNumDesignMetrics;
+  const size_t n = kNumDesignMetrics + kServeMetricsPerWorkload * workloads.size();
   e.metrics.assign(n, NAN);
   const hw::DerivedChip c = hw::DeriveChip(f.design, f.tech);
   Diagnostics diag;
@@ -205,8 +209,12 @@ search::Evaluation EvaluateDesign(const spec::DesignFile& f, const ServeWorkload
     e.feasible = false;
     e.reason = diag.entries().empty() ? "no wafer price" : diag.entries().front().message;
   }
-  nlohmann::ordered_json serve_out;
-  if (w != nullptr && c.feasibility.ok) {
+  nlohmann::ordered_json serve_all;
+  for (size_t wi = 0; wi < workloads.size() && c.feasibility.ok; ++wi) {
+    const ServeWorkload* w = &workloads[wi];
+    // This workload's metrics: the serve_* slots shifted by its index.
+    auto at = [&](size_t metric) -> double& { return m[metric + wi * kServeMetricsPerWorkload]; };
+    nlohmann::ordered_json serve_out;
     std::string why;
     Diagnostics d;
     const auto ceilings = cals->For(chip, d);
@@ -219,23 +227,26 @@ search::Evaluation EvaluateDesign(const spec::DesignFile& f, const ServeWorkload
         why = DoesNotFit(cost, chip);
       } else {
         const serve::SteadyState ss = serve::EstimateSteadyState(cost, w->settings);
-        m[kServeTokensPerChip] = ss.output_tokens_per_s_per_chip;
-        m[kServeTpot] = ss.tpot.value();
-        m[kServeTtft] = ss.ttft.value();
-        m[kServeBatch] = ss.batch;
+        at(kServeTokensPerChip) = ss.output_tokens_per_s_per_chip;
+        at(kServeTpot) = ss.tpot.value();
+        at(kServeTtft) = ss.ttft.value();
+        at(kServeBatch) = ss.batch;
         serve_out = {{"batch_limit", ss.batch_limit}, {"kv_tokens", cost.memory().kv_tokens}, {"chips_per_replica", cost.chips()}};
         if (auto pm = powers->For(chip, d)) {
           const power::PowerResult pr = power::Evaluate(spec::ServeActivity(ss.work, ss.iteration), *pm, chip.clock);
           const double joules = pr.average.value() * pr.duration.value();
-          if (joules > 0) m[kServeTokensPerJoule] = ss.batch / double(cost.chips()) / joules;
+          if (joules > 0) at(kServeTokensPerJoule) = ss.batch / double(cost.chips()) / joules;
           serve_out["chip_w"] = pr.average.value();
           serve_out["throttled"] = pr.throttled;
         }
         if (costed && ss.output_tokens_per_s_per_chip > 0)
-          m[kServeDollarsPerMillion] = econ::CostPerMillionTokens(costed->tco, ss.output_tokens_per_s_per_chip).value();
+          at(kServeDollarsPerMillion) = econ::CostPerMillionTokens(costed->tco, ss.output_tokens_per_s_per_chip).value();
       }
     }
+    if (workloads.size() == 1) serve_all = serve_out;
+    else if (!serve_out.is_null()) serve_all[w->suffix.substr(1)] = serve_out;
     if (!why.empty()) {
+      if (workloads.size() > 1) why = w->suffix.substr(1) + ": " + why;
       reasons.push_back(why);
       if (e.feasible) {
         e.feasible = false;
@@ -243,10 +254,12 @@ search::Evaluation EvaluateDesign(const spec::DesignFile& f, const ServeWorkload
       }
     }
   }
-  nlohmann::ordered_json out = MetricsJson(DesignMetrics(w != nullptr), m);
+  std::vector<std::string> suffixes;
+  for (const ServeWorkload& w : workloads) suffixes.push_back(w.suffix);
+  nlohmann::ordered_json out = MetricsJson(DesignMetrics(suffixes), m);
   out["reasons"] = reasons;
   out["notes"] = c.feasibility.notes;
-  if (!serve_out.is_null()) out["serve"] = serve_out;
+  if (!serve_all.is_null()) out["serve"] = serve_all;
   e.details = out.dump();
   return e;
 }
@@ -446,24 +459,28 @@ void AddSweepCommand(CLI::App& app, CommandContext& ctx) {
     // The base (and workload) must load as they are; a point's own problems make it infeasible.
     const bool design = spec->base_kind == "design";
     const bool train_mode = spec->scenario_mode == "train";
-    std::optional<ServeWorkload> workload;
+    std::vector<ServeWorkload> workloads;
+    std::vector<std::string> suffixes;
     if (design) {
       spec::LoadDesign(spec->base_path, diag);
-      if (!spec->workload_path.empty()) {
-        auto w = spec::LoadScenario(spec->workload_path, diag);
-        if (w && (!w->model || !w->serve)) diag.Error({spec->workload_path, 0, 0}, "", "a workload needs a model and a serve section");
-        else if (w) workload = ServeWorkload{*w->model, w->parallelism, *w->serve};
+      for (const std::string& path : spec->workload_paths) {
+        const std::string suffix =
+            spec->workload_paths.size() > 1 ? "@" + std::filesystem::path(path).stem().string() : std::string();
+        suffixes.push_back(suffix);
+        auto w = spec::LoadScenario(path, diag);
+        if (w && (!w->model || !w->serve)) diag.Error({path, 0, 0}, "", "a workload needs a model and a serve section");
+        else if (w) workloads.push_back(ServeWorkload{suffix, *w->model, w->parallelism, *w->serve});
       }
     } else {
       auto sc = spec::LoadScenario(spec->base_path, diag);
       if (sc && (!sc->chip || !sc->model)) diag.Error({spec->base_path, 0, 0}, "", "a scenario sweep needs a chip (or cluster) and a model");
     }
     const std::vector<spec::MetricInfo> metrics =
-        design ? DesignMetrics(workload.has_value()) : train_mode ? TrainMetrics() : ServeMetrics();
+        design ? DesignMetrics(suffixes) : train_mode ? TrainMetrics() : ServeMetrics();
     spec::ResolveSweepMetrics(*spec, metrics, diag);
     if (diag.has_errors()) return fail(diag.Render());
-    if (workload && workload->parallelism.dp > 1 && workload->settings.engine.replicas == 1)
-      workload->settings.engine.replicas = workload->parallelism.dp;
+    for (ServeWorkload& w : workloads)
+      if (w.parallelism.dp > 1 && w.settings.engine.replicas == 1) w.settings.engine.replicas = w.parallelism.dp;
     std::string error;
     const std::vector<search::Point> points = Points(*spec, &error);
     if (!error.empty()) return fail(fmt::format("{}: error: {}\n", o->file, error));
@@ -520,7 +537,7 @@ void AddSweepCommand(CLI::App& app, CommandContext& ctx) {
       search::Evaluation e;
       if (design) {
         auto f = spec::LoadDesignText(spec::ApplyPoint(*spec, points[i]), point_name, d);
-        if (f) e = EvaluateDesign(*f, workload ? &*workload : nullptr, &cals, &powers);
+        if (f) e = EvaluateDesign(*f, workloads, &cals, &powers);
       } else {
         auto sc = spec::LoadScenarioNode(spec::ApplyPointNode(*spec, points[i]), point_name, d);
         if (sc) e = train_mode ? EvaluateTrain(*sc, &cals) : EvaluateServe(*sc, &cals);

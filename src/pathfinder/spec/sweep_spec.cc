@@ -97,16 +97,36 @@ class Parser {
       if (s.base_kind != "design") {
         if (!s.base_kind.empty()) ctx_.Error(w, "workload", "applies to a design sweep only (design: …); a scenario sweep "
                                                             "varies its scenario's own fields");
-      } else if (!w.IsScalar()) {
-        ctx_.Error(w, "workload", "expected the path of a scenario file with a model and a serve: section");
+      } else if (!w.IsScalar() && !w.IsSequence()) {
+        ctx_.Error(w, "workload", "expected the path of a scenario file with a model and a serve: section, or a list of them");
       } else {
-        s.workload_path = Resolve(ScalarText(w));
-        workload_text_ = ReadTextFile(s.workload_path, diag);
-        if (workload_text_) {
-          auto n = ParseYaml(*workload_text_, s.workload_path, diag);
-          if (n && (!n->IsMap() || !(*n)["serve"] || !(*n)["model"]))
-            ctx_.Error(w, "workload", fmt::format("'{}' has no model: and serve: sections; a workload is a serving scenario",
-                                                  s.workload_path));
+        std::vector<YAML::Node> items;
+        if (w.IsScalar()) {
+          items.push_back(w);
+        } else {
+          for (const YAML::Node& x : w) items.push_back(x);
+          if (items.empty()) ctx_.Error(w, "workload", "an empty list; name at least one serving scenario");
+        }
+        std::set<std::string> stems;
+        for (const YAML::Node& x : items) {
+          if (!x.IsScalar()) {
+            ctx_.Error(x, "workload", "expected the path of a serving scenario file");
+            continue;
+          }
+          const std::string path = Resolve(ScalarText(x));
+          const std::string stem = std::filesystem::path(path).stem().string();
+          if (!stems.insert(stem).second) {
+            ctx_.Error(x, "workload", fmt::format("two workloads named '{}'; metric names take the file name, so give them different names", stem));
+            continue;
+          }
+          s.workload_paths.push_back(path);
+          auto text = ReadTextFile(path, diag);
+          workload_texts_ += text.value_or("");
+          if (text) {
+            auto n = ParseYaml(*text, path, diag);
+            if (n && (!n->IsMap() || !(*n)["serve"] || !(*n)["model"]))
+              ctx_.Error(x, "workload", fmt::format("'{}' has no model: and serve: sections; a workload is a serving scenario", path));
+          }
         }
       }
     }
@@ -326,10 +346,12 @@ class Parser {
     const char* method = s.method == SweepMethod::kGrid ? "grid" : s.method == SweepMethod::kRandom ? "random" : "lhs";
     nlohmann::json d = {{"base", {{s.base_kind, s.base_path}}}, {"base_hash", Fnv1aHex(base_text_.value_or(""))},
                         {"method", method}, {"parameters", params}, {"objectives", objs}, {"constraints", cons}};
-    if (!s.workload_path.empty()) {
-      d["workload"] = s.workload_path;
-      d["workload_hash"] = Fnv1aHex(workload_text_.value_or(""));
+    if (s.workload_paths.size() == 1) {
+      d["workload"] = s.workload_paths.front();
+    } else if (!s.workload_paths.empty()) {
+      d["workload"] = s.workload_paths;
     }
+    if (!s.workload_paths.empty()) d["workload_hash"] = Fnv1aHex(workload_texts_);
     if (s.method != SweepMethod::kGrid) {
       d["samples"] = s.samples;
       d["seed"] = s.seed;
@@ -344,7 +366,8 @@ class Parser {
   }
 
   LoadContext ctx_;
-  std::optional<std::string> base_text_, workload_text_;
+  std::optional<std::string> base_text_;
+  std::string workload_texts_;  // every workload file's text, in order (for the hash)
 };
 
 // Sets `value` at a dotted path of a YAML map, creating maps on the way.

@@ -31,7 +31,9 @@
 //
 // A design base may name a serving workload, `workload: serve-scenario.yaml`: its model,
 // parallelism and serve section are served on each point's derived chip in the serving
-// fast mode (serve/steady_state.h), which adds serve_* metrics.
+// fast mode (serve/steady_state.h), which adds serve_* metrics. `workload:` may also be a
+// list of serving scenarios: each point serves every one, and the metrics of each carry
+// its file name, `serve_tokens_per_s_per_chip@<file stem>`.
 //
 // How to add a base kind: accept its key in LoadSweep (next to `design` and `scenario`),
 // list its field paths in KnownFieldPaths, and load ApplyPoint's text (or ApplyPointNode)
@@ -84,7 +86,7 @@ struct SweepSpec {
   std::string file;
   std::string base_kind;  // "design" or "scenario"
   std::string scenario_mode;  // scenario base: "train" or "serve" (the section it has)
-  std::string workload_path;  // design base: the serving scenario, resolved; "" for none
+  std::vector<std::string> workload_paths;  // design base: the serving scenarios, resolved; empty for none
   std::string base_path;  // resolved against the sweep file's folder
   YAML::Node base;        // the base file, parsed
   SweepMethod method = SweepMethod::kGrid;

@@ -300,6 +300,34 @@ TEST(SweepScenario, DesignTimesWorkloadServeMetricsEqualTheSteadyStateOnTheDeriv
   EXPECT_GE(checked, 6);
 }
 
+// Two workloads: each point serves both; the metrics of each carry its file name and equal
+// those of a sweep over that workload alone (same points, same order).
+TEST(SweepScenario, DesignTimesTwoWorkloadsEqualsEachWorkloadAlone) {
+  REQUIRE_SWEEP_COMMAND();
+  const std::string one_db = Temp("design-one.db"), two_db = Temp("design-two.db");
+  std::string out;
+  ASSERT_EQ(RunToEnd(Sweep("design-serving.yaml", one_db, 2), &out), 0) << out;
+  ASSERT_EQ(RunToEnd(Sweep("design-two-workloads.yaml", two_db, 2), &out), 0) << out;
+  const auto one = Rows(one_db), two = Rows(two_db);
+  ASSERT_EQ(one.size(), two.size());
+  int compared = 0;
+  for (size_t i = 0; i < one.size(); ++i) {
+    ASSERT_EQ(one[i].input, two[i].input);
+    const auto a = nlohmann::json::parse(one[i].output);
+    const auto b = nlohmann::json::parse(two[i].output);
+    EXPECT_FALSE(b.contains("serve_tpot"));  // only the named forms
+    if (!a["serve_tpot"].is_number()) continue;
+    ASSERT_TRUE(b["serve_tpot@serve-scenario"].is_number()) << two[i].output;
+    EXPECT_DOUBLE_EQ(a["serve_tpot"].get<double>(), b["serve_tpot@serve-scenario"].get<double>());
+    EXPECT_DOUBLE_EQ(a["serve_tokens_per_s_per_chip"].get<double>(), b["serve_tokens_per_s_per_chip@serve-scenario"].get<double>());
+    ASSERT_TRUE(b["serve_ttft@serve-long-prompts"].is_number()) << two[i].output;
+    // 8× longer prompts: a later first token.
+    EXPECT_GT(b["serve_ttft@serve-long-prompts"].get<double>(), b["serve_ttft@serve-scenario"].get<double>());
+    ++compared;
+  }
+  EXPECT_GE(compared, 6);
+}
+
 // Every example sweep loads (cli_test leaves sweep-*.yaml to the sweep tests), with its base
 // and workload.
 TEST(SweepScenario, EveryExampleSweepLoads) {
@@ -315,8 +343,8 @@ TEST(SweepScenario, EveryExampleSweepLoads) {
     } else {
       EXPECT_TRUE(spec::LoadScenario(s->base_path, d)) << name << "\n" << d.Render();
     }
-    if (!s->workload_path.empty()) {
-      EXPECT_TRUE(spec::LoadScenario(s->workload_path, d)) << name << "\n" << d.Render();
+    for (const std::string& w : s->workload_paths) {
+      EXPECT_TRUE(spec::LoadScenario(w, d)) << name << "\n" << d.Render();
     }
     ++n;
   }
