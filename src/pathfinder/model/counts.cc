@@ -96,12 +96,14 @@ double AttentionWidth(const Architecture& a) {
   return double(a.heads) * a.head_dim;
 }
 
-Flops ForwardFlopsPerToken(const Architecture& a, long seq_len) {
+Flops ForwardFlopsPerToken(const Architecture& a, long seq_len) { return ForwardFlopsPerToken(a, Count(a), seq_len); }
+
+Flops ForwardFlopsPerToken(const Architecture& a, const Counts& counts, long seq_len) {
   double span = 0;  // Σ over layers of the context each layer attends to
   for (int i = 0; i < a.layers; ++i) {
     span += IsSlidingLayer(a, i) ? std::min<double>(seq_len, a.sliding.window) : double(seq_len);
   }
-  return Flops(2 * Count(a).active_non_embedding_params + 4 * AttentionWidth(a) * span);
+  return Flops(2 * counts.active_non_embedding_params + 4 * AttentionWidth(a) * span);
 }
 
 Flops TrainingFlopsPerToken(const Architecture& a, long seq_len) { return 3.0 * ForwardFlopsPerToken(a, seq_len); }

@@ -50,6 +50,8 @@ double AttentionWidth(const Architecture& a);
 
 // REQUIRES: seq_len ≥ 0 (tokens of context each token attends to, the training sequence).
 Flops ForwardFlopsPerToken(const Architecture& a, long seq_len);
+// The same with the model's counts already at hand (Count(a)), for hot loops.
+Flops ForwardFlopsPerToken(const Architecture& a, const Counts& counts, long seq_len);
 Flops TrainingFlopsPerToken(const Architecture& a, long seq_len);
 
 // All parameters stored in `dtype` (total_params × bytes per element).

@@ -1,7 +1,8 @@
 // search/ranking: how a planner turns its evaluated slots (one per candidate, filled by
 // the thread pool) into a plan — the best `top_k` feasible candidates by a score, highest
 // first, ties by candidate index (so the ranking never depends on the thread count), and
-// the infeasible ones counted per reason kind (ReasonKind), most frequent first.
+// the infeasible ones counted per reason, most frequent first. Slots hold their reason
+// already as a kind (ReasonKind), computed by the workers in parallel.
 #pragma once
 
 #include <algorithm>
@@ -32,7 +33,7 @@ Ranking Rank(const std::vector<Slot>& slots, size_t top_k, Score score) {
     if (slots[i].feasible) {
       order.push_back(i);
     } else {
-      ++counts[ReasonKind(slots[i].reason)];
+      ++counts[slots[i].reason];
     }
   }
   r.feasible = order.size();

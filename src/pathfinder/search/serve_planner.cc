@@ -99,6 +99,11 @@ ServePlan PlanServing(const ops::OpModel& op, const model::Architecture& arch, c
   std::vector<Slot> slots(cands.size());
   pool.ParallelFor(cands.size(), [&](size_t i) {
     Slot& slot = slots[i];
+    // The reason is kept as its kind (numbers → '#'), computed here in parallel.
+    struct Kind {
+      std::string& r;
+      ~Kind() { r = ReasonKind(r); }
+    } kind{slot.reason};
     if (!cands[i].rule.empty()) {
       slot.reason = cands[i].rule;
       return;

@@ -138,6 +138,11 @@ TrainPlan PlanTraining(const train::Simulator& sim, long chips, const train::Tra
   std::vector<Slot> slots(cands.size());
   pool.ParallelFor(cands.size(), [&](size_t i) {
     Slot& slot = slots[i];
+    // The reason is kept as its kind (numbers → '#'), computed here in parallel.
+    struct Kind {
+      std::string& r;
+      ~Kind() { r = ReasonKind(r); }
+    } kind{slot.reason};
     if (!cands[i].rule.empty()) {
       slot.reason = cands[i].rule;
       return;

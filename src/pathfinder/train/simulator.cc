@@ -76,7 +76,7 @@ hw::Cluster ClusterFromChipLinks(const hw::Chip& c, long chips) {
 }
 
 Simulator::Simulator(model::Architecture arch, ops::OpModel op_model, const hw::Cluster& cluster)
-    : arch_(std::move(arch)), ops_(std::move(op_model)), net_(cluster) {}
+    : arch_(std::move(arch)), ops_(std::move(op_model)), net_(cluster), counts_(model::Count(arch_)) {}
 
 namespace {
 
@@ -486,9 +486,9 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   r.tokens_per_s = r.tokens_per_step / step_s;
   r.tokens_per_s_per_chip = r.tokens_per_s / double(r.chips);
   r.samples_per_s = double(global) / step_s;
-  r.model_flops_per_token = model::TrainingFlopsPerToken(a, s.seq_len);
-  const Flops forward_layers = model::ForwardFlopsPerToken(a, s.seq_len);
-  const double n_active = model::Count(a).active_non_embedding_params;
+  const Flops forward_layers = model::ForwardFlopsPerToken(a, counts_, s.seq_len);
+  r.model_flops_per_token = 3.0 * forward_layers;  // model::TrainingFlopsPerToken
+  const double n_active = counts_.active_non_embedding_params;
   // MFU under LoRA counts the work LoRA requires, not 6·N: frozen weights forward + dgrad
   // (4·N_frozen), adapters forward + dgrad + wgrad (6·N_adapter), attention as in training
   // (3 × forward). N_adapter is the whole model's: the per-chip adapters × tp summed over the

@@ -20,6 +20,7 @@
 #include "pathfinder/graph/step_graph.h"
 #include "pathfinder/memory/training_memory.h"
 #include "pathfinder/model/architecture.h"
+#include "pathfinder/model/counts.h"
 #include "pathfinder/ops/op_model.h"
 #include "pathfinder/train/settings.h"
 
@@ -99,6 +100,7 @@ class Simulator {
   model::Architecture arch_;
   ops::OpModel ops_;
   comm::Network net_;
+  model::Counts counts_;  // of arch_, computed once
 };
 
 // The graph options and memory options the settings imply (exposed for tests and reports).
