@@ -34,4 +34,15 @@ nlohmann::json CostJson(const spec::ChipPrice& price, const std::optional<spec::
   return j;
 }
 
+PowerInputs LoadPowerInputs(const hw::Chip& chip) {
+  PowerInputs in;
+  Diagnostics diag;
+  in.model = spec::ChipPowerModelFor(chip, diag);
+  in.econ = spec::LoadEconDefaults(diag);
+  if (!in.ok()) {
+    for (const auto& d : diag.entries()) in.unavailable += (in.unavailable.empty() ? "" : "; ") + d.message;
+  }
+  return in;
+}
+
 }  // namespace pf::cli

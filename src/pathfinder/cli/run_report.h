@@ -1,5 +1,6 @@
-// cli/run_report: the pieces of a run's JSON report that several commands print the same
-// way — a training step's breakdown (train, plan) and a chip's cost (train, serve).
+// cli/run_report: the pieces of a run's report that several commands build the same way —
+// a training step's breakdown (train, plan), a chip's cost (train, serve), and what the
+// power figures of a run need (train, serve).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "pathfinder/core/units.h"
+#include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/chip_price.h"
 #include "pathfinder/train/simulator.h"
 
@@ -19,5 +21,15 @@ nlohmann::json StepBreakdownJson(const train::StepBreakdown& b);
 // `hourly` is empty (then the object ends there).
 nlohmann::json CostJson(const spec::ChipPrice& price, const std::optional<spec::HourlyCost>& hourly,
                         const std::string& unavailable, Watts it_per_chip);
+
+// The chip's power model and the economic defaults (servers, PUE). When either cannot be
+// had, `unavailable` joins the reasons and the run reports no power figure.
+struct PowerInputs {
+  std::optional<power::ChipPowerModel> model;
+  std::optional<spec::EconAssumptions> econ;
+  std::string unavailable;
+  bool ok() const { return model && econ; }
+};
+PowerInputs LoadPowerInputs(const hw::Chip& chip);
 
 }  // namespace pf::cli

@@ -71,13 +71,13 @@ struct ServePower {
 ServePower PowerOf(const serve::SimResult& res, const serve::Summary& sum, int replicas, int chips_per_replica,
                    const hw::Chip& chip, const std::optional<hw::Cluster>& cluster) {
   ServePower out;
-  Diagnostics diag;
-  auto model = spec::ChipPowerModelFor(chip, diag);
-  auto econ = spec::LoadEconDefaults(diag);
-  if (!model || !econ) {
-    for (const auto& d : diag.entries()) out.unavailable += (out.unavailable.empty() ? "" : "; ") + d.message;
+  const PowerInputs in = LoadPowerInputs(chip);
+  if (!in.ok()) {
+    out.unavailable = in.unavailable;
     return out;
   }
+  const power::ChipPowerModel* model = &*in.model;
+  const spec::EconAssumptions* econ = &*in.econ;
   out.basis = model->basis;
   out.tdp = model->Tdp();
   out.pue = econ->pue;

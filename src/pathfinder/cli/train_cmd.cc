@@ -38,13 +38,13 @@ struct TrainPower {
 TrainPower PowerOf(const train::TrainResult& r, const train::TrainSettings& s, const hw::Chip& chip,
                    const hw::Cluster& cluster) {
   TrainPower out;
-  Diagnostics diag;
-  auto model = spec::ChipPowerModelFor(chip, diag);
-  auto econ = spec::LoadEconDefaults(diag);
-  if (!model || !econ) {
-    for (const auto& d : diag.entries()) out.unavailable += (out.unavailable.empty() ? "" : "; ") + d.message;
+  const PowerInputs in = LoadPowerInputs(chip);
+  if (!in.ok()) {
+    out.unavailable = in.unavailable;
     return out;
   }
+  const power::ChipPowerModel* model = &*in.model;
+  const spec::EconAssumptions* econ = &*in.econ;
   out.basis = model->basis;
   out.tdp = model->Tdp();
   out.pue = econ->pue;

@@ -1,8 +1,7 @@
 // search/ranking: how a planner turns its evaluated slots (one per candidate, filled by
 // the thread pool) into a plan — the best `top_k` feasible candidates by a score, highest
 // first, ties by candidate index (so the ranking never depends on the thread count), and
-// the infeasible ones counted per reason, most frequent first. Slots hold their reason
-// already as a kind (ReasonKind), computed by the workers in parallel.
+// the infeasible ones counted per reason, most frequent first.
 #pragma once
 
 #include <algorithm>
@@ -16,15 +15,24 @@
 
 namespace pf::search {
 
+// What every planner slot holds; a planner's own slot adds its result. A rejected
+// candidate keeps its reason as a kind (ReasonKind: numbers → '#'), so the workers do that
+// work in parallel and Rank only counts.
+struct PlanSlot {
+  bool simulated = false, feasible = false;
+  std::string reason;
+  void Reject(const std::string& why) { reason = ReasonKind(why); }
+};
+
 struct Ranking {
   std::vector<size_t> top;  // slot indices, best first
   size_t simulated = 0, feasible = 0;
   std::vector<std::pair<std::string, size_t>> infeasible;
 };
 
-// Slot: has bool `simulated`, bool `feasible`, std::string `reason`. score(slot) → double.
-template <class Slot, class Score>
-Ranking Rank(const std::vector<Slot>& slots, size_t top_k, Score score) {
+// S: a PlanSlot with its planner's result. score(slot) → double.
+template <class S, class Score>
+Ranking Rank(const std::vector<S>& slots, size_t top_k, Score score) {
   Ranking r;
   std::vector<size_t> order;
   std::map<std::string, size_t> counts;

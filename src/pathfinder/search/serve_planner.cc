@@ -91,29 +91,22 @@ ServePlan PlanServing(const ops::OpModel& op, const model::Architecture& arch, c
   }
   plan.enumerated = cands.size();
 
-  struct Slot {
-    bool simulated = false, feasible = false;
-    std::string reason;
+  struct ServeSlot : PlanSlot {
     std::optional<PlannedReplica> replica;
   };
-  std::vector<Slot> slots(cands.size());
+  std::vector<ServeSlot> slots(cands.size());
   pool.ParallelFor(cands.size(), [&](size_t i) {
-    Slot& slot = slots[i];
-    // The reason is kept as its kind (numbers → '#'), computed here in parallel.
-    struct Kind {
-      std::string& r;
-      ~Kind() { r = ReasonKind(r); }
-    } kind{slot.reason};
+    ServeSlot& slot = slots[i];
     if (!cands[i].rule.empty()) {
-      slot.reason = cands[i].rule;
+      slot.Reject(cands[i].rule);
       return;
     }
     const ServeCandidate& c = cands[i].c;
     serve::IterationCostModel cost(op, arch, c.p, c.s, net);
     if (!cost.memory().fits) {
-      slot.reason = fmt::format("weights {} + activations {} per chip leave no room for KV cache in {}",
-                                ToString(cost.memory().weights), ToString(cost.memory().activations),
-                                ToString(cost.memory().hbm));
+      slot.Reject(fmt::format("weights {} + activations {} per chip leave no room for KV cache in {}",
+                              ToString(cost.memory().weights), ToString(cost.memory().activations),
+                              ToString(cost.memory().hbm)));
       return;
     }
     slot.simulated = true;
@@ -125,14 +118,14 @@ ServePlan PlanServing(const ops::OpModel& op, const model::Architecture& arch, c
     r.max_rate = serve::FindMaxRate(c.s, cost, 0.03);
     r.rate_per_chip = r.max_rate.rate / double(r.chips);
     if (r.max_rate.rate <= 0) {
-      slot.reason = "misses the SLOs even at 1 % of its offline throughput";
+      slot.Reject("misses the SLOs even at 1 % of its offline throughput");
       return;
     }
     slot.feasible = true;
     slot.replica = std::move(r);
   });
 
-  const Ranking ranked = Rank(slots, top_k, [](const Slot& s) { return s.replica->rate_per_chip; });
+  const Ranking ranked = Rank(slots, top_k, [](const ServeSlot& s) { return s.replica->rate_per_chip; });
   plan.simulated = ranked.simulated;
   plan.feasible = ranked.feasible;
   plan.infeasible = ranked.infeasible;

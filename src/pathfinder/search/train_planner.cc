@@ -130,36 +130,29 @@ TrainPlan PlanTraining(const train::Simulator& sim, long chips, const train::Tra
   const std::vector<Enumerated> cands = EnumerateTrainLayouts(sim.arch(), chips, domain, base, space);
   plan.enumerated = cands.size();
 
-  struct Slot {
-    bool simulated = false, feasible = false;
-    std::string reason;
+  struct TrainSlot : PlanSlot {
     double tokens_per_s = 0;
   };
-  std::vector<Slot> slots(cands.size());
+  std::vector<TrainSlot> slots(cands.size());
   pool.ParallelFor(cands.size(), [&](size_t i) {
-    Slot& slot = slots[i];
-    // The reason is kept as its kind (numbers → '#'), computed here in parallel.
-    struct Kind {
-      std::string& r;
-      ~Kind() { r = ReasonKind(r); }
-    } kind{slot.reason};
+    TrainSlot& slot = slots[i];
     if (!cands[i].rule.empty()) {
-      slot.reason = cands[i].rule;
+      slot.Reject(cands[i].rule);
       return;
     }
     slot.simulated = true;
     const train::TrainResult r = sim.Run(cands[i].candidate.p, cands[i].candidate.s, false, /*stop_when_not_fit=*/true);
     if (!r.ok) {
-      slot.reason = r.reason;
+      slot.Reject(r.reason);
     } else if (!r.fits) {
-      slot.reason = "does not fit in memory: " + r.memory_fit.reason;
+      slot.Reject("does not fit in memory: " + r.memory_fit.reason);
     } else {
       slot.feasible = true;
       slot.tokens_per_s = r.tokens_per_s;
     }
   });
 
-  const Ranking ranked = Rank(slots, top_k, [](const Slot& s) { return s.tokens_per_s; });
+  const Ranking ranked = Rank(slots, top_k, [](const TrainSlot& s) { return s.tokens_per_s; });
   plan.simulated = ranked.simulated;
   plan.feasible = ranked.feasible;
   plan.infeasible = ranked.infeasible;
