@@ -254,3 +254,35 @@ TEST(Cli, CollectiveIssuerAddsThePerCallOverheadOnly) {
   EXPECT_EQ(a["algorithm"], b["algorithm"]);
   EXPECT_EQ(RunPf(base + " --issuer nccl").exit_code, 2);
 }
+
+// `serve --trace` writes one slice per iteration whose parts (linear, attention,
+// communication, host, drafter) add up to its duration, and `--json` reports the run's
+// busy time by part as shares that sum to one (TP2 spends some of it in all-reduces).
+TEST(Cli, ServeTraceAndJsonSplitIterationTimeByPart) {
+  const fs::path dir = fs::temp_directory_path() / ("pf_split_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path scenario = dir / "s.yaml", trace = dir / "t.json";
+  std::ofstream(scenario) << "name: split\nchip: {preset: h100-sxm}\nmodel: llama-3-8b\nparallelism: {tp: 2}\n"
+                             "serve:\n  workload: {requests: 100, input: {mean: 500}, output: {mean: 50}}\n"
+                             "  weights: fp8\n";
+  const auto r = RunPf("serve --json --trace '" + trace.string() + "' '" + scenario.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out)["summary"]["busy_share"];
+  double sum = 0;
+  for (const char* k : {"linear", "attention", "communication", "host", "draft"}) sum += j[k].get<double>();
+  EXPECT_NEAR(sum, 1.0, 1e-9);
+  EXPECT_GT(j["communication"].get<double>(), 0);
+  std::ifstream in(trace);
+  const auto t = nlohmann::json::parse(in);
+  int slices = 0;
+  for (const auto& e : t["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    ++slices;
+    const auto& a = e["args"];
+    const double parts = a["linear_ms"].get<double>() + a["attention_ms"].get<double>() +
+                         a["communication_ms"].get<double>() + a["host_ms"].get<double>() + a["draft_ms"].get<double>();
+    EXPECT_NEAR(parts * 1e3, e["dur"].get<double>(), 1e-3 * e["dur"].get<double>());  // ms vs µs, float parts
+  }
+  EXPECT_GT(slices, 10);
+  fs::remove_all(dir);
+}

@@ -25,6 +25,7 @@
 #include <mutex>
 
 #include "pathfinder/core/strings.h"
+#include "pathfinder/model/counts.h"
 #include "pathfinder/serve/metrics.h"
 #include "pathfinder/spec/file.h"
 #include "pathfinder/spec/model_spec.h"
@@ -111,6 +112,49 @@ std::optional<double> QueuedRequests(const std::string& text) {
   const size_t p = text.find("all ");
   if (p == std::string::npos) return std::nullopt;
   return After(text.substr(p), "all");
+}
+
+// The engine limits trtllm-bench picks when it is given no --max_batch_size and
+// --max_num_tokens (TensorRT-LLM ~v1.0, PyTorch backend; the perf-overview rows): the KV
+// cache of the whole TP·PP group in GiB, (GPUs × device memory − checkpoint size) × free-
+// memory fraction, over the KV bytes of one request of ISL + OSL tokens gives the requests
+// that fit; max_batch_size is that (≤ 4096, ÷ PP) rounded up to 32 / 128 / 256 (at least
+// 64), max_num_tokens is batch × (1 + ISL/OSL) (≤ 32768) rounded up to 256 / 512 / 1024 (at
+// least 2048) — tensorrt_llm/bench/build/tuning.py calc_engine_setting and
+// finetune_setting. The KV bytes per token count max(TP, kv_heads) heads (every rank holds
+// at least one). The checkpoint size is its safetensors element count × bytes per element,
+// and NVFP4 packs two weights per stored uint8 element, so its quantized linear weights
+// count a quarter byte each (embeddings stay bf16, counted as one element at 0.5 B, as
+// tuning.py does). Chunked prefill is off by default, so max_num_tokens is raised to hold
+// the longest prompt with a full batch: max(max_num_tokens, max ISL + max_batch_size)
+// (tensorrt_llm/bench/benchmark/utils/general.py get_settings).
+struct EngineLimits {
+  long max_batch = 0, max_tokens = 0;
+};
+EngineLimits TrtllmBenchLimits(const model::Architecture& a, Bytes device_memory, int tp, int pp, double isl, double osl,
+                               DType weights, DType kv, double free_fraction) {
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  const model::Counts c = model::Count(a);
+  const double linear = c.total_params - c.embedding_params;
+  const bool fp4 = weights == DType::kFp4;
+  const double elements = fp4 ? linear / 2 + c.embedding_params : c.total_params;
+  const double bytes_per_elem = fp4 ? 0.5 : BytesPerElement(weights) <= 1 ? 1.0 : 2.0;
+  const double kv_bytes = BytesPerElement(kv) <= 1 ? 1.0 : 2.0;
+  const int kv_heads = model::IsMla(a) ? 1 : std::max(tp, a.kv_heads);
+  const int head = model::IsMla(a) ? a.mla.kv_lora_rank + a.mla.qk_rope_head_dim : a.head_dim;
+  const double per_token_gib = 2.0 * a.layers * kv_heads * head * kv_bytes / kGiB;
+  const double total_gib = device_memory.value() / kGiB * double(tp * pp);
+  const double engine_gib = elements * bytes_per_elem / kGiB;
+  const double requests = (total_gib - engine_gib) * free_fraction / (per_token_gib * (isl + osl));
+  const double raw_bs = std::min(requests, 4096.0) / pp;
+  const double raw_token = std::min(raw_bs * (1 + isl / osl), 32768.0);
+  auto up = [](double x, double step) { return long(step * std::ceil(x / step)); };
+  EngineLimits l;
+  l.max_batch = raw_bs < 256 ? std::max(64L, up(raw_bs, 32)) : raw_bs < 1024 ? up(raw_bs, 128) : up(raw_bs, 256);
+  l.max_tokens = raw_token < 4096 ? std::max(2048L, up(raw_token, 256)) : raw_token < 8192 ? up(raw_token, 512)
+                                                                                           : up(raw_token, 1024);
+  l.max_tokens = std::max(l.max_tokens, long(std::ceil(isl)) + l.max_batch);
+  return l;
 }
 
 struct Lengths {
@@ -202,17 +246,24 @@ RowResult InferenceRow(const spec::ValidationTable& t, const spec::CsvRow& row, 
   s.kv_dtype = fp8_kv ? DType::kFp8 : DType::kBf16;
   s.attention_dtype = prec.find("FP8 context FMHA") != std::string::npos ? DType::kFp8 : DType::kBf16;
 
-  // Engine limits: the row's, else the TensorRT-LLM defaults.
-  s.engine.max_batch = long(After(batch, "gpu_batch_size").value_or(double(kTrtllmMaxBatch)));
-  s.engine.max_tokens = long(After(batch, "max_num_tokens").value_or(double(kTrtllmMaxTokens)));
+  // Engine limits: the row's, else trtllm-bench's heuristic (below, once the lengths are
+  // known) for trtllm-bench rows, else the TensorRT-LLM build defaults.
+  const auto stated_batch = After(batch, "gpu_batch_size"), stated_tokens = After(batch, "max_num_tokens");
+  const bool bench_heuristic = framework.find("trtllm-bench") != std::string::npos && !stated_batch && !stated_tokens;
+  s.engine.max_batch = long(stated_batch.value_or(double(kTrtllmMaxBatch)));
+  s.engine.max_tokens = long(stated_tokens.value_or(double(kTrtllmMaxTokens)));
   s.engine.attention_dp =
       batch.find("attention DP") != std::string::npos || notes.find("attention DP") != std::string::npos;
-  if (s.engine.attention_dp) {
-    // With attention DP every rank of the TP group schedules its own batch (TensorRT-LLM
-    // enable_attention_dp: max_batch_size and max_num_tokens are per rank).
-    s.engine.max_batch *= par.tp;
-    s.engine.max_tokens *= par.tp;
-  }
+  // The perf-overview's MoE rows say "attention DP enabled" from the doc's command template,
+  // whose llm_options.yml nests enable_attention_dp under cuda_graph_config; TensorRT-LLM's
+  // CudaGraphConfig (a StrictBaseModel, extra="forbid": batch_sizes, max_batch_size,
+  // enable_padding only; tensorrt_llm/llmapi/llm_args.py) rejects that key, so the template
+  // cannot be what produced the table and does not establish attention DP. Such rows run
+  // trtllm-bench's default, enable_attention_dp false.
+  const bool template_adp = framework.find("trtllm-bench") != std::string::npos &&
+                            batch.find("attention DP") == std::string::npos &&
+                            notes.find("doc command template") != std::string::npos;
+  if (template_adp) s.engine.attention_dp = false;
   // trtllm-bench rows: kv_cache_free_gpu_mem_fraction 0.95 in many cases, 0.90 fallback (row notes); use the fallback.
   s.engine.kv_memory_fraction = 0.9;
   s.engine.replicas = 1;
@@ -264,6 +315,19 @@ RowResult InferenceRow(const spec::ValidationTable& t, const spec::CsvRow& row, 
     return Skip(t, row, "scenario '" + scenario + "' not modelled");
   }
   s.workload.requests = std::min(s.workload.requests, kMaxRequestsPerReplica);
+  if (bench_heuristic && have_in && have_out) {
+    const EngineLimits l = TrtllmBenchLimits(*arch, e.model->chip().hbm.capacity, par.tp, par.pp, in_len, out_len,
+                                             s.weight_dtype, s.kv_dtype, s.engine.kv_memory_fraction);
+    s.engine.max_batch = l.max_batch;
+    s.engine.max_tokens = l.max_tokens;
+    s.engine.chunked_prefill = false;  // trtllm-bench's default (get_settings)
+  }
+  if (s.engine.attention_dp) {
+    // With attention DP every rank of the TP group schedules its own batch (TensorRT-LLM
+    // enable_attention_dp: max_batch_size and max_num_tokens are per rank).
+    s.engine.max_batch *= par.tp;
+    s.engine.max_tokens *= par.tp;
+  }
 
   serve::IterationCostModel cost(*e.model, *arch, par, s, nullptr);
   if (!cost.memory().fits) {
@@ -282,11 +346,13 @@ RowResult InferenceRow(const spec::ValidationTable& t, const spec::CsvRow& row, 
   r.unit = "output tokens/s";
   r.abs_pct_error = std::fabs(predicted - measured) / measured * 100.0;
   r.reason = fmt::format(
-      "{} × {} {} TP{}{}{}{} {}/{} KV {}, batch ≤{}, tokens ≤{}; {}; {} req/replica{}; mean batch {:.0f}, "
+      "{} × {} {} TP{}{}{}{} {}/{} KV {}, batch ≤{}, tokens ≤{}{}{}; {}; {} req/replica{}; mean batch {:.0f}, "
       "TTFT p99 {:.0f} ms, TPOT p99 {:.1f} ms",
       replicas, per_replica, e.preset, par.tp, par.pp > 1 ? fmt::format(" PP{}", par.pp) : "",
       par.ep > 1 ? fmt::format(" EP{}", par.ep) : "", s.engine.attention_dp ? " attnDP" : "", Name(cost.matmul_dtype()),
-      Name(s.attention_dtype), Name(s.kv_dtype), s.engine.max_batch, s.engine.max_tokens, lengths_note,
+      Name(s.attention_dtype), Name(s.kv_dtype), s.engine.max_batch, s.engine.max_tokens,
+      s.engine.chunked_prefill ? "" : " (trtllm-bench heuristic, no chunking)",
+      template_adp ? "; the template's attention DP flag is invalid, run without" : "", lengths_note,
       s.workload.requests, qps > 0 ? fmt::format(", Poisson {:.4g} q/s", qps) : ", offline", sum.mean_batch,
       sum.ttft.p99 * 1e3, sum.tpot.p99 * 1e3);
   return r;

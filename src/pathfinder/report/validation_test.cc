@@ -56,6 +56,38 @@ TEST(Validation, RowsCsvHasOneLinePerRow) {
   EXPECT_NE(csv.find("x_1,ok,3000,"), std::string::npos) << csv;
 }
 
+// trtllm-bench rows without stated limits run the limits trtllm-bench's heuristic picks
+// (tensorrt_llm/bench/build/tuning.py): Llama-3.1-8B FP8 on one H100 (80 GB), 1000/1000,
+// FP8 KV at free fraction 0.9: (74.5 GiB − 7.48 GiB) × 0.9 / (64 KiB × 2000) = 494
+// requests → max_batch_size 512 (multiple of 128), max_num_tokens max(2048, 1000 + 512).
+// A MoE row whose attention DP comes only from the doc's (invalid) template runs without.
+TEST(Validation, TrtllmBenchRowsRunTheBenchmarksHeuristicLimits) {
+  Diagnostics d;
+  const std::string head =
+      "id,model,hardware,num_chips,tp,pp,ep,precision,framework,scenario,batch_or_concurrency,input_len,output_len,"
+      "measured_metric,measured_value,unit,notes\n";
+  const std::string bench = "\"TensorRT-LLM (PyTorch backend, trtllm-bench)\",offline,max-throughput (all 200 requests queued),";
+  auto t = spec::ParseValidationCsv(
+      head + "l8,Llama 3.1 8B Instruct,H100-SXM5-80GB (DGX H100),1,1,1,1,FP8 (NVIDIA ModelOpt FP8)," + bench +
+          "1000,1000,tokens_per_s,15000,total output tokens/s,\n" +
+          "q,Qwen3-235B-A22B,H100-SXM5-80GB (DGX H100),8,8,1,8,FP8 (NVIDIA ModelOpt FP8)," + bench +
+          "1000,100,tokens_per_s,5000,total output tokens/s,\"MoE run with attention DP enabled, EP=TP assumed from doc "
+          "command template\"\n" +
+          "m,Llama 3.1 8B Instruct,H100-SXM5-80GB (DGX H100),1,1,1,1,FP8 (NVIDIA ModelOpt FP8),TensorRT-LLM,offline,"
+          "max-throughput (all 200 requests queued),1000,1000,tokens_per_s,15000,total output tokens/s,\n",
+      "i.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  const auto r = Validate(*t);
+  ASSERT_EQ(r.rows.size(), 3u);
+  for (const auto& row : r.rows) ASSERT_TRUE(row.ok) << row.id << ": " << row.reason;
+  EXPECT_NE(r.rows[0].reason.find("batch ≤512, tokens ≤2048 (trtllm-bench heuristic, no chunking)"), std::string::npos)
+      << r.rows[0].reason;
+  EXPECT_EQ(r.rows[1].reason.find("attnDP"), std::string::npos) << r.rows[1].reason;
+  EXPECT_NE(r.rows[1].reason.find("attention DP flag is invalid"), std::string::npos) << r.rows[1].reason;
+  // Not trtllm-bench: TensorRT-LLM's build defaults, chunked prefill on.
+  EXPECT_NE(r.rows[2].reason.find("batch ≤2048, tokens ≤8192;"), std::string::npos) << r.rows[2].reason;
+}
+
 TEST(Validation, SharedMicrobenchSetValidatesMatmulStreamAndLayerRows) {
   if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation")) GTEST_SKIP() << "../shared/validation not present";
   Diagnostics d;

@@ -242,7 +242,12 @@ IterationCostModel::Linear IterationCostModel::LinearAt(int64_t tokens) {
     }
     Seconds comm = ar;
     Bytes sent = ar_sent;
-    if (ep_group_) {
+    // Under attention DP each chip holds its own tokens: they are dispatched to the experts'
+    // chips and combined back (TensorRT-LLM gathers them and reduce-scatters the outputs,
+    // the same volume for top_k = EP). Without it the TP group's tokens are already on every
+    // chip (EP is carved out of TP): each chip runs its experts on all of them and the
+    // outputs are summed by an all-reduce, as for a dense MLP.
+    if (ep_group_ && (adp || tp == 1)) {
       comm::MoeExchange x;
       x.tokens = long(CeilDiv(T, ep));
       x.hidden = h;
@@ -251,7 +256,7 @@ IterationCostModel::Linear IterationCostModel::LinearAt(int64_t tokens) {
       comm += 2 * comm::EstimateMoeExchange(*net_, *ep_group_, x).time;  // dispatch + combine
       // Each of dispatch and combine sends the (ep − 1)/ep of the token copies routed off-chip.
       sent += Bytes(2.0 * double(x.tokens) * double(k) * double(h) * x.bytes_per_element * double(ep_ - 1) / double(ep_));
-    } else if (etp > 1 || adp) {
+    } else if (tp > 1) {
       comm += AllReduce(T);
       sent += AllReduceSent(T);
     }

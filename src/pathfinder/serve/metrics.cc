@@ -88,6 +88,10 @@ Summary Summarize(const SimResult& r, const Objectives& slo) {
   s.mean_batch = r.iterations > 0 ? r.batch_seq_sum / double(r.iterations) : 0;
   s.mean_kv_used = r.busy_seconds > 0 ? r.kv_used_time / r.busy_seconds : 0;
   s.max_kv_used = r.max_kv_used;
+  if (const double busy = r.busy_split.Total(); busy > 0) {
+    const TimeSplit& b = r.busy_split;
+    s.busy_share = {b.linear / busy, b.attention / busy, b.communication / busy, b.host / busy, b.draft / busy};
+  }
   return s;
 }
 

@@ -30,6 +30,7 @@ struct Summary {
   double mean_kv_used = 0, max_kv_used = 0;  // fraction of KV blocks, time-weighted mean
   int64_t iterations = 0, preemptions = 0;
   double tokens_per_decode_step = 1;  // tokens a sequence's decode step emitted on average (> 1: speculative)
+  TimeSplit busy_share;  // fractions of the busy time by part (sum 1; all 0 when nothing ran)
 };
 
 Summary Summarize(const SimResult& r, const Objectives& slo);

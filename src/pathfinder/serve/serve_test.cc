@@ -310,6 +310,31 @@ TEST(Speculative, IterationVerifiesOnePlusKTokensAndAddsTheDrafter) {
   EXPECT_LT(ratio, 3.3);
 }
 
+// The run's busy time split by part adds up to the busy time; a TP replica spends some of
+// it in collectives, a single chip none; longer contexts move time towards attention.
+TEST(Simulator, BusyTimeByPartSumsToTheBusyTimeAndFollowsTheWork) {
+  auto st = Load("h100-sxm", "llama-3.1-8b");
+  auto run = [&](int tp, long in) {
+    graph::Parallelism p;
+    p.tp = tp;
+    ServeSettings s = Fixed(200, in, 200);
+    s.arrivals = {ArrivalKind::kClosedLoop, 0, 64};
+    IterationCostModel cost(*st.op, st.arch, p, s, nullptr);
+    const SimResult r = Simulate(s, cost);
+    EXPECT_NEAR(r.busy_split.Total(), r.busy_seconds, 1e-9 * r.busy_seconds);
+    const Summary sum = Summarize(r, s.slo);
+    const TimeSplit& f = sum.busy_share;
+    EXPECT_NEAR(f.linear + f.attention + f.communication + f.host + f.draft, 1.0, 1e-12);
+    EXPECT_EQ(f.draft, 0);
+    EXPECT_GT(f.host, 0);  // the documented per-iteration host overhead
+    return f;
+  };
+  const TimeSplit one = run(1, 500), two = run(2, 500), long_ctx = run(1, 8000);
+  EXPECT_EQ(one.communication, 0);
+  EXPECT_GT(two.communication, 0.01);
+  EXPECT_GT(long_ctx.attention, 1.5 * one.attention);
+}
+
 TEST(Simulator, DisaggregationAddsTheKvTransferBetweenPrefillAndDecode) {
   auto st = Load("h100-sxm", "llama-3.1-8b");
   graph::Parallelism p;

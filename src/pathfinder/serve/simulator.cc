@@ -369,6 +369,11 @@ class ServingRun {
     const double used = rep.total_blocks > 0 ? 1.0 - double(rep.free_blocks) / double(rep.total_blocks) : 0;
     res_.iterations++;
     res_.busy_seconds += dt;
+    res_.busy_split.linear += cost.linear.value();
+    res_.busy_split.attention += cost.attention.value();
+    res_.busy_split.communication += cost.communication.value();
+    res_.busy_split.host += cost.host.value();
+    res_.busy_split.draft += cost.draft.value();
     res_.batch_seq_sum += double(nseq);
     res_.kv_used_time += used * dt;
     res_.max_kv_used = std::max(res_.max_kv_used, used);
@@ -383,6 +388,11 @@ class ServingRun {
       for (const auto& c : chunks_) pre += c.tokens;
       x.prefill_tokens = int32_t(pre);
       x.kv_used = float(used);
+      x.linear = float(cost.linear.value());
+      x.attention = float(cost.attention.value());
+      x.communication = float(cost.communication.value());
+      x.host = float(cost.host.value());
+      x.draft = float(cost.draft.value());
       res_.timeline.push_back(x);
     }
     rep.sched.swap(sched_);

@@ -40,6 +40,15 @@ struct IterationSample {
   int32_t tokens = 0;  // tokens computed (prompt chunks + decodes)
   int32_t prefill_tokens = 0;
   float kv_used = 0;  // fraction of the replica's KV blocks in use
+  // The iteration's time by part (seconds, summing to duration): matmuls and elementwise
+  // kernels, fused attention, collectives, host overhead, the speculative drafter.
+  float linear = 0, attention = 0, communication = 0, host = 0, draft = 0;
+};
+
+// Iteration time summed over a run, by part (seconds over all iterations of all replicas).
+struct TimeSplit {
+  double linear = 0, attention = 0, communication = 0, host = 0, draft = 0;
+  double Total() const { return linear + attention + communication + host + draft; }
 };
 
 // Inter-token gaps, log-bucketed (1 % relative resolution), for percentiles over every token.
@@ -68,6 +77,7 @@ struct SimResult {
   int64_t iterations = 0;
   int64_t preemptions = 0;
   double busy_seconds = 0;   // Σ iteration time over replicas
+  TimeSplit busy_split;      // busy_seconds by part
   double batch_seq_sum = 0;  // Σ sequences per iteration (for the mean)
   double kv_used_time = 0;   // Σ kv_used × duration
   double max_kv_used = 0;
