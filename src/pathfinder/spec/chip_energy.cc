@@ -22,7 +22,7 @@ struct NodeRow {
   const char* node;
 };
 constexpr NodeRow kNodeTable[] = {
-    {"4n", "tsmc-n4"},   {"4np", "tsmc-n4"},  {"n4", "tsmc-n4"},   {"n4p", "tsmc-n4"},   {"n5", "tsmc-n5"},
+    {"4n", "tsmc-n4"},   {"4np", "tsmc-n4p"}, {"n4", "tsmc-n4"},   {"n4p", "tsmc-n4p"},   {"n5", "tsmc-n5"},
     {"5nm", "tsmc-n5"},  {"n3e", "tsmc-n3e"}, {"n3p", "tsmc-n3e"}, {"n3", "tsmc-n3"},    {"n3b", "tsmc-n3"},
     {"n7", "tsmc-n7"},   {"7nm", "tsmc-n7"},  {"n6", "tsmc-n7"},   {"n2", "tsmc-n2"},    {"n2p", "tsmc-n2p"},
     {"a16", "tsmc-a16"},

@@ -7,7 +7,7 @@
 // Process-node text → energy file (data/energy/<node>.yaml). A node preset id ("tsmc-n2")
 // is taken as is; otherwise the first token of the compute die's text found in this table
 // decides (TSMC names only):
-//   4N, 4NP, N4, N4P → tsmc-n4   (NVIDIA's 4N / 4NP are customised N4 / N4P)
+//   4N, N4 → tsmc-n4; 4NP, N4P → tsmc-n4p   (NVIDIA's 4N / 4NP are customised N4 / N4P)
 //   N5, 5nm          → tsmc-n5
 //   N3E, N3P         → tsmc-n3e  (N3P is an optical shrink of N3E; one energy file)
 //   N3, N3B          → tsmc-n3

@@ -21,7 +21,7 @@ using Method = power::ChipPowerModel::Method;
 
 TEST(EnergyNodeOf, MapsTheProcessTextsOfThePresetsByTheTable) {
   EXPECT_EQ(EnergyNodeOf("TSMC 4N"), "tsmc-n4");
-  EXPECT_EQ(EnergyNodeOf("TSMC 4NP"), "tsmc-n4");
+  EXPECT_EQ(EnergyNodeOf("TSMC 4NP"), "tsmc-n4p");
   EXPECT_EQ(EnergyNodeOf("TSMC N5"), "tsmc-n5");
   EXPECT_EQ(EnergyNodeOf("TSMC 5nm"), "tsmc-n5");
   EXPECT_EQ(EnergyNodeOf("TSMC N7"), "tsmc-n7");
@@ -33,14 +33,15 @@ TEST(EnergyNodeOf, MapsTheProcessTextsOfThePresetsByTheTable) {
   EXPECT_EQ(EnergyNodeOf("IOD TSMC N6 + XCD TSMC N3P"), "tsmc-n3e");
   // Designs write a node preset id or its display name.
   EXPECT_EQ(EnergyNodeOf("tsmc-n2"), "tsmc-n2");
-  EXPECT_EQ(EnergyNodeOf("TSMC N4 / N4P (NVIDIA 4N / 4NP)"), "tsmc-n4");
+  EXPECT_EQ(EnergyNodeOf("TSMC N4 (NVIDIA 4N)"), "tsmc-n4");
+  EXPECT_EQ(EnergyNodeOf("TSMC N4P (NVIDIA 4NP)"), "tsmc-n4p");
   EXPECT_EQ(EnergyNodeOf("TSMC N3E / N3P"), "tsmc-n3e");
   // No energy data: empty, never a guess.
   EXPECT_EQ(EnergyNodeOf("TSMC 12FFN"), "");
   EXPECT_EQ(EnergyNodeOf("samsung-sf2"), "");
   EXPECT_EQ(EnergyNodeOf("Samsung SF3 / 3GAP"), "");
   EXPECT_EQ(EnergyNodeOf(""), "");
-  for (const char* n : {"tsmc-n4", "tsmc-n5", "tsmc-n7", "tsmc-n3e", "tsmc-n3", "tsmc-n2", "tsmc-n2p", "tsmc-a16"}) {
+  for (const char* n : {"tsmc-n4", "tsmc-n4p", "tsmc-n5", "tsmc-n7", "tsmc-n3e", "tsmc-n3", "tsmc-n2", "tsmc-n2p", "tsmc-a16"}) {
     EXPECT_TRUE(std::filesystem::exists(DataDir() + "/energy/" + n + ".yaml")) << n;
   }
 }
@@ -89,7 +90,7 @@ TEST(ChipPowerModelFor, AChipWithoutATdpTakesTheEstimateFromChipPowerYaml) {
   ASSERT_EQ(v5p->tdp.value(), 0);
   auto m = ChipPowerModelFor(*v5p, d);
   ASSERT_TRUE(m) << d.Render();
-  EXPECT_DOUBLE_EQ(m->Tdp().value(), 429);
+  EXPECT_DOUBLE_EQ(m->Tdp().value(), 388);
   EXPECT_NE(m->basis.find("chip-power.yaml"), std::string::npos) << m->basis;
   hw::Chip unknown = *v5p;
   unknown.name = "no-such-chip";

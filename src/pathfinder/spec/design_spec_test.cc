@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "pathfinder/econ/econ.h"
 
@@ -35,7 +36,7 @@ constexpr Published kPublished[] = {
 
 double Err(double derived, double published) { return (derived - published) / published; }
 
-TEST(DesignCrossCheck, AreaWithinTwentyAndTdpWithinThirtyPercentOfPublishedValues) {
+TEST(DesignCrossCheck, AreaAndTdpWithinTwentyPercentOfPublishedValuesExceptTheCappedMi300x) {
   for (const Published& p : kPublished) {
     Diagnostics diag;
     auto f = LoadDesign(p.design, diag);
@@ -50,11 +51,15 @@ TEST(DesignCrossCheck, AreaWithinTwentyAndTdpWithinThirtyPercentOfPublishedValue
     if (p.area_mm2 > 0) {
       EXPECT_LE(std::fabs(Err(area, p.area_mm2)), 0.20) << p.design << " area";
     }
-    // TDP: the issue's 20 % target is missed for H100 (−26 %) and MI300X (+23 %); the model
-    // gives power with every block at peak, and MI300X's 750 W is a cap well below that
-    // (it throttles in dense GEMMs). Asserted at 30 % so a regression shows.
+    // TDP: the model gives power with every block at peak clock. H100 (−18 %) and B200
+    // (+4 %) are within the issue's 20 %. MI300X (+23 %) is not: its 750 W is a cap well
+    // below its power at the 2.1 GHz peak clock — AMD measured it at 1207 MHz and 708
+    // TFLOP/s in a dense BF16 GEMM ("The power management system reduces the clock speed
+    // when running dense tensor-core logic", rocm.blogs.amd.com measuring-max-achievable-
+    // flops part 2). Asserted at 20 % where met and 30 % for MI300X, so a regression shows.
     if (p.tdp_w > 0) {
-      EXPECT_LE(std::fabs(Err(tdp, p.tdp_w)), 0.30) << p.design << " TDP";
+      const double tol = std::string(p.design) == "mi300x" ? 0.30 : 0.20;
+      EXPECT_LE(std::fabs(Err(tdp, p.tdp_w)), tol) << p.design << " TDP";
     }
     EXPECT_TRUE(hw::Validate(c.chip).empty()) << p.design;
   }
