@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <tuple>
+
+#include "pathfinder/spec/file.h"
 
 namespace pf::report {
 namespace {
@@ -86,6 +89,25 @@ TEST(Validation, TrtllmBenchRowsRunTheBenchmarksHeuristicLimits) {
   EXPECT_NE(r.rows[1].reason.find("attention DP flag is invalid"), std::string::npos) << r.rows[1].reason;
   // Not trtllm-bench: TensorRT-LLM's build defaults, chunked prefill on.
   EXPECT_NE(r.rows[2].reason.find("batch ≤2048, tokens ≤8192;"), std::string::npos) << r.rows[2].reason;
+}
+
+// The held-out sets (data/heldout/: published runs not in ../shared/validation, never used
+// to set anything) run the same way. Every row is simulated; the bounds are the errors of
+// the day they were added (inference 51 rows MAPE 14.9 %, max 38.3 %; training 3 rows MAPE
+// 10.4 %, max 24.0 %) with a margin, so a change that makes them worse shows.
+TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
+  for (const auto& [file, rows, mape, max] : {std::tuple{"inference_results.csv", 51, 17.0, 45.0},
+                                               std::tuple{"training_results.csv", 3, 12.0, 28.0}}) {
+    Diagnostics d;
+    auto t = spec::LoadValidationCsv(spec::DataDir() + "/heldout/" + file, d);
+    ASSERT_TRUE(t) << d.Render();
+    const auto r = Validate(*t);
+    for (const auto& x : r.rows) EXPECT_TRUE(x.ok) << x.id << ": " << x.reason;
+    const Summary s = Summarize(r.rows);
+    EXPECT_EQ(s.validated, rows) << file;
+    EXPECT_LE(s.mape, mape) << file << ": " << SummaryLine(s);
+    EXPECT_LE(s.max, max) << file << ": " << SummaryLine(s);
+  }
 }
 
 TEST(Validation, SharedMicrobenchSetValidatesMatmulStreamAndLayerRows) {
