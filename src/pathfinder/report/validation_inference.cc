@@ -127,7 +127,9 @@ std::optional<double> QueuedRequests(const std::string& text) {
 // count a quarter byte each (embeddings stay bf16, counted as one element at 0.5 B, as
 // tuning.py does). Chunked prefill is off by default, so max_num_tokens is raised to hold
 // the longest prompt with a full batch: max(max_num_tokens, max ISL + max_batch_size)
-// (tensorrt_llm/bench/benchmark/utils/general.py get_settings).
+// (tensorrt_llm/bench/benchmark/utils/general.py get_settings). Read in NVIDIA/TensorRT-LLM
+// at commits 04cba882 (tuning.py) and 0171265e (general.py), later than the rows' 00f37686;
+// the v1.0-era versions seen compute the same.
 struct EngineLimits {
   long max_batch = 0, max_tokens = 0;
 };
