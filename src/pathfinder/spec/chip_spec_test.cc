@@ -47,7 +47,7 @@ TEST(ChipPresets, H100ValuesAndSourcesAreRecorded) {
   auto chip = LoadChipPreset("h100-sxm", d, &prov);
   ASSERT_TRUE(chip) << d.Render();
   EXPECT_DOUBLE_EQ(chip->peak[DType::kBf16].value(), 989.4e12);
-  EXPECT_DOUBLE_EQ(chip->hbm.capacity.value(), 80e9);
+  EXPECT_DOUBLE_EQ(chip->hbm.capacity.value(), 81559.0 * 1024 * 1024);  // nvidia-smi memory.total, MiB
   EXPECT_DOUBLE_EQ(chip->hbm.bandwidth.value(), 3.35e12);
   EXPECT_FALSE(prov.at("peak.bf16").source.empty());
   EXPECT_FALSE(prov.at("hbm.bandwidth").source.empty());
