@@ -1,7 +1,8 @@
 // `pathfinder sweep sweep.yaml [--db results.db] [--resume] [--threads N] [--export out.csv]`:
 // evaluates every point of a chip-design sweep (derived peak FLOP/s, memory, TDP, silicon
 // area, cost per chip, $ per chip-hour, feasibility; with `workload:` also the serving fast
-// mode's tokens/s per chip, TPOT, TTFT, tokens/J and $/M tokens) or of a scenario sweep
+// mode's tokens/s per chip, TPOT, TTFT, tokens/J and $/M tokens, at the throttled clock
+// when the power cap binds) or of a scenario sweep
 // (the training or serving simulator's metrics) on all cores — and on every rank under
 // `mpirun -n N` — writes each point to the SQLite results store as it goes, and prints the
 // infeasible points by reason and the Pareto front of the objectives. A killed sweep
@@ -18,6 +19,7 @@
 #include <ostream>
 
 #include "pathfinder/cli/commands.h"
+#include "pathfinder/cli/run_report.h"
 #include "pathfinder/cli/table.h"
 #include "pathfinder/econ/econ.h"
 #include "pathfinder/power/power.h"
@@ -226,19 +228,37 @@ search::Evaluation EvaluateDesign(const spec::DesignFile& f, const std::vector<S
       if (!cost.memory().fits) {
         why = DoesNotFit(cost, chip);
       } else {
-        const serve::SteadyState ss = serve::EstimateSteadyState(cost, w->settings);
+        serve::SteadyState ss = serve::EstimateSteadyState(cost, w->settings);
+        serve_out = {{"batch_limit", ss.batch_limit}, {"kv_tokens", cost.memory().kv_tokens}, {"chips_per_replica", cost.chips()}};
+        if (auto pm = powers->For(chip, d)) {
+          // The power cap fed back as `serve` does: above the TDP the steady state is
+          // re-estimated at the throttled clock (power::EnergyOfCappedRun), and the metrics
+          // below are that state's.
+          auto steady_at = [&](double r) {
+            if (r >= 1) return ss;
+            const ClockedChip slow_chip = AtClockRatio(chip, *ceilings, r);
+            const ops::OpModel slow(slow_chip.chip, slow_chip.ceilings);
+            serve::IterationCostModel slow_cost(slow, w->model, w->parallelism, w->settings, nullptr);
+            return serve::EstimateSteadyState(slow_cost, w->settings);
+          };
+          auto run_at = [&](double r) {
+            const serve::SteadyState x = steady_at(r);
+            return power::RunAt{spec::ServeActivity(x.work, x.iteration), x.iteration};
+          };
+          double ratio = 1;
+          const power::RunEnergy e =
+              power::EnergyOfCappedRun(run_at, *pm, chip.clock, cost.chips(), power::ServerPower{}, 1.0, 0.0, &ratio);
+          if (ratio < 1) ss = steady_at(ratio);
+          const double joules = e.chip.average.value() * ss.iteration.value();
+          if (joules > 0) at(kServeTokensPerJoule) = ss.batch / double(cost.chips()) / joules;
+          serve_out["chip_w"] = e.chip.average.value();
+          serve_out["throttled"] = e.chip.throttled;
+          serve_out["clock_ratio"] = ratio;
+        }
         at(kServeTokensPerChip) = ss.output_tokens_per_s_per_chip;
         at(kServeTpot) = ss.tpot.value();
         at(kServeTtft) = ss.ttft.value();
         at(kServeBatch) = ss.batch;
-        serve_out = {{"batch_limit", ss.batch_limit}, {"kv_tokens", cost.memory().kv_tokens}, {"chips_per_replica", cost.chips()}};
-        if (auto pm = powers->For(chip, d)) {
-          const power::PowerResult pr = power::Evaluate(spec::ServeActivity(ss.work, ss.iteration), *pm, chip.clock);
-          const double joules = pr.average.value() * pr.duration.value();
-          if (joules > 0) at(kServeTokensPerJoule) = ss.batch / double(cost.chips()) / joules;
-          serve_out["chip_w"] = pr.average.value();
-          serve_out["throttled"] = pr.throttled;
-        }
         if (costed && ss.output_tokens_per_s_per_chip > 0)
           at(kServeDollarsPerMillion) = econ::CostPerMillionTokens(costed->tco, ss.output_tokens_per_s_per_chip).value();
       }

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -291,13 +292,45 @@ TEST(SweepScenario, DesignTimesWorkloadServeMetricsEqualTheSteadyStateOnTheDeriv
     // reads them once and rebuilds the model per point).
     auto pm = spec::ChipPowerModelFor(c.chip, d);
     ASSERT_TRUE(pm) << d.Render();
-    const power::PowerResult pr = power::Evaluate(spec::ServeActivity(st.work, st.iteration), *pm, c.chip.clock);
+    // The design's TDP is its estimate at peak: the cap does not bind.
+    EXPECT_FALSE(j["serve"]["throttled"].get<bool>());
+    const power::RunEnergy energy = power::EnergyOfRun(spec::ServeActivity(st.work, st.iteration), *pm, c.chip.clock,
+                                                  st.iteration, cost.chips(), power::ServerPower{}, 1.0, 0.0);
     EXPECT_DOUBLE_EQ(j["serve_tokens_per_joule"].get<double>(),
-                     st.batch / double(cost.chips()) / (pr.average.value() * pr.duration.value()));
+                     st.batch / double(cost.chips()) / (energy.chip.average.value() * st.iteration.value()));
     EXPECT_GT(j["serve_dollars_per_million_tokens"].get<double>(), 0);
     ++checked;
   }
   EXPECT_GE(checked, 6);
+}
+
+// The power cap in a design sweep: held to 150 W (its power at peak is ~1.3 kW) the design
+// serves the workload at a throttled clock — fewer tokens/s, its power on the cap — while at
+// 2000 W nothing throttles (issue 7: the cap is fed back, never silent).
+TEST(SweepScenario, DesignHeldBelowItsPowerServesAtTheThrottledClock) {
+  REQUIRE_SWEEP_COMMAND();
+  const std::string db = Temp("design-capped.db");
+  std::string out;
+  ASSERT_EQ(RunToEnd(Sweep("design-capped.yaml", db, 2), &out), 0) << out;
+  const auto rows = Rows(db);
+  ASSERT_EQ(rows.size(), 2u);
+  std::map<std::string, nlohmann::json> by_tdp;
+  for (const auto& r : rows) by_tdp[nlohmann::json::parse(r.input)["design.tdp"].get<std::string>()] = nlohmann::json::parse(r.output);
+  const auto& cool = by_tdp.at("2000 W");
+  const auto& hot = by_tdp.at("150 W");
+  EXPECT_FALSE(cool["serve"]["throttled"].get<bool>());
+  EXPECT_EQ(cool["serve"]["clock_ratio"].get<double>(), 1.0);
+  ASSERT_TRUE(hot["serve"]["throttled"].get<bool>()) << hot.dump();
+  const double ratio = hot["serve"]["clock_ratio"].get<double>();
+  EXPECT_GT(ratio, 0.3);
+  EXPECT_LT(ratio, 1.0);
+  EXPECT_LE(hot["serve"]["chip_w"].get<double>(), 150.0 * (1 + 1e-6));
+  EXPECT_GT(hot["serve"]["chip_w"].get<double>(), 150.0 * 0.99);
+  // Slower, but by no more than the clock (memory-bound work does not stretch).
+  const double slow = hot["serve_tokens_per_s_per_chip"].get<double>(), fast = cool["serve_tokens_per_s_per_chip"].get<double>();
+  EXPECT_LT(slow, fast);
+  EXPECT_GE(slow, fast * ratio * (1 - 1e-9));
+  EXPECT_GT(hot["serve_tpot"].get<double>(), cool["serve_tpot"].get<double>());
 }
 
 // Two workloads: each point serves both; the metrics of each carry its file name and equal
