@@ -58,9 +58,9 @@ TEST_P(SteadyStateVsSimulator, ThroughputAndTpotWithinFifteenPercentOffline) {
               c.fast.tpot.value() * 1e3, c.sim.tpot.mean * 1e3, 100 * (c.fast.tpot.value() / c.sim.tpot.mean - 1));
 }
 
-// A batch the KV cache limits (max batch raised to 1024 on the H200, FP8 KV cache).
+// A batch the KV cache limits (max batch raised to 2048 on the H200, FP8 KV cache).
 TEST(SteadyStateVsSimulatorKvLimited, ThroughputAndTpotWithinFifteenPercentOffline) {
-  const Compared c = RunBoth("compare-serve-h200-sxm.yaml", 8000, 1024);
+  const Compared c = RunBoth("compare-serve-h200-sxm.yaml", 8000, 2048);
   ASSERT_TRUE(c.fast.fits);
   EXPECT_EQ(c.fast.batch_limit, "kv_cache");
   ExpectWithin(c.fast.output_tokens_per_s, c.sim.output_tokens_per_s, 0.15, "output tokens/s");
