@@ -102,7 +102,7 @@ class PowerModelCache {
       m.energy = power::MakeEnergyModel(chip, base->energy.node, memory, base->energy.link_byte);
     } else {
       m.tdp.tdp = chip.tdp;
-      m.tdp.static_power = chip.tdp * spec::kTdpStaticFraction;
+      m.tdp.static_power = power::StaticPowerOf(chip, spec::kTdpStaticFraction);
       m.tdp.peak = chip.peak;
       m.tdp.vector_fp32 = chip.vector_fp32;
       m.tdp.hbm_bandwidth = chip.hbm.bandwidth;

@@ -68,6 +68,9 @@ struct Chip {
   Sram sram;
   Hbm hbm;
   Watts tdp;
+  // Leakage at the nominal clock when the chip carries its own estimate (a designed chip:
+  // its derived leakage, independent of a stated TDP); 0 = the node's static fraction of tdp.
+  Watts static_power;
   Link scale_up;
   Link scale_out;
 };

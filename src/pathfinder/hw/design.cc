@@ -306,6 +306,9 @@ DerivedChip DeriveChip(const ChipDesign& d, const DesignTech& tech) {
   };
   out.tdp_estimate = total;
   c.tdp = d.tdp.value() > 0 ? d.tdp : total;
+  // The design's leakage is a property of its silicon: a lower stated TDP caps the dynamic
+  // power (the clock throttles), it does not shrink the leakage.
+  c.static_power = total - dynamic;
 
   // ---- Feasibility ------------------------------------------------------------------------
   Feasibility& f = out.feasibility;

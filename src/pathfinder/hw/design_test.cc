@@ -151,6 +151,17 @@ TEST(DeriveChip, StatedTdpBelowTheEstimateIsANoteNotAFailure) {
   ASSERT_EQ(c.feasibility.notes.size(), 1u);
 }
 
+TEST(DeriveChip, LeakageIsTheDesignsOwnWhateverTdpIsStated) {
+  ChipDesign d = Small();
+  const DerivedChip free = DeriveChip(d, Tech());
+  d.tdp = free.tdp_estimate * 0.5;
+  const DerivedChip capped = DeriveChip(d, Tech());
+  // The static share of the estimate, the same whether or not a lower TDP is stated.
+  EXPECT_NEAR(free.chip.static_power.value(), free.tdp_estimate.value() * Tech().energy.static_fraction, 1e-9);
+  EXPECT_EQ(capped.chip.static_power, free.chip.static_power);
+  EXPECT_EQ(capped.chip.tdp, free.tdp_estimate * 0.5);
+}
+
 TEST(ValidateDesign, RejectsMoreEnabledThanPhysicalCoresAndNoBf16) {
   ChipDesign d = Small();
   d.enabled_cores = 65;

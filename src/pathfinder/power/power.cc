@@ -24,7 +24,7 @@ ChipEnergyModel MakeEnergyModel(const hw::Chip& chip, const hw::NodeEnergy& node
     m.operand_bytes_per_flop = (double(mu.m) * mu.k + double(mu.k) * mu.n) / (double(mu.m) * mu.n * mu.k);
   }
   m.tdp = chip.tdp;
-  m.static_power = chip.tdp * node.static_fraction;
+  m.static_power = StaticPowerOf(chip, node.static_fraction);
   return m;
 }
 

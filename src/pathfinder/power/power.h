@@ -54,8 +54,14 @@ struct ChipEnergyModel {
   JoulesPerByte link_byte;
   double operand_bytes_per_flop = 0;  // operand reads per FLOP of the matrix units
   Watts tdp;
-  Watts static_power;  // tdp × node.static_fraction
+  Watts static_power;  // chip.static_power when stated, else tdp × node.static_fraction
 };
+
+// A chip's leakage: its own estimate when it carries one (a designed chip), else
+// `fraction` of its TDP.
+inline Watts StaticPowerOf(const hw::Chip& chip, double fraction) {
+  return chip.static_power.value() > 0 ? chip.static_power : chip.tdp * fraction;
+}
 
 // REQUIRES: chip.tdp > 0. `memory.energy_per_bit` may be 0 (then HBM energy is 0 and
 // the caller should have filled it from data/energy/).

@@ -43,6 +43,21 @@ TEST(Evaluate, EnergyIsTheSumOfItsPartsAndNonNegative) {
   EXPECT_NEAR(r.average.value(), e.Total().value() / 10, 1e-9);
 }
 
+TEST(MakeEnergyModel, AChipsOwnLeakageEstimateOverridesTheShareOfItsTdp) {
+  EXPECT_NEAR(Model().static_power.value(), 210, 1e-9);  // no estimate: 30 % of 700 W
+  hw::Chip chip;
+  chip.tdp = 300_W;                // a designed chip held below its estimated power
+  chip.static_power = 150_W;       // its derived leakage
+  chip.matrix_unit = {4, 8, 4, 16};
+  const ChipEnergyModel m = MakeEnergyModel(chip, Model().node, hw::MemoryTech{}, JoulesPerByte{});
+  EXPECT_NEAR(m.static_power.value(), 150, 1e-9);
+  Activity a;
+  a[DType::kBf16] = Flops(1e15);
+  a.duration = 1_s;
+  const PowerResult r = Evaluate(a, m, 1_GHz);
+  EXPECT_NEAR(r.energy.leakage.value(), 150.0 * r.duration.value(), 1e-9);
+}
+
 TEST(Evaluate, Fp8CostsLessEnergyThanBf16) {
   Activity a;
   a[DType::kBf16] = Flops(1e15);

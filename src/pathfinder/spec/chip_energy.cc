@@ -55,6 +55,12 @@ std::string LinkKey(const std::string& name) {
 
 double PicoJoulesPerBit(JoulesPerByte e) { return e.value() / 8.0 * 1e12; }
 
+// How the static power was set: "30 % of 700 W TDP", or a designed chip's own leakage.
+std::string StaticText(const hw::Chip& c, double fraction) {
+  if (c.static_power.value() > 0) return fmt::format("{} (the design's leakage estimate)", ToString(c.static_power, 3));
+  return fmt::format("{:.0f} % of {} TDP", fraction * 100, ToString(c.tdp, 3));
+}
+
 bool EnergyFileExists(const std::string& node) {
   return std::filesystem::exists(DataDir() + "/energy/" + node + ".yaml");
 }
@@ -182,22 +188,21 @@ std::optional<power::ChipPowerModel> ChipPowerModelFor(const hw::Chip& chip, Dia
   if (!why.empty()) {
     m.method = power::ChipPowerModel::Method::kTdp;
     m.tdp.tdp = c.tdp;
-    m.tdp.static_power = c.tdp * kTdpStaticFraction;
+    m.tdp.static_power = power::StaticPowerOf(c, kTdpStaticFraction);
     m.tdp.peak = c.peak;
     m.tdp.vector_fp32 = c.vector_fp32;
     m.tdp.hbm_bandwidth = c.hbm.bandwidth;
-    m.basis = fmt::format("TDP-based estimate: {}; P = {:.0f} % of {} TDP static + utilisation x the rest{}", why,
-                          kTdpStaticFraction * 100, ToString(c.tdp, 3), tdp_note);
+    m.basis = fmt::format("TDP-based estimate: {}; P = static {} + utilisation x the rest of the {} TDP{}", why,
+                          StaticText(c, kTdpStaticFraction), ToString(c.tdp, 3), tdp_note);
     return m;
   }
   std::string link_what;
   const JoulesPerByte link = LinkEnergy(c, &link_what);
   m.method = power::ChipPowerModel::Method::kActivity;
   m.energy = power::MakeEnergyModel(c, *energy, memory, link);
-  m.basis = fmt::format("activity-based: {} energy ('{}'), {} {:.3g} pJ/bit, link {:.3g} pJ/bit ({}), static {:.0f} % of {} TDP{}",
+  m.basis = fmt::format("activity-based: {} energy ('{}'), {} {:.3g} pJ/bit, link {:.3g} pJ/bit ({}), static {}{}",
                         node, c.process_node, memory.name, PicoJoulesPerBit(m.energy.hbm_byte),
-                        PicoJoulesPerBit(m.energy.link_byte), link_what, energy->static_fraction * 100,
-                        ToString(c.tdp, 3), tdp_note);
+                        PicoJoulesPerBit(m.energy.link_byte), link_what, StaticText(c, energy->static_fraction), tdp_note);
   return m;
 }
 

@@ -477,7 +477,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   for (const StageTime& x : st) {
     const Seconds comm = x.total - x.compute - x.pp;
     const double f = x.compute.value() > 0 ? x.fwd / x.compute : 0.5;
-    r.stages.push_back({x.fwd + comm * f, x.bwd + comm * (1 - f), p2p});
+    r.stages.push_back({x.fwd + comm * f, x.bwd + comm * (1 - f), p2p, {}, {}, {}, {}, {}});
   }
   const Seconds pipe = max_t * double(m) + (sum_t - max_t) / double(v);
 
@@ -505,9 +505,12 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     }
     // Gradients of the last micro-batch become ready during its backward; parameters are
     // needed from the first micro-batch's forward of the next step.
-    const Seconds e = BucketExposed(grad, st[si].bwd, buckets, s.overlap_dp_comm) +
-                      BucketExposed(gather, st[si].fwd, buckets, s.overlap_dp_comm);
-    dp_exposed = Max(dp_exposed, e);
+    StageTiming& out = r.stages[si];
+    out.dp_grad = grad;
+    out.dp_gather = gather;
+    out.dp_grad_exposed = BucketExposed(grad, st[si].bwd, buckets, s.overlap_dp_comm);
+    out.dp_gather_exposed = BucketExposed(gather, st[si].fwd, buckets, s.overlap_dp_comm);
+    dp_exposed = Max(dp_exposed, out.dp_grad_exposed + out.dp_gather_exposed);
     if (int(si) == critical) {
       const long nd = long(dense_shard), ne = long(expert_shard);
       if (s.zero_stage == 0) {
@@ -519,7 +522,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       }
     }
     const double local = s.zero_stage >= 1 ? params / dense_shard + experts / expert_shard : params + experts;
-    optimizer = Max(optimizer, ops_.Memory(ops::AdamStep(int64_t(local), DType::kBf16, s.grad_dtype)).time);
+    out.optimizer = ops_.Memory(ops::AdamStep(int64_t(local), DType::kBf16, s.grad_dtype)).time;
+    optimizer = Max(optimizer, out.optimizer);
   }
 
   // ---- breakdown on the critical stage

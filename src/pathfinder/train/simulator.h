@@ -54,7 +54,12 @@ struct OpActivity {
 // exposed TP/CP/EP/FSDP communication, split into its forward and backward parts; and the
 // send/recv of one micro-batch's activations to the next stage. For the event mode.
 struct StageTiming {
-  Seconds fwd, bwd, p2p;
+  Seconds fwd, bwd, p2p;  // one micro-batch (all its chunks); p2p: one send to a neighbour
+  // The stage's own data-parallel sync after its last backward, and its optimizer step:
+  // dp_grad is the gradient all-reduce / reduce-scatter, dp_gather the ZeRO-1/2 parameter
+  // all-gather; *_exposed is the part the last backward (next step's first forward) does
+  // not hide (BucketExposed).
+  Seconds dp_grad, dp_grad_exposed, dp_gather, dp_gather_exposed, optimizer;
 };
 
 struct TrainResult {

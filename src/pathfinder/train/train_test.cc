@@ -6,6 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "pathfinder/memory/training_memory.h"
 #include "pathfinder/train/event.h"
@@ -293,6 +297,77 @@ TEST(EventMode, AgreesWithFastModeWhereNothingOverlaps) {
   const EventResult ei = RunEvents(fi, s);
   EXPECT_GE(ei.pipeline.value(), (fi.step.compute).value() * 0.999);
   EXPECT_NEAR(ei.total.value() / fi.step.total.value(), 1.0, 0.05);
+}
+
+// Every stage has a compute, a send and a data-parallel track. A pass's output leaves on
+// the sender's send track and the receiver's pass starts no earlier than the send has
+// ended; each stage syncs its own gradients after its own last backward, so under 1F1B the
+// last stage (done first) syncs while stage 0 still drains, and the step is never longer
+// than the fast mode's, which waits for the slowest stage's sync after the whole pipeline.
+TEST(EventMode, StagesSyncTheirOwnGradientsOnACommunicationStream) {
+  graph::Parallelism p{8, 4, 16, 1, 1, true};
+  TrainSettings s = MlperfLike();
+  s.schedule = Schedule::k1F1B;
+  s.global_batch = 16 * 8;
+  s.zero_stage = 1;
+  const TrainResult fast = Gpt3H100().Run(p, s);
+  ASSERT_TRUE(fast.ok) << fast.reason;
+  ASSERT_EQ(fast.microbatches, 8);
+  std::string text;
+  const EventResult ev = RunEvents(fast, s, &text);
+  EXPECT_LE(ev.total.value(), fast.step.total.value() * (1 + 1e-12));
+  EXPECT_GT(ev.total.value(), ev.pipeline.value());
+  const nlohmann::json t = nlohmann::json::parse(text);
+  struct Slice {
+    std::string name;
+    double start, end;
+  };
+  std::map<int, std::vector<Slice>> by_tid;
+  std::map<int, std::string> names;
+  for (const auto& e : t["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "thread_name") names[e["tid"].get<int>()] = e["args"]["name"];
+    if (e["ph"] != "X") continue;
+    const double ts = e["ts"].get<double>(), dur = e["dur"].get<double>();
+    by_tid[e["tid"].get<int>()].push_back({e["name"].get<std::string>(), ts, ts + dur});
+  }
+  auto find = [&](int tid, const std::string& name) -> const Slice* {
+    for (const Slice& x : by_tid[tid])
+      if (x.name == name) return &x;
+    return nullptr;
+  };
+  for (int st = 0; st < 4; ++st) {
+    EXPECT_EQ(names[3 * st], "stage " + std::to_string(st) + " compute");
+    EXPECT_EQ(names[3 * st + 1], "stage " + std::to_string(st) + " pp send");
+    EXPECT_EQ(names[3 * st + 2], "stage " + std::to_string(st) + " data-parallel");
+    ASSERT_NE(find(3 * st + 2, "dp gradient sync"), nullptr) << st;
+    ASSERT_NE(find(3 * st + 2, "dp parameter all-gather"), nullptr) << st;
+    ASSERT_NE(find(3 * st, "optimizer"), nullptr) << st;
+    EXPECT_GE(find(3 * st, "optimizer")->start, find(3 * st + 2, "dp gradient sync")->end - 1e-3);
+    if (st == 3) continue;
+    // Forward sends go to the next stage; its forward of the same micro-batch waits for them.
+    for (int mb = 0; mb < 8; ++mb) {
+      const Slice* send = find(3 * st + 1, "send F" + std::to_string(mb));
+      const Slice* recv = find(3 * (st + 1), "F" + std::to_string(mb));
+      ASSERT_TRUE(send && recv) << st << " " << mb;
+      EXPECT_GE(recv->start, send->end - 1e-3);
+    }
+  }
+  const Slice* last_b0 = find(0, "B7");
+  ASSERT_NE(last_b0, nullptr);
+  EXPECT_LT(find(3 * 3 + 2, "dp gradient sync")->start, last_b0->end);
+}
+
+TEST(EventMode, OneStageTakesTheFastModesStepTime) {
+  graph::Parallelism p{8, 1, 16, 1, 1, true};
+  TrainSettings s = MlperfLike();
+  s.global_batch = 16 * 4;
+  s.zero_stage = 1;
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 128);
+  const TrainResult fast = sim.Run(p, s);
+  ASSERT_TRUE(fast.ok) << fast.reason;
+  ASSERT_GT(fast.step.dp_comm.value() + fast.step.optimizer.value(), 0);
+  const EventResult ev = RunEvents(fast, s);
+  EXPECT_NEAR(ev.total.value(), fast.step.total.value(), fast.step.total.value() * 1e-9);
 }
 
 TEST(EventMode, Llama405bSixteenStagesIsFast) {
