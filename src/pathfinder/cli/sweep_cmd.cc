@@ -248,6 +248,7 @@ search::Evaluation EvaluateDesign(const spec::DesignFile& f, const std::vector<S
           double ratio = 1;
           const power::RunEnergy e =
               power::EnergyOfCappedRun(run_at, *pm, chip.clock, cost.chips(), power::ServerPower{}, 1.0, 0.0, &ratio);
+          if (!e.chip.feasible) why = e.chip.note;
           if (ratio < 1) ss = steady_at(ratio);
           const double joules = e.chip.average.value() * ss.iteration.value();
           if (joules > 0) at(kServeTokensPerJoule) = ss.batch / double(cost.chips()) / joules;

@@ -341,7 +341,10 @@ DerivedChip DeriveChip(const ChipDesign& d, const DesignTech& tech) {
   if (ne.max_clock.value() > 0 && d.clock > ne.max_clock) {
     fail(fmt::format("clock {} exceeds {}'s limit of {}", ToString(d.clock), tech.node.name, ToString(ne.max_clock)));
   }
-  if (d.tdp.value() > 0 && total > d.tdp) {
+  if (d.tdp.value() > 0 && d.tdp <= c.static_power) {
+    fail(fmt::format("stated TDP {} does not cover the design's leakage {}: raise the TDP or lower the clock, SRAM or area",
+                     ToString(d.tdp), ToString(c.static_power, 3)));
+  } else if (d.tdp.value() > 0 && total > d.tdp) {
     f.notes.push_back(fmt::format("estimated peak power {} exceeds the stated TDP {}; the clock throttles under full load",
                                     ToString(total), ToString(d.tdp)));
   }

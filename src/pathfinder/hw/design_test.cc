@@ -144,10 +144,11 @@ TEST(DeriveChip, InterposerOverThePackageLimitIsInfeasible) {
 
 TEST(DeriveChip, StatedTdpBelowTheEstimateIsANoteNotAFailure) {
   ChipDesign d = Small();
-  d.tdp = 1_W;
+  const Watts estimate = DeriveChip(d, Tech()).tdp_estimate;
+  d.tdp = estimate * 0.8;  // above the leakage (30 % of the estimate): the clock throttles
   const DerivedChip c = DeriveChip(d, Tech());
   EXPECT_TRUE(c.feasibility.ok);
-  EXPECT_EQ(c.chip.tdp.value(), 1);
+  EXPECT_EQ(c.chip.tdp, estimate * 0.8);
   ASSERT_EQ(c.feasibility.notes.size(), 1u);
 }
 
@@ -160,6 +161,13 @@ TEST(DeriveChip, LeakageIsTheDesignsOwnWhateverTdpIsStated) {
   EXPECT_NEAR(free.chip.static_power.value(), free.tdp_estimate.value() * Tech().energy.static_fraction, 1e-9);
   EXPECT_EQ(capped.chip.static_power, free.chip.static_power);
   EXPECT_EQ(capped.chip.tdp, free.tdp_estimate * 0.5);
+  EXPECT_TRUE(capped.feasibility.ok);
+  // Below its leakage the chip cannot run at all: infeasible, with the reason.
+  d.tdp = free.chip.static_power * 0.9;
+  const DerivedChip dead = DeriveChip(d, Tech());
+  ASSERT_FALSE(dead.feasibility.ok);
+  EXPECT_NE(dead.feasibility.reasons.front().find("does not cover the design's leakage"), std::string::npos)
+      << dead.feasibility.reasons.front();
 }
 
 TEST(ValidateDesign, RejectsMoreEnabledThanPhysicalCoresAndNoBf16) {

@@ -313,19 +313,30 @@ TEST(SweepScenario, DesignHeldBelowItsPowerServesAtTheThrottledClock) {
   std::string out;
   ASSERT_EQ(RunToEnd(Sweep("design-capped.yaml", db, 2), &out), 0) << out;
   const auto rows = Rows(db);
-  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_EQ(rows.size(), 3u);
   std::map<std::string, nlohmann::json> by_tdp;
-  for (const auto& r : rows) by_tdp[nlohmann::json::parse(r.input)["design.tdp"].get<std::string>()] = nlohmann::json::parse(r.output);
+  std::map<std::string, bool> feasible;
+  std::map<std::string, std::string> reason;
+  for (const auto& r : rows) {
+    const std::string tdp = nlohmann::json::parse(r.input)["design.tdp"].get<std::string>();
+    by_tdp[tdp] = nlohmann::json::parse(r.output);
+    feasible[tdp] = r.feasible;
+    reason[tdp] = r.reason;
+  }
+  // Below the design's leakage (389 W) it cannot run: infeasible, and the reason says why.
+  EXPECT_FALSE(feasible.at("150 W"));
+  EXPECT_NE(reason.at("150 W").find("does not cover the design's leakage"), std::string::npos) << reason.at("150 W");
+  EXPECT_TRUE(feasible.at("480 W"));
   const auto& cool = by_tdp.at("2000 W");
-  const auto& hot = by_tdp.at("150 W");
+  const auto& hot = by_tdp.at("480 W");
   EXPECT_FALSE(cool["serve"]["throttled"].get<bool>());
   EXPECT_EQ(cool["serve"]["clock_ratio"].get<double>(), 1.0);
   ASSERT_TRUE(hot["serve"]["throttled"].get<bool>()) << hot.dump();
   const double ratio = hot["serve"]["clock_ratio"].get<double>();
   EXPECT_GT(ratio, 0.3);
   EXPECT_LT(ratio, 1.0);
-  EXPECT_LE(hot["serve"]["chip_w"].get<double>(), 150.0 * (1 + 1e-6));
-  EXPECT_GT(hot["serve"]["chip_w"].get<double>(), 150.0 * 0.99);
+  EXPECT_LE(hot["serve"]["chip_w"].get<double>(), 480.0 * (1 + 1e-6));
+  EXPECT_GT(hot["serve"]["chip_w"].get<double>(), 480.0 * 0.99);
   // Slower, but by no more than the clock (memory-bound work does not stretch).
   const double slow = hot["serve_tokens_per_s_per_chip"].get<double>(), fast = cool["serve_tokens_per_s_per_chip"].get<double>();
   EXPECT_LT(slow, fast);
