@@ -341,7 +341,12 @@ TEST(Scale, AMillionChipEstimateWorksAndCostsWhatAThousandChipOneDoes) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
   time_of(small, *gsmall);  // warm up
-  const double ts = time_of(small, *gsmall), tb = time_of(big, *gbig);
+  // Best of five, interleaved, so a descheduled moment on a loaded machine does not decide.
+  double ts = 1e9, tb = 1e9;
+  for (int rep = 0; rep < 5; ++rep) {
+    ts = std::min(ts, time_of(small, *gsmall));
+    tb = std::min(tb, time_of(big, *gbig));
+  }
   EXPECT_LT(tb, 3.0 * ts + 1e-3) << "million-chip estimate much slower than thousand-chip";
 }
 
