@@ -47,7 +47,6 @@ std::vector<Pass> StageOrder(int stage, int pp, int v, int m) {
   return order;
 }
 
-
 // Chrome trace-event slices, one thread (tid) per stream; nothing is kept when off.
 class Tracks {
  public:
@@ -165,10 +164,10 @@ EventResult RunEvents(const TrainResult& fast, const TrainSettings& s, std::stri
   }
   // Each stage syncs its own gradients once its last backward is done: the part the fast
   // mode hides behind that backward runs alongside it on the data-parallel stream (its own
-  // communicator, so not behind the sends), the rest is exposed; then the optimizer step, then the
-  // ZeRO-1/2 parameter all-gather, of which only the part the next step's first forward does
-  // not hide counts. A stage whose last backward ends early (the last stage under 1F1B)
-  // syncs while the others still drain.
+  // communicator, so not behind the sends), the rest is exposed; then the optimizer step,
+  // then the ZeRO-1/2 parameter all-gather, of which only the part the next step's first
+  // forward does not hide counts. A stage whose last backward ends early (the last stage
+  // under 1F1B) syncs while the others still drain.
   double step_end = end;
   for (int st = 0; st < pp; ++st) {
     const StageTiming& tm = fast.stages[size_t(st)];
