@@ -294,6 +294,9 @@ DerivedChip DeriveChip(const ChipDesign& d, const DesignTech& tech) {
   const Watts links = c.scale_up.bandwidth * up_e + c.scale_out.bandwidth * out_e;
   const Watts dynamic = arith + operand + sram + uncore + hbm + d2d + links;
   const Watts total = dynamic / (1.0 - ne.static_fraction);
+  // The design's leakage is a property of its silicon: a lower stated TDP caps the dynamic
+  // power (the clock throttles), it does not shrink the leakage.
+  c.static_power = total - dynamic;
   out.power = {
       {"matrix arithmetic", arith, fmt::format("{} × {} per bf16 FLOP", ToString(peak16), ToString(ne.bf16_flop))},
       {"operand reads", operand, fmt::format("{:.3g} B per MAC × {} per byte", operand_bytes_per_mac, ToString(ne.register_byte))},
@@ -302,13 +305,10 @@ DerivedChip DeriveChip(const ChipDesign& d, const DesignTech& tech) {
       {"HBM", hbm, fmt::format("{} × {}", ToString(c.hbm.bandwidth), ToString(hbm_e))},
       {"die-to-die", d2d, fmt::format("{} per die × {}", ToString(d.d2d_bandwidth), ToString(ne.d2d_byte))},
       {"SerDes links", links, fmt::format("scale-up {} + scale-out {}", ToString(c.scale_up.bandwidth), ToString(c.scale_out.bandwidth))},
-      {"static (leakage)", total - dynamic, fmt::format("{:.0f} % of total", ne.static_fraction * 100)},
+      {"static (leakage)", c.static_power, fmt::format("{:.0f} % of total", ne.static_fraction * 100)},
   };
   out.tdp_estimate = total;
   c.tdp = d.tdp.value() > 0 ? d.tdp : total;
-  // The design's leakage is a property of its silicon: a lower stated TDP caps the dynamic
-  // power (the clock throttles), it does not shrink the leakage.
-  c.static_power = total - dynamic;
 
   // ---- Feasibility ------------------------------------------------------------------------
   Feasibility& f = out.feasibility;
