@@ -22,6 +22,7 @@ struct OpOpts {
   long m = 0, n = 0, k = 0, batch = 1;
   long heads = 0, kv_heads = 0, head_dim = 128, seq = 0, context = 0, window = 0, tp = 1, cp = 1;
   bool causal = false, decode = false, backward = false;
+  std::string kernel = "best";
 };
 
 // Loads the chip and its calibration; nullopt after printing diagnostics (exit code 2).
@@ -131,6 +132,9 @@ void AddOpCommand(CLI::App& app, CommandContext& ctx) {
   at->add_flag("--decode", o->decode, "decode step: --seq new tokens attend to --context cached tokens");
   at->add_option("--context", o->context, "cached tokens for --decode");
   at->add_flag("--backward", o->backward, "forward + backward");
+  at->add_option("--kernel", o->kernel,
+                 "best (default: the best published kernel for the chip), flash-attention-2, flash-attention-1 or "
+                 "flash-attention-1-triton (measured on A100/H100-class chips only)");
   at->callback([&ctx, o] {
     DType dt;
     ops::Fidelity fid;
@@ -138,6 +142,13 @@ void AddOpCommand(CLI::App& app, CommandContext& ctx) {
     Diagnostics diag;
     if (o->decode && o->context <= 0) diag.Error({}, "--context", "--decode needs --context N (cached tokens), N ≥ 1");
     if (!o->decode && o->seq <= 0) diag.Error({}, "--seq", "prefill needs --seq N, N ≥ 1");
+    const auto kernel = ops::ParseAttentionKernel(o->kernel);
+    if (!kernel) {
+      diag.Error({}, "--kernel",
+                 fmt::format("unknown attention kernel '{}'; expected best, flash-attention-2, flash-attention-1 or "
+                             "flash-attention-1-triton",
+                             o->kernel));
+    }
     if (diag.has_errors()) {
       *ctx.err << diag.Render();
       ctx.exit_code = 2;
@@ -145,7 +156,18 @@ void AddOpCommand(CLI::App& app, CommandContext& ctx) {
     }
     auto model = LoadModel(*o, &dt, &fid, &note, ctx);
     if (!model) return;
+    if (!model->SupportsAttention(*kernel)) {
+      Diagnostics d;
+      d.Error({}, "--kernel",
+              fmt::format("no measured rate of {} on {} (data/calibration: the ampere and hopper families have one); "
+                          "use --kernel best",
+                          o->kernel, model->chip().name));
+      *ctx.err << d.Render();
+      ctx.exit_code = 2;
+      return;
+    }
     ops::AttentionShape s;
+    s.kernel = *kernel;
     s.batch = o->batch;
     s.heads = o->heads;
     s.kv_heads = o->kv_heads > 0 ? o->kv_heads : o->heads;
@@ -160,12 +182,21 @@ void AddOpCommand(CLI::App& app, CommandContext& ctx) {
     s.seq_split = int(o->cp);
     const auto c = model->Attention(s, fid);
     if (o->json) {
-      nlohmann::json j = {{"chip", model->chip().name}, {"dtype", std::string(Name(dt))}, {"fidelity", ops::Name(fid)},
-                          {"time_s", c.time.value()}, {"compute_time_s", c.compute_time.value()},
-                          {"memory_time_s", c.memory_time.value()}, {"overhead_s", c.overhead.value()},
-                          {"flops", c.flops.value()}, {"bytes", c.bytes.value()},
-                          {"achieved_flops_per_s", c.achieved.value()}, {"achieved_bytes_per_s", c.achieved_bandwidth.value()},
-                          {"bound", ops::Name(c.bound)}, {"blocks", c.blocks}, {"waves", c.waves}};
+      nlohmann::json j = {{"chip", model->chip().name},
+                          {"dtype", std::string(Name(dt))},
+                          {"fidelity", ops::Name(fid)},
+                          {"kernel", ops::Name(s.kernel)},
+                          {"time_s", c.time.value()},
+                          {"compute_time_s", c.compute_time.value()},
+                          {"memory_time_s", c.memory_time.value()},
+                          {"overhead_s", c.overhead.value()},
+                          {"flops", c.flops.value()},
+                          {"bytes", c.bytes.value()},
+                          {"achieved_flops_per_s", c.achieved.value()},
+                          {"achieved_bytes_per_s", c.achieved_bandwidth.value()},
+                          {"bound", ops::Name(c.bound)},
+                          {"blocks", c.blocks},
+                          {"waves", c.waves}};
       *ctx.out << j.dump(2) << "\n";
       return;
     }
@@ -181,9 +212,10 @@ void AddOpCommand(CLI::App& app, CommandContext& ctx) {
     t.Row({"FLOPs", ToString(c.flops)});
     t.Row({"HBM traffic", ToString(c.bytes)});
     if (fid == ops::Fidelity::kMapped) t.Row({"work units / waves", fmt::format("{} / {}", c.blocks, c.waves)});
-    *ctx.out << fmt::format("attention {} batch {} heads {}/{} head_dim {} q {} kv {}{} {} on {} ({})\n",
-                            o->decode ? "decode" : "prefill", s.batch, s.heads, s.kv_heads, s.head_dim, s.q_len, s.kv_len,
-                            s.causal ? " causal" : "", Name(dt), model->chip().name, ops::Name(fid))
+    *ctx.out << fmt::format("attention {} batch {} heads {}/{} head_dim {} q {} kv {}{} {} on {} ({}, kernel {})\n",
+                            o->decode ? "decode" : "prefill", s.batch, s.heads, s.kv_heads, s.head_dim, s.q_len,
+                            s.kv_len, s.causal ? " causal" : "", Name(dt), model->chip().name, ops::Name(fid),
+                            ops::Name(s.kernel))
              << t.Render() << note << "\n";
   });
 }

@@ -7,10 +7,11 @@
 // 2023). Compute = the blocks' QKᵀ and PV MMAs at the measured matmul ceiling plus the
 // softmax exponentials on the special-function units (hidden under the MMAs where the
 // family's kernels overlap them, FlashAttention-3 §3.1), forward and backward MMAs each at
-// the measured share of the GEMM ceiling that the best fused-attention kernels reach
-// (Ceilings::attention_forward / _backward). Memory = Q, K, V (or the MLA
-// latent) read once, O written once. Backward (FlashAttention-2 §3.2): 5 MMAs instead of
-// 2 (2.5× the forward FLOPs), reads Q, K, V, O, dO and writes dQ, dK, dV.
+// the measured share of the GEMM ceiling that the chosen kernel reaches (the best one by
+// default, Ceilings::attention_forward / _backward; older kernels by name, calibration.h).
+// Memory = Q, K, V (or the MLA latent) read once, O written once. Backward
+// (FlashAttention-2 §3.2): 5 MMAs instead of 2 (2.5× the forward FLOPs), reads Q, K, V, O,
+// dO and writes dQ, dK, dV.
 #include <algorithm>
 #include <cmath>
 
@@ -38,6 +39,8 @@ AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
   PF_CHECK(s.batch > 0 && s.heads > 0 && s.q_len > 0 && s.kv_len > 0 && s.heads_split > 0 && s.seq_split > 0,
            "attention dims must be positive");
   PF_CHECK(s.mla != MlaMode::kNone || s.head_dim > 0, "attention head_dim must be positive");
+  const AttentionShares shares = ceil_.Attention(s.kernel);
+  PF_CHECK(shares.origin != nullptr, "attention kernel {} is not calibrated for chip {}", Name(s.kernel), chip_.name);
 
   const double bpe = BytesPerElement(s.dtype), kv_bpe = BytesPerElement(s.kv_dtype);
   const int64_t heads = CeilDiv(s.heads, s.heads_split);
@@ -114,17 +117,21 @@ AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
   const int64_t waves = CeilDiv(units, cores_);
   const double per_core = ceil_.matmul[s.dtype].value() / cores_;
   const double unit_scores = double(bm) * visible / double(kv_split);
-  // The forward MMAs run at the measured fused-attention forward rate, the backward's
-  // (2.5 × the forward FLOPs) at the backward rate (calibration.h).
+  // The forward MMAs run at the kernel's measured forward rate, the backward's (2.5 × the
+  // forward FLOPs) at its backward rate (calibration.h).
   const double unit_fwd_flops = 2.0 * unit_scores * double(d_qk + d_v);
-  const double unit_mma = unit_fwd_flops / (per_core * ceil_.attention_forward) +
-                          (s.backward ? (bwd_mma - 1.0) * unit_fwd_flops / (per_core * ceil_.attention_backward) : 0.0);
+  const double unit_mma = unit_fwd_flops / (per_core * shares.forward) +
+                          (s.backward ? (bwd_mma - 1.0) * unit_fwd_flops / (per_core * shares.backward) : 0.0);
   // Special-function throughput for exp(): 1 per score forward, 2 with the backward recompute.
   double exp_rate = 0;
   if (tiles_.exp_per_clock_per_core > 0) exp_rate = double(tiles_.exp_per_clock_per_core) * chip_.clock.value();
   else if (chip_.vector_fp32.value() > 0) exp_rate = chip_.vector_fp32.value() / 16.0 / cores_;
   const double unit_exp = exp_rate > 0 ? unit_scores * (s.backward ? 2.0 : 1.0) / exp_rate : 0.0;
-  const double unit_time = tiles_.softmax_overlaps_matmul ? std::max(unit_mma, unit_exp) : unit_mma + unit_exp;
+  // A named older kernel's measured rate is the whole kernel's (its softmax included, as it
+  // ran), so its exponentials add nothing on top.
+  const double unit_time = s.kernel != AttentionKernel::kBest ? unit_mma
+                           : tiles_.softmax_overlaps_matmul   ? std::max(unit_mma, unit_exp)
+                                                              : unit_mma + unit_exp;
   double compute = double(waves) * unit_time;
   if (up_flops > 0) compute += up_flops / ceil_.matmul[s.dtype].value();
 

@@ -15,7 +15,10 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "pathfinder/core/dtype.h"
 #include "pathfinder/core/units.h"
@@ -53,6 +56,50 @@ inline constexpr double kFallbackKernelOverheadSeconds = 3e-6;
 inline constexpr double kFallbackAttentionForwardShare = 620.7 / 794.5;
 inline constexpr double kFallbackAttentionBackwardShare = 561.0 / 794.5;
 
+// Which fused-attention kernel a run uses. kBest is the best published kernel for the chip
+// (the rates above: FlashAttention-3 on H100, cuDNN-class elsewhere) — what current
+// software reaches. The others are older kernels that real runs used and that reach much
+// less of the matrix units on the same chip (Dao, "FlashAttention-2", arXiv 2307.08691:
+// FlashAttention-1 reaches "only 25-40% of the theoretical maximum FLOPs/s" on A100):
+//   kFlash2        flash-attn 2.x CUDA (mma.sync; on Hopper it uses no wgmma/TMA)
+//   kFlash1        flash-attn 1.x CUDA
+//   kFlash1Triton  flash-attn 1.0.x flash_attn_triton.py (the Triton kernel with ALiBi bias
+//                  support that MosaicML's llm-foundry ran as attn_impl: triton)
+// A named kernel has a rate only on the chips it was measured on (calibration files'
+// attention_kernels); elsewhere it is unsupported and callers say so.
+enum class AttentionKernel { kBest, kFlash2, kFlash1, kFlash1Triton };
+inline constexpr std::array<AttentionKernel, 4> kAllAttentionKernels = {
+    AttentionKernel::kBest, AttentionKernel::kFlash2, AttentionKernel::kFlash1, AttentionKernel::kFlash1Triton};
+inline const char* Name(AttentionKernel k) {
+  switch (k) {
+    case AttentionKernel::kBest:
+      return "best";
+    case AttentionKernel::kFlash2:
+      return "flash-attention-2";
+    case AttentionKernel::kFlash1:
+      return "flash-attention-1";
+    case AttentionKernel::kFlash1Triton:
+      return "flash-attention-1-triton";
+  }
+  return "?";
+}
+inline std::optional<AttentionKernel> ParseAttentionKernel(std::string_view name) {
+  for (AttentionKernel k : kAllAttentionKernels)
+    if (name == Name(k)) return k;
+  return std::nullopt;
+}
+
+// One named kernel's rates in one calibration file; zero = not given. A chip file gives
+// measured FLOP/s, a family file shares of the bf16 matmul ceiling. Either per pass, or
+// only for forward + backward together (3.5 × the forward FLOPs over the total time,
+// the FlashAttention benchmarks' convention) — then the pass rates keep FlashAttention-3's
+// forward:backward ratio on H100 (620.7 : 561 TFLOP/s), an assumption stated in
+// data/calibration/README.md.
+struct AttentionKernelSpec {
+  FlopsPerSec forward, backward, forward_backward;
+  double forward_share = 0, backward_share = 0, forward_backward_share = 0;
+};
+
 // One calibration data file as written. Zero means "not given in this file".
 struct CalibrationSpec {
   std::string name;     // file stem: a chip preset name or a family name
@@ -66,7 +113,16 @@ struct CalibrationSpec {
   // as shares of the matmul ceiling for family files.
   FlopsPerSec attention_forward, attention_backward;
   double attention_forward_share = 0, attention_backward_share = 0;
+  // Named older kernels, indexed by AttentionKernel (kBest unused: the fields above).
+  std::array<AttentionKernelSpec, kAllAttentionKernels.size()> attention_kernels{};
   std::string notes;
+};
+
+// A kernel's MMA rates as shares of the bf16 matmul ceiling; origin null = not calibrated
+// for this chip.
+struct AttentionShares {
+  double forward = 0, backward = 0;
+  const char* origin = nullptr;
 };
 
 // The resolved ceilings of one chip.
@@ -79,6 +135,13 @@ struct Ceilings {
   double attention_forward = kFallbackAttentionForwardShare;
   double attention_backward = kFallbackAttentionBackwardShare;
   const char* attention_origin = "fallback";
+  // The named older kernels (index kBest unused: the two shares above).
+  std::array<AttentionShares, kAllAttentionKernels.size()> attention_kernels{};
+  // The shares of `k` (kBest: attention_forward / _backward).
+  AttentionShares Attention(AttentionKernel k) const {
+    if (k == AttentionKernel::kBest) return {attention_forward, attention_backward, attention_origin};
+    return attention_kernels[static_cast<size_t>(k)];
+  }
   // Where each came from, for reports: "measured", "family", "fallback".
   PerDType<const char*> matmul_origin{};
   const char* hbm_origin = "fallback";
@@ -154,6 +217,39 @@ inline Ceilings ResolveCeilings(const hw::Chip& chip, const CalibrationSpec* own
     c.attention_forward = family->attention_forward_share;
     c.attention_backward = family->attention_backward_share;
     c.attention_origin = "family";
+  }
+  // Named kernels: the chip's measured FLOP/s, else the chip's shares, else the family's.
+  // A forward + backward rate R alone becomes pass shares k·f₀, k·b₀ (f₀, b₀ the H100
+  // FlashAttention-3 shares) with 3.5/R = 1/(k·f₀) + 2.5/(k·b₀).
+  const auto split = [](double fb) -> std::pair<double, double> {
+    const double f0 = kFallbackAttentionForwardShare, b0 = kFallbackAttentionBackwardShare;
+    const double k = fb * (1.0 / f0 + 2.5 / b0) / 3.5;
+    return {std::min(1.0, k * f0), std::min(1.0, k * b0)};
+  };
+  for (AttentionKernel k : kAllAttentionKernels) {
+    if (k == AttentionKernel::kBest) continue;
+    AttentionShares& out = c.attention_kernels[static_cast<size_t>(k)];
+    const auto from_shares = [&](const AttentionKernelSpec& ks, const char* origin) {
+      if (ks.forward_share > 0 && ks.backward_share > 0) {
+        out = {std::min(1.0, ks.forward_share), std::min(1.0, ks.backward_share), origin};
+      } else if (ks.forward_backward_share > 0) {
+        const auto [f, b] = split(ks.forward_backward_share);
+        out = {f, b, origin};
+      }
+      return out.origin != nullptr;
+    };
+    if (own != nullptr && bf16.value() > 0) {
+      const AttentionKernelSpec& ks = own->attention_kernels[static_cast<size_t>(k)];
+      if (ks.forward.value() > 0 && ks.backward.value() > 0) {
+        out = {std::min(1.0, ks.forward / bf16), std::min(1.0, ks.backward / bf16), "measured"};
+      } else if (ks.forward_backward.value() > 0) {
+        const auto [f, b] = split(ks.forward_backward / bf16);
+        out = {f, b, "measured"};
+      }
+    }
+    if (out.origin == nullptr && own != nullptr) from_shares(own->attention_kernels[static_cast<size_t>(k)], "chip");
+    if (out.origin == nullptr && family != nullptr)
+      from_shares(family->attention_kernels[static_cast<size_t>(k)], "family");
   }
   return c;
 }

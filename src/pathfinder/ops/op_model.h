@@ -98,6 +98,9 @@ struct AttentionShape {
   // parallel: each rank attends its query shard to the whole key sequence, load-balanced).
   int heads_split = 1;
   int seq_split = 1;
+  // The kernel (calibration.h); a named one must be calibrated for the chip
+  // (OpModel::SupportsAttention).
+  AttentionKernel kernel = AttentionKernel::kBest;
 };
 
 struct AttentionCost {
@@ -179,6 +182,7 @@ class OpModel {
   MemoryOpCost Memory(const MemoryTraffic& t, Fidelity f = Fidelity::kMapped) const;
 
   bool Supports(DType t) const { return chip_.peak[t].value() > 0; }
+  bool SupportsAttention(AttentionKernel k) const { return ceil_.Attention(k).origin != nullptr; }
   // Outputs of 8-bit and 4-bit matmuls are stored in bf16 (cuBLASLt / DeepGEMM / TE FP8
   // GEMMs write BF16); wider types keep their own.
   static DType DefaultOutput(DType in);

@@ -177,6 +177,21 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
                         (Has(rc, "sequence parallelism") || !megatron_2022);
   s.flash_attention = !megatron_2022;
   s.dropout = megatron_2022;
+  // The fused-attention kernel the source ran, where it is documented as older than the
+  // chip's best (ops/calibration.h):
+  // * MosaicML llm-foundry MPT tables: attn_impl: triton in every benchmark config
+  //   (scripts/train/benchmarking/submit_benchmarks.py default, never overridden by its
+  //   sweep), i.e. flash-attn 1.0.x's flash_attn_triton.py (the kernel with ALiBi support).
+  // * NeMo 24.07 performance summary: NeMo-Framework-Launcher tag 24.07 (8325688d)
+  //   launcher_scripts/conf/config.yaml sets env NVTE_FUSED_ATTN: 0 for every run, so
+  //   Transformer Engine takes its flash-attn 2 backend; only the GPT-3 175B configs set
+  //   NVTE_FUSED_ATTN=1 (cuDNN fused attention, the best kernel).
+  const std::string& source = t.Get(row, "source");
+  if (id.rfind("mpt_", 0) == 0 || Has(source, "llm-foundry")) {
+    s.attention_kernel = ops::AttentionKernel::kFlash1Triton;
+  } else if (id.rfind("nemo2407_", 0) == 0 && !Has(t.Get(row, "model"), "gpt-3") && !Has(t.Get(row, "model"), "gpt3")) {
+    s.attention_kernel = ops::AttentionKernel::kFlash2;
+  }
   s.precision = Has(t.Get(row, "precision"), "fp8") ? DType::kFp8 : DType::kBf16;
   // Megatron-Bridge "FP8-CS" = Transformer Engine per-tensor current scaling.
   s.fp8_current_scaling = s.precision == DType::kFp8 && Has(t.Get(row, "precision"), "fp8-cs");

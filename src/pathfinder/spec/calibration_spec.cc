@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <memory>
 
@@ -37,6 +38,36 @@ std::shared_ptr<Schema<ops::PerDType<double>>> BuildFractionSchema() {
   return s;
 }
 
+// One named attention kernel's rates (ops::AttentionKernelSpec).
+std::shared_ptr<Schema<ops::AttentionKernelSpec>> BuildKernelSchema() {
+  using K = ops::AttentionKernelSpec;
+  auto s = std::make_shared<Schema<K>>("attention kernel");
+  s->Quantity("forward", &K::forward, "measured forward FLOP/s (chip files)", Bounds<FlopsPerSec>::Positive())
+      .Quantity("backward", &K::backward, "measured backward FLOP/s (chip files)", Bounds<FlopsPerSec>::Positive())
+      .Quantity("forward_backward", &K::forward_backward,
+                "measured forward + backward FLOP/s (3.5 × forward FLOPs / total time) when the passes are not "
+                "given apart (chip files)",
+                Bounds<FlopsPerSec>::Positive())
+      .Number("forward_share", &K::forward_share, "forward rate / bf16 matmul ceiling (family files)", 0.01, 1.0)
+      .Number("backward_share", &K::backward_share, "backward rate / bf16 matmul ceiling (family files)", 0.01, 1.0)
+      .Number("forward_backward_share", &K::forward_backward_share,
+              "forward + backward rate / bf16 matmul ceiling (family files)", 0.01, 1.0);
+  return s;
+}
+
+std::shared_ptr<Schema<std::array<ops::AttentionKernelSpec, ops::kAllAttentionKernels.size()>>> BuildKernelsSchema() {
+  using A = std::array<ops::AttentionKernelSpec, ops::kAllAttentionKernels.size()>;
+  auto s = std::make_shared<Schema<A>>("attention_kernels");
+  const std::shared_ptr<const Schema<ops::AttentionKernelSpec>> sub = BuildKernelSchema();
+  for (ops::AttentionKernel k : ops::kAllAttentionKernels) {
+    if (k == ops::AttentionKernel::kBest) continue;  // the best kernel: attention_forward / _backward
+    s->NestedField<ops::AttentionKernelSpec>(
+        std::string(ops::Name(k)), [k](A& a) -> ops::AttentionKernelSpec& { return a[static_cast<size_t>(k)]; }, sub,
+        fmt::format("rates of the {} kernel", ops::Name(k)));
+  }
+  return s;
+}
+
 std::shared_ptr<Schema<CalibrationSpec>> BuildSchema() {
   auto s = std::make_shared<Schema<CalibrationSpec>>("calibration");
   s->Text("name", &CalibrationSpec::name, "chip preset name or architecture family (the file name without .yaml)")
@@ -44,24 +75,32 @@ std::shared_ptr<Schema<CalibrationSpec>> BuildSchema() {
       .Choice("applies", &CalibrationSpec::applies, "whether the file describes one chip or a family",
               std::vector<std::pair<std::string, std::string>>{{"chip", "chip"}, {"family", "family"}})
       .Required()
-      .Nested("matmul", &CalibrationSpec::matmul, std::shared_ptr<const Schema<ops::PerDType<FlopsPerSec>>>(BuildMatmulSchema()),
+      .Nested("matmul", &CalibrationSpec::matmul,
+              std::shared_ptr<const Schema<ops::PerDType<FlopsPerSec>>>(BuildMatmulSchema()),
               "measured best achievable matmul FLOP/s per dtype")
       .Nested("matmul_fraction", &CalibrationSpec::matmul_fraction,
               std::shared_ptr<const Schema<ops::PerDType<double>>>(BuildFractionSchema()),
               "achievable fraction of the dense peak per dtype (family defaults)")
       .Quantity("hbm_bandwidth", &CalibrationSpec::hbm_bandwidth, "measured achievable HBM bandwidth (stream triad)",
                 Bounds<BytesPerSec>::Positive())
-      .Number("hbm_fraction", &CalibrationSpec::hbm_fraction, "achievable fraction of the vendor HBM bandwidth", 0.01, 1.0)
+      .Number("hbm_fraction", &CalibrationSpec::hbm_fraction, "achievable fraction of the vendor HBM bandwidth", 0.01,
+              1.0)
       .Quantity("kernel_overhead", &CalibrationSpec::kernel_overhead, "fixed cost per kernel (launch, fill, drain)",
                 Bounds<Seconds>::NonNegative())
       .Quantity("attention_forward", &CalibrationSpec::attention_forward,
-                "measured best fused-attention forward FLOP/s (bf16, FlashAttention-style)", Bounds<FlopsPerSec>::Positive())
+                "measured best fused-attention forward FLOP/s (bf16, FlashAttention-style)",
+                Bounds<FlopsPerSec>::Positive())
       .Quantity("attention_backward", &CalibrationSpec::attention_backward,
                 "measured best fused-attention backward FLOP/s (bf16)", Bounds<FlopsPerSec>::Positive())
       .Number("attention_forward_share", &CalibrationSpec::attention_forward_share,
               "fused-attention forward rate as a share of the bf16 matmul ceiling (family defaults)", 0.01, 1.0)
       .Number("attention_backward_share", &CalibrationSpec::attention_backward_share,
               "fused-attention backward rate as a share of the bf16 matmul ceiling (family defaults)", 0.01, 1.0)
+      .Nested("attention_kernels", &CalibrationSpec::attention_kernels,
+              std::shared_ptr<const Schema<std::array<ops::AttentionKernelSpec, ops::kAllAttentionKernels.size()>>>(
+                  BuildKernelsSchema()),
+              "older fused-attention kernels measured on this chip or family (flash-attention-2, flash-attention-1, "
+              "flash-attention-1-triton)")
       .Text("notes", &CalibrationSpec::notes, "how the numbers were derived");
   return s;
 }

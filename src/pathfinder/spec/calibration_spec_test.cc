@@ -50,5 +50,59 @@ TEST(CalibrationSpec, ResolvesTheMeasuredH100Ceiling) {
   EXPECT_EQ(r->family_file, "hopper");
 }
 
+// The older attention kernels of the shipped family files reproduce the rates they were
+// taken from (FlashAttention-2 paper, A100 forward + backward; FlashAttention-3 paper, H100
+// FlashAttention-2 forward and backward), and a family without them has none.
+TEST(CalibrationSpec, OlderAttentionKernelsResolveFromTheShippedFamilies) {
+  auto ceilings = [](const char* name, const char* family, double bf16_peak) {
+    hw::Chip chip;
+    chip.name = name;
+    chip.family = family;
+    chip.peak[DType::kBf16] = FlopsPerSec(bf16_peak);
+    chip.hbm.bandwidth = BytesPerSec(2e12);
+    Diagnostics d;
+    auto r = ResolveCalibration(chip, d);
+    EXPECT_TRUE(r) << d.Render();
+    return r ? r->ceilings : ops::Ceilings{};
+  };
+  // Forward + backward rate of pass shares f, b over the ceiling c: 3.5 / (1/f + 2.5/b) · c.
+  auto fwd_bwd = [](const ops::AttentionShares& s, double c) { return 3.5 / (1 / s.forward + 2.5 / s.backward) * c; };
+  const ops::Ceilings a100 = ceilings("a100-sxm-80gb", "ampere", 312e12);
+  const double a = a100.matmul[DType::kBf16].value();
+  EXPECT_DOUBLE_EQ(a, 271.2e12);
+  EXPECT_NEAR(fwd_bwd(a100.Attention(ops::AttentionKernel::kFlash2), a), 203e12, 0.2e12);
+  EXPECT_NEAR(fwd_bwd(a100.Attention(ops::AttentionKernel::kFlash1), a), 83e12, 0.2e12);
+  EXPECT_NEAR(fwd_bwd(a100.Attention(ops::AttentionKernel::kFlash1Triton), a), 95e12, 0.2e12);
+  EXPECT_STREQ(a100.Attention(ops::AttentionKernel::kFlash1).origin, "family");
+  // Split with FlashAttention-3's forward:backward ratio.
+  const ops::AttentionShares f1 = a100.Attention(ops::AttentionKernel::kFlash1);
+  EXPECT_NEAR(f1.forward / f1.backward, 620.7 / 561.0, 1e-9);
+
+  const ops::Ceilings h100 = ceilings("h100-sxm", "hopper", 989.4e12);
+  const double h = h100.matmul[DType::kBf16].value();
+  const ops::AttentionShares f2 = h100.Attention(ops::AttentionKernel::kFlash2);
+  EXPECT_NEAR(f2.forward * h, 370e12, 0.1e12);
+  EXPECT_NEAR(f2.backward * h, 322e12, 0.1e12);
+  EXPECT_NEAR(fwd_bwd(h100.Attention(ops::AttentionKernel::kFlash1), h), 139e12, 0.2e12);
+  // The best kernel stays the chip's own measurement.
+  EXPECT_STREQ(h100.Attention(ops::AttentionKernel::kBest).origin, "measured");
+
+  const ops::Ceilings b200 = ceilings("b200", "blackwell", 2250e12);
+  EXPECT_EQ(b200.Attention(ops::AttentionKernel::kFlash2).origin, nullptr);
+  EXPECT_NE(b200.Attention(ops::AttentionKernel::kBest).origin, nullptr);
+}
+
+TEST(CalibrationSpec, AttentionKernelsKeysAreChecked) {
+  const std::string path = ::testing::TempDir() + "/cal_kernels.yaml";
+  std::ofstream(path) << "name: x\napplies: family\nsource: test\n"
+                         "attention_kernels: {flash-attention-3: {forward_share: 0.5}, "
+                         "flash-attention-2: {forward_share: 1.5}}\n";
+  Diagnostics d;
+  EXPECT_FALSE(LoadCalibrationFile(path, d));
+  const std::string text = d.Render();
+  EXPECT_NE(text.find("flash-attention-3"), std::string::npos) << text;
+  EXPECT_NE(text.find("forward_share"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace pf::spec

@@ -21,14 +21,16 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Integer("micro_batch", &T::micro_batch, "sequences per micro-batch per data-parallel replica", 1, 1L << 20)
         .Default("1")
         .Choice("precision", &T::precision, "matmul precision of the linear layers",
-                std::vector<std::pair<std::string, DType>>{{"bf16", DType::kBf16}, {"fp16", DType::kFp16}, {"fp8", DType::kFp8}})
+                std::vector<std::pair<std::string, DType>>{
+                    {"bf16", DType::kBf16}, {"fp16", DType::kFp16}, {"fp8", DType::kFp8}})
         .Default("bf16")
         .Choice("recompute", &T::recompute, "activation recompute (Korthikanti et al. 2022)",
                 std::vector<std::pair<std::string, graph::Recompute>>{{"none", graph::Recompute::kNone},
                                                                       {"selective", graph::Recompute::kSelective},
                                                                       {"full", graph::Recompute::kFull}})
         .Default("none")
-        .Integer("zero_stage", &T::zero_stage, "ZeRO stage: 0 none, 1 optimizer states, 2 + gradients, 3 + weights (FSDP)", 0, 3)
+        .Integer("zero_stage", &T::zero_stage,
+                 "ZeRO stage: 0 none, 1 optimizer states, 2 + gradients, 3 + weights (FSDP)", 0, 3)
         .Default("1")
         .Choice("grad_dtype", &T::grad_dtype, "gradient buffers and their reduction",
                 std::vector<std::pair<std::string, DType>>{{"bf16", DType::kBf16}, {"fp32", DType::kFp32}})
@@ -47,19 +49,33 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Default("1")
         .Text("layout", &T::layout, "rank order, innermost first, e.g. tp,cp,ep,dp,pp")
         .Default("tp,cp,ep,dp,pp")
-        .Number("tokens", &T::tokens_to_train, "tokens to train, for time and chip-hours (0 = not asked)", 0, 1e18, "tokens")
+        .Number("tokens", &T::tokens_to_train, "tokens to train, for time and chip-hours (0 = not asked)", 0, 1e18,
+                "tokens")
         .Default("0 tokens")
         .Number("moe_imbalance", &T::moe_imbalance, "tokens of the busiest local expert / the mean", 1, 64)
         .Default("1")
         .Flag("flash_attention", &T::flash_attention, "fused attention (no s×s scores stored)")
         .Default("true")
+        .Choice("attention_kernel", &T::attention_kernel,
+                "fused-attention kernel: best (the best published kernel for the chip), or an older one a run used — "
+                "flash-attention-2, flash-attention-1, flash-attention-1-triton (measured on A100- and H100-class "
+                "chips only, data/calibration)",
+                std::vector<std::pair<std::string, ops::AttentionKernel>>{
+                    {"best", ops::AttentionKernel::kBest},
+                    {"flash-attention-2", ops::AttentionKernel::kFlash2},
+                    {"flash-attention-1", ops::AttentionKernel::kFlash1},
+                    {"flash-attention-1-triton", ops::AttentionKernel::kFlash1Triton}})
+        .Default("best")
         .Flag("dropout", &T::dropout, "dropout after attention and MLP (GPT-3 era)")
         .Default("false")
-        .Integer("first_stage_layers", &T::first_stage_layers, "layers on the first pipeline stage (0 = even split)", 0, 100000)
+        .Integer("first_stage_layers", &T::first_stage_layers, "layers on the first pipeline stage (0 = even split)", 0,
+                 100000)
         .Default("0")
-        .Integer("last_stage_layers", &T::last_stage_layers, "layers on the last pipeline stage (0 = even split)", 0, 100000)
+        .Integer("last_stage_layers", &T::last_stage_layers, "layers on the last pipeline stage (0 = even split)", 0,
+                 100000)
         .Default("0")
-        .Number("allocator_overhead", &T::allocator_overhead, "allocator fragmentation as a fraction of allocated memory", 0, 1)
+        .Number("allocator_overhead", &T::allocator_overhead,
+                "allocator fragmentation as a fraction of allocated memory", 0, 1)
         .Default("0.05")
         .Number("dp_bucket_params", &T::dp_bucket_params, "parameters per DP gradient bucket", 1, 1e12)
         .Default("40000000")

@@ -72,6 +72,19 @@ TEST(TrainSpec, LoraAndFp8CurrentScalingLoad) {
   EXPECT_NE(d.Render().find("'mlp' is unknown"), std::string::npos) << d.Render();
 }
 
+TEST(TrainSpec, AttentionKernelIsAChoice) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  auto s = LoadTrainSection(YAML::Load("{attention_kernel: flash-attention-1-triton}"), ctx, "train");
+  ASSERT_TRUE(s) << d.Render();
+  EXPECT_EQ(s->attention_kernel, ops::AttentionKernel::kFlash1Triton);
+  auto defaults = LoadTrainSection(YAML::Load("{seq_len: 128}"), ctx, "train");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->attention_kernel, ops::AttentionKernel::kBest);
+  EXPECT_FALSE(LoadTrainSection(YAML::Load("{attention_kernel: flash-attention-4}"), ctx, "train"));
+  EXPECT_NE(d.Render().find("train.attention_kernel"), std::string::npos) << d.Render();
+}
+
 TEST(TrainSpec, ExampleScenariosLoad) {
   for (const char* name : {"train-gpt3-175b-h100-mlperf.yaml", "train-llama3.1-405b-16k-h100.yaml", "train-mixtral-8x7b-h100.yaml",
                            "train-trn2-500k-two-sites.yaml"}) {

@@ -11,6 +11,7 @@
 
 #include "pathfinder/core/dtype.h"
 #include "pathfinder/graph/step_graph.h"
+#include "pathfinder/ops/calibration.h"
 
 namespace pf::train {
 
@@ -38,6 +39,9 @@ struct TrainSettings {
   double tokens_to_train = 0;      // total training tokens for time / chip-hours (0 = not asked)
   double moe_imbalance = 1.0;      // busiest local expert's tokens / mean
   bool flash_attention = true;
+  // The fused-attention kernel (ops/calibration.h): the chip's best by default; older
+  // kernels (flash-attention-2, -1, -1-triton) where a run used one.
+  ops::AttentionKernel attention_kernel = ops::AttentionKernel::kBest;
   bool dropout = false;
   int first_stage_layers = 0;      // uneven pipeline: layers on the first / last stage (0 = even)
   int last_stage_layers = 0;

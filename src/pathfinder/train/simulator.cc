@@ -87,7 +87,7 @@ struct OpCost {
   Bytes bytes;
 };
 
-OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions& o) {
+OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions& o, ops::AttentionKernel kernel) {
   using graph::OpKind;
   const DType act = o.act_dtype;
   const bool bwd = op.pass == graph::Pass::kBackward && !op.recompute;
@@ -115,6 +115,7 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
       s.kv_dtype = act;
       s.heads_split = op.attn.heads_split;
       s.seq_split = op.attn.seq_split;
+      s.kernel = kernel;
       const ops::AttentionCost f = m.Attention(s);
       if (!bwd) return {f.time, f.flops, f.bytes};
       s.backward = true;
@@ -212,10 +213,10 @@ double SentShare(comm::Collective c, long n) {
 
 Part CostPart(const ops::OpModel& m, const comm::Network& net, const Groups& groups, const model::Architecture& a,
               const std::vector<graph::Op>& ops, const std::vector<graph::CommOp>& comms, const graph::StepOptions& o,
-              const std::string& what, double repeats, std::vector<OpActivity>* activity) {
+              ops::AttentionKernel kernel, const std::string& what, double repeats, std::vector<OpActivity>* activity) {
   Part p;
   for (const graph::Op& op : ops) {
-    const OpCost c = Cost(m, op, o);
+    const OpCost c = Cost(m, op, o, kernel);
     const bool fwd = op.pass == graph::Pass::kForward;
     (fwd ? p.fwd : p.bwd) += c.time;
     if (op.recompute) p.recompute += c.time;
@@ -286,6 +287,12 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   };
   if (!graph::Validate(p, a).empty()) return fail(graph::Validate(p, a).front().message);
   if (!ops_.Supports(s.precision)) return fail(fmt::format("the chip has no {} matmul peak", pf::Name(s.precision)));
+  if (s.flash_attention && !ops_.SupportsAttention(s.attention_kernel)) {
+    return fail(
+        fmt::format("attention_kernel {} has no measured rate on {} (data/calibration: the ampere and hopper "
+                    "families have one); use attention_kernel: best",
+                    ops::Name(s.attention_kernel), ops_.chip().name));
+  }
   if (s.seq_len <= 0 || s.micro_batch <= 0) return fail("seq_len and micro_batch must be positive");
   if (s.seq_len % p.cp != 0) return fail(fmt::format("cp = {} does not divide seq_len = {}", p.cp, s.seq_len));
   const int v = s.schedule == Schedule::kInterleaved ? std::max(1, s.virtual_stages) : 1;
@@ -376,9 +383,11 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   std::vector<OpActivity> kind_activity;
   std::vector<Part> kinds;
   kinds.reserve(sg.kinds.size());
-  for (const graph::LayerGraph& k : sg.kinds) kinds.push_back(CostPart(ops_, net_, g, a, k.ops, k.comms, o, k.what, 0, nullptr));
-  const Part embed = CostPart(ops_, net_, g, a, sg.embedding_ops, sg.embedding_comms, o, "embedding", 0, nullptr);
-  const Part head = CostPart(ops_, net_, g, a, sg.head_ops, sg.head_comms, o, "head", 0, nullptr);
+  const ops::AttentionKernel ak = s.attention_kernel;
+  for (const graph::LayerGraph& k : sg.kinds)
+    kinds.push_back(CostPart(ops_, net_, g, a, k.ops, k.comms, o, ak, k.what, 0, nullptr));
+  const Part embed = CostPart(ops_, net_, g, a, sg.embedding_ops, sg.embedding_comms, o, ak, "embedding", 0, nullptr);
+  const Part head = CostPart(ops_, net_, g, a, sg.head_ops, sg.head_comms, o, ak, "head", 0, nullptr);
 
   // Exposed communication of one part per micro-batch.
   struct Exposed3 {
@@ -581,10 +590,12 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     const graph::StageGraph& stage = sg.stages[size_t(critical)];
     for (size_t k = 0; k < sg.kinds.size(); ++k) {
       if (stage.layers_of_kind[k] == 0) continue;
-      CostPart(ops_, net_, g, a, sg.kinds[k].ops, {}, o, sg.kinds[k].what, double(m) * stage.layers_of_kind[k], &r.activity);
+      CostPart(ops_, net_, g, a, sg.kinds[k].ops, {}, o, s.attention_kernel, sg.kinds[k].what,
+               double(m) * stage.layers_of_kind[k], &r.activity);
     }
-    if (stage.embedding) CostPart(ops_, net_, g, a, sg.embedding_ops, {}, o, "embedding", double(m), &r.activity);
-    if (stage.head) CostPart(ops_, net_, g, a, sg.head_ops, {}, o, "head", double(m), &r.activity);
+    if (stage.embedding)
+      CostPart(ops_, net_, g, a, sg.embedding_ops, {}, o, s.attention_kernel, "embedding", double(m), &r.activity);
+    if (stage.head) CostPart(ops_, net_, g, a, sg.head_ops, {}, o, s.attention_kernel, "head", double(m), &r.activity);
   }
   r.ok = true;
   return r;

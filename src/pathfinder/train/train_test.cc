@@ -393,6 +393,33 @@ TEST(EventMode, Llama405bSixteenStagesIsFast) {
 
 // FP8 current scaling costs one more read of every cast operand (its amax pass), so it is
 // never faster than delayed scaling, and the amax ops show in the activity.
+// An older attention kernel only slows the attention core (its forward and backward), and
+// a kernel without a measured rate on the chip makes the run a value with the reason.
+TEST(TrainStep, OlderAttentionKernelSlowsOnlyTheAttentionCore) {
+  graph::Parallelism p{4, 8, 64, 1, 1, true};
+  TrainSettings s = MlperfLike();
+  const TrainResult best = Gpt3H100().Run(p, s, true);
+  s.attention_kernel = ops::AttentionKernel::kFlash2;
+  const TrainResult fa2 = Gpt3H100().Run(p, s, true);
+  ASSERT_TRUE(best.ok && fa2.ok) << fa2.reason;
+  EXPECT_GT(fa2.step.total.value(), best.step.total.value());
+  std::map<std::string, double> a, b;
+  for (const OpActivity& x : best.activity) a[x.name] += x.time.value();
+  for (const OpActivity& x : fa2.activity) b[x.name] += x.time.value();
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a) {
+    if (name.find("attention core") != std::string::npos)
+      EXPECT_GT(b[name], 1.3 * t) << name;
+    else
+      EXPECT_DOUBLE_EQ(b[name], t) << name;
+  }
+  static const Simulator b200 = Make("b200", "hgx-b200", "gpt3-175b", 1024);
+  const TrainResult none = b200.Run(graph::Parallelism{4, 8, 32, 1, 1, true}, s);
+  EXPECT_FALSE(none.ok);
+  EXPECT_NE(none.reason.find("attention_kernel flash-attention-2 has no measured rate on b200"), std::string::npos)
+      << none.reason;
+}
+
 TEST(TrainStep, Fp8CurrentScalingAmaxPassIsCostedAndNeverFaster) {
   graph::Parallelism p{4, 8, 64, 1, 1, true};
   TrainSettings s = MlperfLike();
