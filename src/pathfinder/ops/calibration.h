@@ -95,9 +95,23 @@ inline std::optional<AttentionKernel> ParseAttentionKernel(std::string_view name
 // the FlashAttention benchmarks' convention) — then the pass rates keep FlashAttention-3's
 // forward:backward ratio on H100 (620.7 : 561 TFLOP/s), an assumption stated in
 // data/calibration/README.md.
+//
+// The rates are taken at one shape (16k tokens, no causal mask); two more numbers from the
+// same benchmark carry them to other lengths and to causal masking:
+//   block_overhead n₀ — the fixed work of one query block (load Q, rescale and write O) in
+//     units of one 128-key block's work, fitted to the kernel's non-causal rates at 2k–8k;
+//   causal_factor C — what the causal mask costs beyond its geometry, from the causal rate
+//     at 16k.
+// A query block that iterates v key blocks (v = visible keys / 128) takes n₀ + v units, plus
+// half a block on the diagonal when causal, for v units of useful work; the rate is the
+// calibrated one times that efficiency over the efficiency at the calibration point, times
+// C when causal. Checked against the same figures' causal rates at 2k–8k, which no number
+// here was taken from (spec/calibration_spec_test.cc).
 struct AttentionKernelSpec {
   FlopsPerSec forward, backward, forward_backward;
   double forward_share = 0, backward_share = 0, forward_backward_share = 0;
+  double block_overhead = 0;  // n₀; 0 = not given
+  double causal_factor = 0;   // C; 0 = not given (1)
 };
 
 // One calibration data file as written. Zero means "not given in this file".
@@ -123,7 +137,17 @@ struct CalibrationSpec {
 struct AttentionShares {
   double forward = 0, backward = 0;
   const char* origin = nullptr;
+  double block_overhead = 0, causal_factor = 1;  // AttentionKernelSpec; the best kernel: 0, 1 (not modelled)
 };
+// The length and mask dependence of a named kernel (AttentionKernelSpec): the factor its
+// calibrated rate is multiplied by for a query that sees `visible` keys on average.
+inline double AttentionKernelEfficiency(const AttentionShares& k, double visible, bool causal) {
+  constexpr double kKeyBlock = 128, kCalibrationKeys = 16384;
+  const double v = std::max(1.0, visible / kKeyBlock), ref = kCalibrationKeys / kKeyBlock;
+  const double here = v / (k.block_overhead + v + (causal ? 0.5 : 0.0));
+  const double at_calibration = ref / (k.block_overhead + ref);
+  return here / at_calibration * (causal ? k.causal_factor : 1.0);
+}
 
 // The resolved ceilings of one chip.
 struct Ceilings {
@@ -229,22 +253,25 @@ inline Ceilings ResolveCeilings(const hw::Chip& chip, const CalibrationSpec* own
   for (AttentionKernel k : kAllAttentionKernels) {
     if (k == AttentionKernel::kBest) continue;
     AttentionShares& out = c.attention_kernels[static_cast<size_t>(k)];
+    const auto shape = [](const AttentionKernelSpec& ks, double f, double b, const char* origin) {
+      return AttentionShares{f, b, origin, ks.block_overhead, ks.causal_factor > 0 ? ks.causal_factor : 1.0};
+    };
     const auto from_shares = [&](const AttentionKernelSpec& ks, const char* origin) {
       if (ks.forward_share > 0 && ks.backward_share > 0) {
-        out = {std::min(1.0, ks.forward_share), std::min(1.0, ks.backward_share), origin};
+        out = shape(ks, std::min(1.0, ks.forward_share), std::min(1.0, ks.backward_share), origin);
       } else if (ks.forward_backward_share > 0) {
         const auto [f, b] = split(ks.forward_backward_share);
-        out = {f, b, origin};
+        out = shape(ks, f, b, origin);
       }
       return out.origin != nullptr;
     };
     if (own != nullptr && bf16.value() > 0) {
       const AttentionKernelSpec& ks = own->attention_kernels[static_cast<size_t>(k)];
       if (ks.forward.value() > 0 && ks.backward.value() > 0) {
-        out = {std::min(1.0, ks.forward / bf16), std::min(1.0, ks.backward / bf16), "measured"};
+        out = shape(ks, std::min(1.0, ks.forward / bf16), std::min(1.0, ks.backward / bf16), "measured");
       } else if (ks.forward_backward.value() > 0) {
         const auto [f, b] = split(ks.forward_backward / bf16);
-        out = {f, b, "measured"};
+        out = shape(ks, f, b, "measured");
       }
     }
     if (out.origin == nullptr && own != nullptr) from_shares(own->attention_kernels[static_cast<size_t>(k)], "chip");

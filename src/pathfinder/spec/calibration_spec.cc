@@ -51,7 +51,11 @@ std::shared_ptr<Schema<ops::AttentionKernelSpec>> BuildKernelSchema() {
       .Number("forward_share", &K::forward_share, "forward rate / bf16 matmul ceiling (family files)", 0.01, 1.0)
       .Number("backward_share", &K::backward_share, "backward rate / bf16 matmul ceiling (family files)", 0.01, 1.0)
       .Number("forward_backward_share", &K::forward_backward_share,
-              "forward + backward rate / bf16 matmul ceiling (family files)", 0.01, 1.0);
+              "forward + backward rate / bf16 matmul ceiling (family files)", 0.01, 1.0)
+      .Number("block_overhead", &K::block_overhead,
+              "fixed work of one query block in 128-key block iterations, fitted to the rates at 2k-8k tokens", 0, 16)
+      .Number("causal_factor", &K::causal_factor,
+              "causal rate at 16k tokens / the rate the mask's geometry alone gives (1 = geometry only)", 0.3, 1.5);
   return s;
 }
 

@@ -5,6 +5,8 @@
 
 #include <fstream>
 
+#include "pathfinder/ops/op_model.h"
+#include "pathfinder/spec/chip_spec.h"
 #include "pathfinder/spec/file.h"
 
 namespace pf::spec {
@@ -90,6 +92,49 @@ TEST(CalibrationSpec, OlderAttentionKernelsResolveFromTheShippedFamilies) {
   const ops::Ceilings b200 = ceilings("b200", "blackwell", 2250e12);
   EXPECT_EQ(b200.Attention(ops::AttentionKernel::kFlash2).origin, nullptr);
   EXPECT_NE(b200.Attention(ops::AttentionKernel::kBest).origin, nullptr);
+}
+
+// The out-of-sample check of the older kernels' length and mask dependence: with the
+// shipped ampere and hopper files, the model's forward + backward rates for causal
+// attention at 2k, 4k and 8k tokens (head dim 128, 16k tokens in total, 16 heads) against
+// the causal panels (d) of the FlashAttention-2 paper's A100 and H100 figures — numbers no
+// calibration value was taken from (those use panel b, and panel d at 16k only).
+TEST(CalibrationSpec, OlderAttentionKernelsMatchTheMeasuredCausalRates) {
+  struct Point {
+    const char* chip;
+    ops::AttentionKernel kernel;
+    double measured[3];  // TFLOP/s at 2k, 4k, 8k, causal
+  };
+  const Point points[] = {
+      {"a100-sxm-80gb", ops::AttentionKernel::kFlash2, {155, 173, 182}},
+      {"a100-sxm-80gb", ops::AttentionKernel::kFlash1, {69, 76, 80}},
+      {"a100-sxm-80gb", ops::AttentionKernel::kFlash1Triton, {68, 74, 78}},
+      {"h100-sxm", ops::AttentionKernel::kFlash2, {265, 294, 308}},
+      {"h100-sxm", ops::AttentionKernel::kFlash1, {108, 126, 135}},
+  };
+  for (const Point& pt : points) {
+    Diagnostics d;
+    auto chip = LoadChipPreset(pt.chip, d);
+    ASSERT_TRUE(chip) << d.Render();
+    auto r = ResolveCalibration(*chip, d);
+    ASSERT_TRUE(r) << d.Render();
+    const ops::OpModel m(*chip, r->ceilings);
+    const int64_t seqs[] = {2048, 4096, 8192};
+    for (int i = 0; i < 3; ++i) {
+      ops::AttentionShape s;
+      s.batch = 16384 / seqs[i];
+      s.heads = s.kv_heads = 16;
+      s.head_dim = 128;
+      s.q_len = s.kv_len = seqs[i];
+      s.causal = true;
+      s.backward = true;
+      s.kernel = pt.kernel;
+      const double model = m.Attention(s).achieved.value() / 1e12;
+      EXPECT_NEAR(model / pt.measured[i], 1.0, 0.06)
+          << pt.chip << " " << ops::Name(pt.kernel) << " at " << seqs[i] << ": model " << model << " measured "
+          << pt.measured[i];
+    }
+  }
 }
 
 TEST(CalibrationSpec, AttentionKernelsKeysAreChecked) {
