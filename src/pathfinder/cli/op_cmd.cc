@@ -133,8 +133,9 @@ void AddOpCommand(CLI::App& app, CommandContext& ctx) {
   at->add_option("--context", o->context, "cached tokens for --decode");
   at->add_flag("--backward", o->backward, "forward + backward");
   at->add_option("--kernel", o->kernel,
-                 "best (default: the best published kernel for the chip), flash-attention-2, flash-attention-1 or "
-                 "flash-attention-1-triton (measured on A100/H100-class chips only)");
+                 ops::AttentionKernelNames() +
+                     " (best, the default: the best published kernel for the chip; the older ones are measured on "
+                     "A100/H100-class chips only)");
   at->callback([&ctx, o] {
     DType dt;
     ops::Fidelity fid;
@@ -145,9 +146,7 @@ void AddOpCommand(CLI::App& app, CommandContext& ctx) {
     const auto kernel = ops::ParseAttentionKernel(o->kernel);
     if (!kernel) {
       diag.Error({}, "--kernel",
-                 fmt::format("unknown attention kernel '{}'; expected best, flash-attention-2, flash-attention-1 or "
-                             "flash-attention-1-triton",
-                             o->kernel));
+                 fmt::format("unknown attention kernel '{}'; expected {}", o->kernel, ops::AttentionKernelNames()));
     }
     if (diag.has_errors()) {
       *ctx.err << diag.Render();

@@ -83,6 +83,15 @@ inline const char* Name(AttentionKernel k) {
   }
   return "?";
 }
+// "best, flash-attention-2, flash-attention-1 or flash-attention-1-triton", for messages.
+inline std::string AttentionKernelNames() {
+  std::string out;
+  for (size_t i = 0; i < kAllAttentionKernels.size(); ++i) {
+    if (i > 0) out += i + 1 == kAllAttentionKernels.size() ? " or " : ", ";
+    out += Name(kAllAttentionKernels[i]);
+  }
+  return out;
+}
 inline std::optional<AttentionKernel> ParseAttentionKernel(std::string_view name) {
   for (AttentionKernel k : kAllAttentionKernels)
     if (name == Name(k)) return k;

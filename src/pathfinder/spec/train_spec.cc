@@ -10,6 +10,17 @@
 
 namespace pf::spec {
 
+namespace {
+
+// Every ops::AttentionKernel by its name.
+std::vector<std::pair<std::string, ops::AttentionKernel>> AttentionKernelChoices() {
+  std::vector<std::pair<std::string, ops::AttentionKernel>> out;
+  for (ops::AttentionKernel k : ops::kAllAttentionKernels) out.emplace_back(ops::Name(k), k);
+  return out;
+}
+
+}  // namespace
+
 const Schema<train::TrainSettings>& TrainSchema() {
   using T = train::TrainSettings;
   static const auto s = [] {
@@ -60,11 +71,7 @@ const Schema<train::TrainSettings>& TrainSchema() {
                 "fused-attention kernel: best (the best published kernel for the chip), or an older one a run used — "
                 "flash-attention-2, flash-attention-1, flash-attention-1-triton (measured on A100- and H100-class "
                 "chips only, data/calibration)",
-                std::vector<std::pair<std::string, ops::AttentionKernel>>{
-                    {"best", ops::AttentionKernel::kBest},
-                    {"flash-attention-2", ops::AttentionKernel::kFlash2},
-                    {"flash-attention-1", ops::AttentionKernel::kFlash1},
-                    {"flash-attention-1-triton", ops::AttentionKernel::kFlash1Triton}})
+                AttentionKernelChoices())
         .Default("best")
         .Flag("dropout", &T::dropout, "dropout after attention and MLP (GPT-3 era)")
         .Default("false")
