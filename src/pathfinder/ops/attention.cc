@@ -122,11 +122,19 @@ AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
   // A named kernel's rate also follows its measured length and mask dependence
   // (AttentionKernelEfficiency, calibration.h).
   const double unit_fwd_flops = 2.0 * unit_scores * double(d_qk + d_v);
-  const double efficiency =
-      s.kernel == AttentionKernel::kBest ? 1.0 : AttentionKernelEfficiency(shares, visible / double(kv_split), s.causal);
-  const double unit_mma = (unit_fwd_flops / (per_core * shares.forward) +
-                           (s.backward ? (bwd_mma - 1.0) * unit_fwd_flops / (per_core * shares.backward) : 0.0)) /
-                          efficiency;
+  // The best kernel's backward has its own measured length dependence (calibration.h).
+  const bool best = s.kernel == AttentionKernel::kBest;
+  const double unit_visible = visible / double(kv_split);
+  const double efficiency = best ? 1.0 : AttentionKernelEfficiency(shares, unit_visible, s.causal);
+  const double backward_efficiency =
+      best ? AttentionKernelEfficiency({.block_overhead = kBestAttentionBackwardBlockOverhead,
+                                        .causal_factor = kBestAttentionBackwardCausalFactor},
+                                       unit_visible, s.causal)
+           : 1.0;
+  const double unit_mma =
+      (unit_fwd_flops / (per_core * shares.forward) +
+       (s.backward ? (bwd_mma - 1.0) * unit_fwd_flops / (per_core * shares.backward * backward_efficiency) : 0.0)) /
+      efficiency;
   // Special-function throughput for exp(): 1 per score forward, 2 with the backward recompute.
   double exp_rate = 0;
   if (tiles_.exp_per_clock_per_core > 0) exp_rate = double(tiles_.exp_per_clock_per_core) * chip_.clock.value();

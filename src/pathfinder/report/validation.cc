@@ -170,6 +170,7 @@ RowResult LayerRow(const spec::ValidationTable& t, const spec::CsvRow& row, Chip
   const std::string& id = t.Get(row, "id");
   c.sequence_parallel = id.find("sequence") != std::string::npos;
   c.selective_recompute = id.find("selective") != std::string::npos;
+  c.flash_attention = KeyValue(size, "flash").value_or(0) == 1;  // fused attention (size_params "flash=1")
   if (!p->model->Supports(c.dtype)) return Skip(t, row, "the chip preset has no bf16 peak");
   // The tensor-parallel all-reduces run on the row's server, costed by comm/.
   std::optional<hw::Cluster> cluster;
@@ -193,6 +194,61 @@ RowResult LayerRow(const spec::ValidationTable& t, const spec::CsvRow& row, Chip
               fmt::format("GPT layer TP={}{}{}: fwd {:.2f} ms, bwd {:.2f} ms, of which TP comm {:.2f} ms", c.tp,
                           c.sequence_parallel ? " +SP" : "", c.selective_recompute ? " +selective recompute" : "",
                           lt.forward.value() * 1e3, lt.backward.value() * 1e3, lt.comm.value() * 1e3));
+}
+
+// Fused attention rows (attention_fwd / attention_bwd in TFLOP/s, attention_decode_time in
+// µs): size_params "b=… h=… kvh=… s=… d=… causal=0|1 kernel=<name>" (prefill) or
+// "b=… h=… kvh=… q=… context=… d=…" (decode). TFLOP/s use the FlashAttention papers'
+// convention: forward 4·b·h·s²·d (half with a causal mask), backward 2.5× that, timed as
+// (forward + backward) − forward.
+RowResult AttentionRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
+  RowResult skip;
+  auto p = Prepare(t, row, chips, &skip);
+  if (!p) return skip;
+  const std::string& kind = t.Get(row, "kind");
+  const bool decode = kind == "attention_decode_time";
+  if (decode ? p->unit != "us" : !StartsWith(p->unit, "TFLOP/s"))
+    return Skip(t, row, "metric not modelled: unit '" + p->unit + "' for " + kind);
+  const std::string& size = t.Get(row, "size_params");
+  auto b = KeyValue(size, "b"), h = KeyValue(size, "h"), kvh = KeyValue(size, "kvh"), d = KeyValue(size, "d");
+  auto s = decode ? KeyValue(size, "q") : KeyValue(size, "s");
+  auto context = KeyValue(size, "context");
+  if (!b || !h || !d || !s || (decode && !context))
+    return Skip(t, row,
+                decode ? "missing field: size_params needs b, h, q, context, d"
+                       : "missing field: size_params needs b, h, s, d");
+  ops::AttentionShape a;
+  a.batch = *b;
+  a.heads = *h;
+  a.kv_heads = kvh ? *kvh : *h;
+  a.head_dim = *d;
+  a.q_len = *s;
+  a.kv_len = decode ? *context + *s : *s;
+  a.causal = decode || size.find("causal=1") != std::string::npos;
+  const size_t kpos = size.find("kernel=");
+  if (kpos != std::string::npos) {
+    const std::string name = size.substr(kpos + 7, size.find(' ', kpos) - kpos - 7);
+    const auto k = ops::ParseAttentionKernel(name);
+    if (!k) return Skip(t, row, "unknown attention kernel '" + name + "' in size_params");
+    if (!p->model->SupportsAttention(*k))
+      return Skip(t, row, "attention kernel " + name + " is not calibrated for the chip");
+    a.kernel = *k;
+  }
+  if (!p->model->Supports(a.dtype)) return Skip(t, row, "the chip preset has no bf16 peak");
+  const ops::AttentionCost fwd = p->model->Attention(a);
+  if (decode)
+    return Done(
+        t, row, *p, fwd.time.value() * 1e6,
+        fmt::format("decode attention {} sequences × {} cached tokens: {} bound", a.batch, *context, Name(fwd.bound)));
+  const double flops =
+      4.0 * double(a.batch * a.heads) * double(a.q_len) * double(a.q_len) * double(a.head_dim) * (a.causal ? 0.5 : 1.0);
+  if (kind == "attention_fwd")
+    return Done(t, row, *p, flops / fwd.time.value() / 1e12,
+                fmt::format("attention forward, kernel {}: {:.3f} ms", ops::Name(a.kernel), fwd.time.value() * 1e3));
+  a.backward = true;
+  const Seconds bwd = p->model->Attention(a).time - fwd.time;
+  return Done(t, row, *p, 2.5 * flops / bwd.value() / 1e12,
+              fmt::format("attention backward, kernel {}: {:.3f} ms", ops::Name(a.kernel), bwd.value() * 1e3));
 }
 
 // Collective rows (all-reduce bus bandwidth, MoE all-to-all, copies, bisection): the
@@ -240,15 +296,30 @@ std::string CsvQuote(const std::string& s) {
 std::vector<MicrobenchKind> RegisterBuiltinMicrobenchKinds() {
   auto bf16 = [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) { return MatmulRow(t, r, c, DType::kBf16); };
   auto fp8 = [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) { return MatmulRow(t, r, c, DType::kFp8); };
+  auto fp16 = [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) {
+    return MatmulRow(t, r, c, DType::kFp16);
+  };
+  auto tf32 = [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) {
+    return MatmulRow(t, r, c, DType::kTf32);
+  };
   return {
       {"gemm_bf16_max_achievable", bf16},  // sanity check of the calibration
       {"gemm_fp8_e4m3_max_achievable", fp8},
       {"gemm_fp8_e4m3_blockscaled", fp8},  // per-shape rows: test the mapping
+      {"gemm_bf16", bf16},
+      {"gemm_fp16", fp16},
+      {"gemm_fp8_e4m3", fp8},
+      {"gemm_tf32", tf32},
+      {"grouped_gemm_bf16", bf16},
       {"grouped_gemm_fp8_moe_contiguous", fp8},
       {"grouped_gemm_fp8_moe_masked", fp8},
       {"hbm_stream_init", HbmStreamRow},
       {"hbm_stream_read", HbmStreamRow},
       {"hbm_stream_triad", HbmStreamRow},
+      {"hbm_copy", HbmStreamRow},
+      {"attention_fwd", AttentionRow},
+      {"attention_bwd", AttentionRow},
+      {"attention_decode_time", AttentionRow},
       {"transformer_layer_fwd_bwd_time", LayerRow},
   };
 }

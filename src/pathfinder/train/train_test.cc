@@ -335,6 +335,9 @@ TEST(EventMode, StagesSyncTheirOwnGradientsOnACommunicationStream) {
       if (x.name == name) return &x;
     return nullptr;
   };
+  // The trace prints ts and dur rounded to 1 ns (0.001 µs) each, so a slice's end (ts + dur)
+  // and the next slice's start may each be off by 0.5 ns: compare with 2 ns of slack.
+  constexpr double kSlack = 2e-3;
   for (int st = 0; st < 4; ++st) {
     EXPECT_EQ(names[3 * st], "stage " + std::to_string(st) + " compute");
     EXPECT_EQ(names[3 * st + 1], "stage " + std::to_string(st) + " pp send");
@@ -342,14 +345,14 @@ TEST(EventMode, StagesSyncTheirOwnGradientsOnACommunicationStream) {
     ASSERT_NE(find(3 * st + 2, "dp gradient sync"), nullptr) << st;
     ASSERT_NE(find(3 * st + 2, "dp parameter all-gather"), nullptr) << st;
     ASSERT_NE(find(3 * st, "optimizer"), nullptr) << st;
-    EXPECT_GE(find(3 * st, "optimizer")->start, find(3 * st + 2, "dp gradient sync")->end - 1e-3);
+    EXPECT_GE(find(3 * st, "optimizer")->start, find(3 * st + 2, "dp gradient sync")->end - kSlack);
     if (st == 3) continue;
     // Forward sends go to the next stage; its forward of the same micro-batch waits for them.
     for (int mb = 0; mb < 8; ++mb) {
       const Slice* send = find(3 * st + 1, "send F" + std::to_string(mb));
       const Slice* recv = find(3 * (st + 1), "F" + std::to_string(mb));
       ASSERT_TRUE(send && recv) << st << " " << mb;
-      EXPECT_GE(recv->start, send->end - 1e-3);
+      EXPECT_GE(recv->start, send->end - kSlack);
     }
   }
   const Slice* last_b0 = find(0, "B7");
