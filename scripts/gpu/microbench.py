@@ -557,6 +557,59 @@ if "sustain2" in SECTIONS:
         traceback.print_exc()
         record(section="power", error=traceback.format_exc()[-600:])
 
+# ---------------------------------------------------------------- power by load, for the energy model
+if "power2" in SECTIONS:
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        n = 8192
+
+        def gemm_with(make, dt=torch.bfloat16):
+            a, b = make((n, n)).to(dt), make((n, n)).to(dt)
+            return lambda: torch.matmul(a, b)
+
+        loads = [
+            ("gemm_bf16_8192_randn", gemm_with(lambda sh: torch.randn(sh, device=dev)), 2 * n**3, 0),
+            ("gemm_bf16_8192_uniform_0.01", gemm_with(lambda sh: torch.rand(sh, device=dev) * 0.01), 2 * n**3, 0),
+            ("gemm_bf16_8192_zeros", gemm_with(lambda sh: torch.zeros(sh, device=dev)), 2 * n**3, 0),
+            ("gemm_fp16_8192_randn", gemm_with(lambda sh: torch.randn(sh, device=dev), torch.float16), 2 * n**3, 0),
+            ("gemm_bf16_1024_randn", (lambda a, b: lambda: torch.matmul(a, b))(
+                torch.randn(1024, 1024, device=dev, dtype=torch.bfloat16),
+                torch.randn(1024, 1024, device=dev, dtype=torch.bfloat16)), 2 * 1024**3, 0),
+        ]
+        for name, fn, fl, by in loads:
+            time.sleep(2)
+            sustained(name, fn, 8, flops=fl, bytes_=by)
+        set_tf32(True)
+        time.sleep(2)
+        sustained("gemm_tf32_8192_randn", gemm_with(lambda sh: torch.randn(sh, device=dev), torch.float32), 8,
+                  flops=2 * n**3)
+        set_tf32(False)
+        q = torch.randn(1, 16, 16384, 128, device=dev, dtype=torch.bfloat16, requires_grad=True)
+        k = torch.randn(1, 16, 16384, 128, device=dev, dtype=torch.bfloat16, requires_grad=True)
+        v = torch.randn(1, 16, 16384, 128, device=dev, dtype=torch.bfloat16, requires_grad=True)
+        do = torch.randn(1, 16, 16384, 128, device=dev, dtype=torch.bfloat16)
+        fl = 4.0 * 16 * 16384**2 * 128
+        with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
+            time.sleep(2)
+            sustained("attn_cudnn_fwd_s16k_d128", lambda: F.scaled_dot_product_attention(q, k, v), 8, flops=fl)
+            time.sleep(2)
+            sustained("attn_cudnn_fwd_bwd_s16k_d128", lambda: F.scaled_dot_product_attention(q, k, v).backward(do), 8,
+                      flops=3.5 * fl)
+        del q, k, v, do
+        x = torch.randn(1 << 28, device=dev)
+        y = torch.randn(1 << 28, device=dev)
+        z = torch.empty_like(x)
+        time.sleep(2)
+        sustained("hbm_triad_1GiB", lambda: torch.add(y, x, alpha=1.5, out=z), 6, bytes_=3 * x.numel() * 4)
+        time.sleep(2)
+        sustained("hbm_fill_1GiB", lambda: z.fill_(1.5), 6, bytes_=x.numel() * 4)
+        del x, y, z
+        time.sleep(4)
+        record(section="power", name="idle_end", t_start=time.time() - 3, t_end=time.time())
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+        record(section="power", error=traceback.format_exc()[-600:])
+
 if sampler is not None:
     sampler.terminate()
 results.close()
