@@ -294,14 +294,12 @@ std::string CsvQuote(const std::string& s) {
 // ---- Registries ---------------------------------------------------------------------------
 
 std::vector<MicrobenchKind> RegisterBuiltinMicrobenchKinds() {
-  auto bf16 = [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) { return MatmulRow(t, r, c, DType::kBf16); };
-  auto fp8 = [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) { return MatmulRow(t, r, c, DType::kFp8); };
-  auto fp16 = [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) {
-    return MatmulRow(t, r, c, DType::kFp16);
+  // The matmul kinds differ only in the dtype they time.
+  auto matmul = [](DType d) -> RowSimulator {
+    return [d](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) { return MatmulRow(t, r, c, d); };
   };
-  auto tf32 = [](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) {
-    return MatmulRow(t, r, c, DType::kTf32);
-  };
+  const RowSimulator bf16 = matmul(DType::kBf16), fp8 = matmul(DType::kFp8), fp16 = matmul(DType::kFp16),
+                     tf32 = matmul(DType::kTf32);
   return {
       {"gemm_bf16_max_achievable", bf16},  // sanity check of the calibration
       {"gemm_fp8_e4m3_max_achievable", fp8},
