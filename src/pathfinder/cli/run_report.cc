@@ -1,6 +1,5 @@
 #include "pathfinder/cli/run_report.h"
 
-#include "pathfinder/core/check.h"
 
 namespace pf::cli {
 
@@ -57,18 +56,6 @@ PowerInputs StartRunPower(const hw::Chip& chip, RunPower& out) {
   out.tdp = in.model->Tdp();
   out.pue = in.econ->pue;
   return in;
-}
-
-ClockedChip AtClockRatio(const hw::Chip& chip, const ops::Ceilings& ceilings, double r) {
-  PF_CHECK(r > 0 && r <= 1, "clock ratio {} outside (0, 1]", r);
-  ClockedChip c{chip, ceilings};
-  c.chip.clock = chip.clock * r;
-  for (DType t : kAllDTypes) {
-    c.chip.peak[t] = chip.peak[t] * r;
-    c.ceilings.matmul[t] = ceilings.matmul[t] * r;
-  }
-  c.chip.vector_fp32 = chip.vector_fp32 * r;
-  return c;
 }
 
 }  // namespace pf::cli

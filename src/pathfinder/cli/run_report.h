@@ -9,6 +9,7 @@
 
 #include "pathfinder/core/units.h"
 #include "pathfinder/ops/calibration.h"
+#include "pathfinder/ops/clock.h"
 #include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/chip_price.h"
 #include "pathfinder/train/simulator.h"
@@ -46,13 +47,5 @@ struct RunPower {
 // when they did not load).
 PowerInputs StartRunPower(const hw::Chip& chip, RunPower& out);
 
-// The chip and its ceilings at clock ratio r = f/f0 (the power cap's throttled clock): the
-// clock, the matrix and vector peaks and the matmul ceilings scaled by r; HBM, links and
-// per-kernel overhead unchanged. REQUIRES: 0 < r ≤ 1.
-struct ClockedChip {
-  hw::Chip chip;
-  ops::Ceilings ceilings;
-};
-ClockedChip AtClockRatio(const hw::Chip& chip, const ops::Ceilings& ceilings, double r);
 
 }  // namespace pf::cli

@@ -309,7 +309,7 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
     run.res = serve::Simulate(s, cost, opt);
     run.sum = serve::Summarize(run.res, s.slo);
     auto run_at = [&](double ratio) {
-      const ClockedChip c = AtClockRatio(*sc->chip, cal->ceilings, ratio);
+      const ops::ClockedChip c = ops::AtClockRatio(*sc->chip, cal->ceilings, ratio);
       const ops::OpModel slow(c.chip, c.ceilings);
       serve::IterationCostModel slow_cost(slow, *sc->model, sc->parallelism, s, net ? &*net : nullptr);
       ServeRun x;

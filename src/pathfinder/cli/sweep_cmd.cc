@@ -236,7 +236,7 @@ search::Evaluation EvaluateDesign(const spec::DesignFile& f, const std::vector<S
           // below are that state's.
           auto steady_at = [&](double r) {
             if (r >= 1) return ss;
-            const ClockedChip slow_chip = AtClockRatio(chip, *ceilings, r);
+            const ops::ClockedChip slow_chip = ops::AtClockRatio(chip, *ceilings, r);
             const ops::OpModel slow(slow_chip.chip, slow_chip.ceilings);
             serve::IterationCostModel slow_cost(slow, w->model, w->parallelism, w->settings, nullptr);
             return serve::EstimateSteadyState(slow_cost, w->settings);

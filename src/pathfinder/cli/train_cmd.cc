@@ -44,7 +44,7 @@ TrainPower PowerOf(train::TrainResult& r, const train::TrainSettings& s, const s
   const train::TrainResult nominal = r;
   auto step_at = [&](double ratio) {
     if (ratio >= 1) return nominal;
-    const ClockedChip c = AtClockRatio(chip, ceilings, ratio);
+    const ops::ClockedChip c = ops::AtClockRatio(chip, ceilings, ratio);
     return train::Simulator(*sc.model, ops::OpModel(c.chip, c.ceilings), cluster).Run(sc.parallelism, s, true);
   };
   auto at = [&](double ratio) {
