@@ -12,6 +12,7 @@
 #include "pathfinder/ops/clock.h"
 #include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/chip_price.h"
+#include "pathfinder/spec/scenario.h"
 #include "pathfinder/train/simulator.h"
 
 namespace pf::cli {
@@ -47,5 +48,16 @@ struct RunPower {
 // when they did not load).
 PowerInputs StartRunPower(const hw::Chip& chip, RunPower& out);
 
+// The power of a training run: one step of the critical stage's activity on every chip.
+struct TrainPower : RunPower {
+  double run_mwh = 0;    // tokens_to_train, facility
+  Seconds nominal_step;  // throttled: the step at the nominal clock (0 otherwise)
+};
+
+// The power of the run `r` (simulated with activity). When the modelled power exceeds the
+// TDP the step is re-simulated at the throttled clock (power::EnergyOfCappedRun) and `r`
+// becomes that step — `pathfinder train` and a training sweep point alike.
+TrainPower TrainPowerOf(train::TrainResult& r, const train::TrainSettings& s, const spec::Scenario& sc,
+                        const ops::Ceilings& ceilings, const hw::Cluster& cluster);
 
 }  // namespace pf::cli

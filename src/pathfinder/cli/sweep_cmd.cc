@@ -287,7 +287,7 @@ search::Evaluation EvaluateDesign(const spec::DesignFile& f, const std::vector<S
 
 // ---- The scenario evaluator -------------------------------------------------------------
 
-// Metrics of one training scenario point (train::Simulator, fast mode), as `pathfinder train`.
+// Metrics of one training scenario point (train::Simulator, power cap applied), as `pathfinder train`.
 enum TrainMetric : size_t { kStepTime, kTokensPerS, kTokensPerSPerChip, kMfu, kTrainMemory, kTrainFits, kNumTrainMetrics };
 
 std::vector<spec::MetricInfo> TrainMetrics() {
@@ -333,7 +333,8 @@ search::Evaluation EvaluateTrain(const spec::Scenario& sc, CalibrationCache* cal
     const graph::Parallelism& p = sc.parallelism;
     const hw::Cluster cluster = sc.cluster ? *sc.cluster : train::ClusterFromChipLinks(*sc.chip, p.chips());
     const train::Simulator sim(*sc.model, ops::OpModel(*sc.chip, *ceilings), cluster);
-    const train::TrainResult r = sim.Run(p, s);
+    train::TrainResult r = sim.Run(p, s, /*with_activity=*/true);
+    if (r.ok) TrainPowerOf(r, s, sc, *ceilings, cluster);  // a throttled chip: r at its clock, as `pathfinder train`
     if (!r.ok) {
       e.feasible = false;
       e.reason = "cannot simulate: " + r.reason;

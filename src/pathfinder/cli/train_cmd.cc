@@ -25,46 +25,6 @@ namespace pf::cli {
 
 namespace {
 
-// The power of the run: one step of the critical stage's activity on every chip.
-struct TrainPower : RunPower {
-  double run_mwh = 0;       // tokens_to_train, facility
-  Seconds nominal_step;     // throttled: the step at the nominal clock (0 otherwise)
-};
-
-// The power of the run. When the modelled power exceeds the TDP the step is re-simulated
-// at the throttled clock (power::EnergyOfCappedRun) and `r` becomes that step.
-TrainPower PowerOf(train::TrainResult& r, const train::TrainSettings& s, const spec::Scenario& sc,
-                   const ops::Ceilings& ceilings, const hw::Cluster& cluster) {
-  TrainPower out;
-  const hw::Chip& chip = *sc.chip;
-  const PowerInputs in = StartRunPower(chip, out);
-  if (!in.ok()) return out;
-  const power::ChipPowerModel* model = &*in.model;
-  const spec::EconAssumptions* econ = &*in.econ;
-  const train::TrainResult nominal = r;
-  auto step_at = [&](double ratio) {
-    if (ratio >= 1) return nominal;
-    const ops::ClockedChip c = ops::AtClockRatio(chip, ceilings, ratio);
-    return train::Simulator(*sc.model, ops::OpModel(c.chip, c.ceilings), cluster).Run(sc.parallelism, s, true);
-  };
-  auto at = [&](double ratio) {
-    const train::TrainResult x = step_at(ratio);
-    return power::RunAt{spec::TrainStepActivity(x.activity, s.precision, x.step.total, x.link_sent), x.step.total};
-  };
-  double ratio = 1;
-  out.run = power::EnergyOfCappedRun(at, *model, chip.clock, r.chips, spec::ServerFor(*econ, cluster.server.chips),
-                                     econ->pue, r.tokens_per_step, &ratio);
-  if (ratio < 1) {
-    r = step_at(ratio);
-    // MFU and HFU stay fractions of the datasheet peak, not of the throttled one.
-    r.mfu *= ratio;
-    r.hfu *= ratio;
-    out.nominal_step = nominal.step.total;
-  }
-  if (s.tokens_to_train > 0) out.run_mwh = out.run->FacilityJoulesPerToken() * s.tokens_to_train / 3.6e9;
-  return out;
-}
-
 nlohmann::json ToJson(const TrainPower& p) {
   if (!p.run) return {{"available", false}, {"reason", p.unavailable}};
   const power::RunEnergy& e = *p.run;
@@ -216,7 +176,7 @@ void AddTrainCommand(CLI::App& app, CommandContext& ctx) {
       ctx.exit_code = 2;
       return;
     }
-    const TrainPower pw = PowerOf(r, s, *sc, cal->ceilings, cluster);  // a throttled chip: r at its clock
+    const TrainPower pw = TrainPowerOf(r, s, *sc, cal->ceilings, cluster);  // a throttled chip: r at its clock
     std::optional<train::EventResult> ev;
     if (!o->trace.empty()) {
       std::string trace;
