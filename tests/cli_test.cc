@@ -203,7 +203,8 @@ TEST(Cli, PowerCapReSimulatesTrainAndServeAtTheThrottledClock) {
       "name: capped\nmodel: llama-3-8b\nparallelism: {dp: 8}\n"
       "train: {seq_len: 4096, global_batch: 64, micro_batch: 1, precision: bf16}\n";
   const auto hot = RunPf("train --json " + write("t200.yaml", "chip: {preset: h100-sxm, tdp: 200 W}\n" + train));
-  const auto cool = RunPf("train --json " + write("t700.yaml", "chip: {preset: h100-sxm, tdp: 700 W}\n" + train));
+  // An H100 training at its own 700 W throttles (as measured: data/measurements/); 3000 W does not bind.
+  const auto cool = RunPf("train --json " + write("t3000.yaml", "chip: {preset: h100-sxm, tdp: 3000 W}\n" + train));
   ASSERT_EQ(hot.exit_code, 0) << hot.out;
   ASSERT_EQ(cool.exit_code, 0) << cool.out;
   const auto h = nlohmann::json::parse(hot.out), c = nlohmann::json::parse(cool.out);

@@ -69,14 +69,18 @@ void AddDesignCommand(CLI::App& app, CommandContext& ctx) {
           {"cores", chip.cores},
           {"peak_flops", peaks},
           {"vector_fp32_flops", chip.vector_fp32.value()},
-          {"hbm", {{"generation", chip.hbm.generation}, {"stacks", chip.hbm.stacks}, {"capacity_bytes", chip.hbm.capacity.value()},
-                   {"bandwidth_bytes_per_s", chip.hbm.bandwidth.value()}}},
+          {"hbm",
+           {{"generation", chip.hbm.generation},
+            {"stacks", chip.hbm.stacks},
+            {"capacity_bytes", chip.hbm.capacity.value()},
+            {"bandwidth_bytes_per_s", chip.hbm.bandwidth.value()}}},
           {"sram_bytes", {{"per_core", chip.sram.per_core.value()}, {"shared", chip.sram.shared.value()}}},
           {"compute_die", DieJson(c.compute_die)},
           {"total_silicon_mm2", c.total_silicon.value()},
           {"interposer_mm2", c.interposer_area.value()},
           {"transistors_logic", c.transistors},
           {"power", power},
+          {"peak_power_w", c.peak_power.value()},
           {"tdp_estimate_w", c.tdp_estimate.value()},
           {"tdp_w", chip.tdp.value()},
           {"cost", {{"lines", cost}, {"total_dollars", k.cost.total.value()}}},
@@ -119,7 +123,16 @@ void AddDesignCommand(CLI::App& app, CommandContext& ctx) {
     TextTable pw({"power at peak", "W", "basis"});
     pw.AlignRight({1});
     for (const auto& p : c.power) pw.Row({p.name, FormatNumber(p.power.value(), 4), p.basis});
-    pw.Row({"TDP estimate", FormatNumber(c.tdp_estimate.value(), 4), "[estimate]"});
+    pw.Row({"total at peak", FormatNumber(c.peak_power.value(), 4), "[estimate]"});
+    if (f->design.sustained_clock.value() > 0) {
+      pw.Row({"TDP estimate", FormatNumber(c.tdp_estimate.value(), 4),
+              fmt::format("[estimate] at the sustained clock {}: dynamic × ({} / {})³",
+                          ToString(f->design.sustained_clock), ToString(f->design.sustained_clock),
+                          ToString(f->design.clock))});
+    } else {
+      pw.Row({"TDP estimate", FormatNumber(c.tdp_estimate.value(), 4),
+              "[estimate] = total at peak (no sustained_clock stated)"});
+    }
     *ctx.out << pw.Render() << "\n";
     TextTable ct({"cost per chip", "$", "basis"});
     ct.AlignRight({1});

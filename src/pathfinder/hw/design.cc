@@ -74,9 +74,7 @@ constexpr double kInterposerMargin = 1.10;
 // ---- TDP-model constants ------------------------------------------------------------------
 // Operand traffic of a matrix unit: each clock it reads its A (m×k) and B (k×n) operands,
 // 2 bytes each, from registers / operand buffers; accumulators stay in the array.
-// SRAM traffic at the TDP workload: every HBM byte is written to and read from on-chip
-// SRAM once (2 accesses per byte) [estimate].
-constexpr double kSramAccessesPerHbmByte = 2.0;
+// The on-chip movement of each HBM byte is priced by the measured NodeEnergy::hbm_path_byte.
 
 double Mtr(double transistors) { return transistors / 1e6; }
 
@@ -123,6 +121,10 @@ std::vector<Problem> Validate(const ChipDesign& d) {
     out.push_back({"matrix.dtypes", "the matrix units must support bf16 or fp16 (the shape is stated in bf16 MACs)"});
   }
   if (d.clock.value() <= 0) out.push_back({"clock", "the clock must be > 0"});
+  if (d.sustained_clock > d.clock) {
+    out.push_back({"sustained_clock", fmt::format("the sustained clock {} is above the clock {}; state one ≤ it",
+                                                  ToString(d.sustained_clock), ToString(d.clock))});
+  }
   if (d.hbm_stacks < 1) out.push_back({"hbm.stacks", "at least one HBM stack is needed"});
   if (d.hbm_sites != 0 && d.hbm_sites < d.hbm_stacks) {
     out.push_back({"hbm.sites", fmt::format("{} PHY sites cannot hold {} stacks", d.hbm_sites, d.hbm_stacks)});
@@ -278,37 +280,50 @@ DerivedChip DeriveChip(const ChipDesign& d, const DesignTech& tech) {
 
   // ---- TDP estimate: every block at its peak at once --------------------------------------
   // P = (datapath + uncore + HBM + links) / (1 − static fraction); datapath = matrix
-  // arithmetic at the bf16 peak + operand reads + SRAM traffic; uncore = a fraction of the
-  // datapath (clock tree, control, NoC).
+  // arithmetic at the bf16 peak + operand reads, × the measured datapath scale; uncore = a
+  // fraction of the datapath (clock tree, control, NoC); HBM = the device access energy +
+  // the measured on-chip path of each byte, at the full HBM bandwidth.
   const FlopsPerSec peak16 = c.peak[DType::kBf16].value() > 0 ? c.peak[DType::kBf16] : c.peak[DType::kFp16];
-  const Watts arith = peak16 * ne.bf16_flop;
+  const Watts arith = peak16 * ne.bf16_flop * ne.datapath_scale;
   const double operand_bytes_per_mac = 2.0 * (double(m.m) * m.k + double(m.k) * m.n) / (double(m.m) * m.n * m.k);
-  const Watts operand = BytesPerSec(peak16.value() * operand_bytes_per_mac / 2.0) * ne.register_byte;
+  const Watts operand =
+      BytesPerSec(peak16.value() * operand_bytes_per_mac / 2.0) * ne.register_byte * ne.datapath_scale;
   const JoulesPerByte hbm_e = tech.memory.energy_per_bit;
-  const Watts sram = c.hbm.bandwidth * kSramAccessesPerHbmByte * io_e.sram_byte;
-  const Watts uncore = (arith + operand + sram) * ne.uncore_fraction;
+  const Watts uncore = (arith + operand) * ne.uncore_fraction;
   const Watts hbm = c.hbm.bandwidth * hbm_e;
+  const Watts hbm_path = c.hbm.bandwidth * ne.hbm_path_byte;
   const Watts d2d = d.d2d_bandwidth * double(dies > 1 || io_on_io_dies ? dies : 0) * ne.d2d_byte;
   const JoulesPerByte up_e = tech.scale_up_energy.value() > 0 ? tech.scale_up_energy : ne.serdes_byte;
   const JoulesPerByte out_e = tech.scale_out_energy.value() > 0 ? tech.scale_out_energy : ne.serdes_byte;
   const Watts links = c.scale_up.bandwidth * up_e + c.scale_out.bandwidth * out_e;
-  const Watts dynamic = arith + operand + sram + uncore + hbm + d2d + links;
+  const Watts dynamic = arith + operand + uncore + hbm + hbm_path + d2d + links;
   const Watts total = dynamic / (1.0 - ne.static_fraction);
-  // The design's leakage is a property of its silicon: a lower stated TDP caps the dynamic
-  // power (the clock throttles), it does not shrink the leakage.
-  c.static_power = total - dynamic;
+  // The TDP estimate: the same blocks at the sustained clock, dynamic power × r³ (V ∝ f),
+  // leakage the static fraction of it. The design's leakage is a property of its silicon:
+  // a lower stated TDP caps the dynamic power (the clock throttles), it does not shrink
+  // the leakage.
+  const double r = d.sustained_clock.value() > 0 ? d.sustained_clock / d.clock : 1.0;
+  const Watts tdp_estimate = dynamic * (r * r * r) / (1.0 - ne.static_fraction);
+  c.static_power = tdp_estimate * ne.static_fraction;
+  const std::string scale = fmt::format(" × {:.3g} (measured datapath scale)", ne.datapath_scale);
   out.power = {
-      {"matrix arithmetic", arith, fmt::format("{} × {} per bf16 FLOP", ToString(peak16), ToString(ne.bf16_flop))},
-      {"operand reads", operand, fmt::format("{:.3g} B per MAC × {} per byte", operand_bytes_per_mac, ToString(ne.register_byte))},
-      {"on-chip SRAM", sram, fmt::format("2 accesses per HBM byte × {} per byte", ToString(io_e.sram_byte))},
+      {"matrix arithmetic", arith,
+       fmt::format("{} × {} per bf16 FLOP{}", ToString(peak16), ToString(ne.bf16_flop), scale)},
+      {"operand reads", operand,
+       fmt::format("{:.3g} B per MAC × {} per byte{}", operand_bytes_per_mac, ToString(ne.register_byte), scale)},
       {"uncore (clock, control, NoC)", uncore, fmt::format("{:.0f} % of the datapath", ne.uncore_fraction * 100)},
       {"HBM", hbm, fmt::format("{} × {}", ToString(c.hbm.bandwidth), ToString(hbm_e))},
+      {"HBM bytes on chip", hbm_path,
+       fmt::format("{} × {} (measured: controller, L2, NoC, load/store)", ToString(c.hbm.bandwidth),
+                   ToString(ne.hbm_path_byte))},
       {"die-to-die", d2d, fmt::format("{} per die × {}", ToString(d.d2d_bandwidth), ToString(ne.d2d_byte))},
-      {"SerDes links", links, fmt::format("scale-up {} + scale-out {}", ToString(c.scale_up.bandwidth), ToString(c.scale_out.bandwidth))},
-      {"static (leakage)", c.static_power, fmt::format("{:.0f} % of total", ne.static_fraction * 100)},
+      {"SerDes links", links,
+       fmt::format("scale-up {} + scale-out {}", ToString(c.scale_up.bandwidth), ToString(c.scale_out.bandwidth))},
+      {"static (leakage)", total - dynamic, fmt::format("{:.0f} % of total", ne.static_fraction * 100)},
   };
-  out.tdp_estimate = total;
-  c.tdp = d.tdp.value() > 0 ? d.tdp : total;
+  out.peak_power = total;
+  out.tdp_estimate = tdp_estimate;
+  c.tdp = d.tdp.value() > 0 ? d.tdp : tdp_estimate;
 
   // ---- Feasibility ------------------------------------------------------------------------
   Feasibility& f = out.feasibility;

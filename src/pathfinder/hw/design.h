@@ -74,6 +74,9 @@ struct ChipDesign {
   MatrixDesign matrix;
   int vector_lanes_per_core = 0;  // fp32 FMA lanes (SIMT / vector units)
   Hertz clock;
+  // The clock a dense matmul holds under the power limit (≤ clock; 0 = clock): the TDP
+  // estimate is the power there, dynamic power ∝ f³ (the power model's V ∝ f).
+  Hertz sustained_clock;
   std::vector<SramLevel> sram;
   std::string hbm_generation;  // a name in data/memory/
   int hbm_stacks = 0;
@@ -100,6 +103,11 @@ struct NodeEnergy {
   JoulesPerByte d2d_byte;       // on-package die-to-die
   JoulesPerByte serdes_byte;    // off-package SerDes when the link preset gives none
   double uncore_fraction = 0;   // clock tree, control, NoC: dynamic power as a fraction of the datapath's
+  // Measured on real hardware (data/energy/baseline-45nm.yaml): the modelled datapath energy
+  // (arithmetic, operand reads, uncore) × datapath_scale is what a sustained matmul draws,
+  // and each HBM byte also costs hbm_path_byte on chip (controller, L2, NoC, load/store).
+  double datapath_scale = 1;
+  JoulesPerByte hbm_path_byte;
   double static_fraction = 0;   // leakage as a fraction of total power at TDP
   Hertz max_clock;              // highest clock the node reaches in a shipped high-performance die
   // Area-model inputs for the node (the preset's values unless data/energy/ states a
@@ -155,7 +163,8 @@ struct DerivedChip {
   SquareMillimeters total_silicon;  // all logic dies
   SquareMillimeters interposer_area;  // logic dies + HBM stack footprints (+ spacing)
   std::vector<PowerBlock> power;      // at peak bf16 compute and peak HBM bandwidth
-  Watts tdp_estimate;
+  Watts peak_power;                   // all of `power`: every block at peak at the full clock
+  Watts tdp_estimate;                 // the same at the sustained clock (= peak_power without one)
   double transistors = 0;             // estimated logic transistors (SRAM bit cells excluded)
   Feasibility feasibility;
 };

@@ -39,8 +39,9 @@ EnergyBreakdown DynamicEnergy(const Activity& a, const ChipEnergyModel& m) {
     total_flops += a[t];
   }
   e.compute += Bytes(total_flops.value() * m.operand_bytes_per_flop) * m.node.register_byte;
+  e.compute *= m.node.datapath_scale;
   e.sram = a.sram * m.node.sram_byte;
-  e.hbm = a.hbm * m.hbm_byte;
+  e.hbm = a.hbm * (m.hbm_byte + m.node.hbm_path_byte);
   e.d2d = a.d2d * m.node.d2d_byte;
   e.link = a.link * m.link_byte;
   e.uncore = (e.compute + e.sram) * m.node.uncore_fraction;

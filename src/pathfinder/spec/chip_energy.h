@@ -42,8 +42,9 @@
 namespace pf::spec {
 
 // Static share of the TDP in the TDP-based estimate: data/energy/baseline-45nm.yaml
-// static_fraction (30 %, "range 20-40 %"); chip_energy_test.cc checks the two agree.
-inline constexpr double kTdpStaticFraction = 0.30;
+// static_fraction (21 %, an H100's measured idle power over its TDP); chip_energy_test.cc
+// checks the two agree.
+inline constexpr double kTdpStaticFraction = 0.21;
 
 // The energy file (node name, e.g. "tsmc-n4") for a chip's process-node text by the table
 // above; "" when none applies.

@@ -64,7 +64,7 @@ TEST(ChipPowerModelFor, NodeWithoutEnergyDataFallsBackToTheTdpEstimateAndSaysSo)
   ASSERT_TRUE(m) << d.Render();
   EXPECT_EQ(m->method, Method::kTdp);
   EXPECT_NE(m->basis.find("TDP-based estimate: no energy data for node 'TSMC 12FFN'"), std::string::npos) << m->basis;
-  EXPECT_NEAR(m->StaticPower().value(), 0.3 * v100->tdp.value(), 1e-9);
+  EXPECT_NEAR(m->StaticPower().value(), kTdpStaticFraction * v100->tdp.value(), 1e-9);
 
   hw::Chip odd = *v100;
   odd.process_node = "Unobtainium 1 nm";

@@ -120,7 +120,9 @@ std::shared_ptr<const Schema<RawDesign>> BuildSchema() {
          if (!n.IsScalar()) return ctx.Error(n, path, "expected text");
          r.d.name = ScalarText(n);
        },
-       [](const R& r, const std::string& path, auto* rows) { rows->push_back({path, r.d.name}); })
+       [](const R& r, const std::string& path, auto* rows) {
+         rows->push_back({path, r.d.name});
+       })
       .Required()
       .Custom(
           "display_name", {"", "text", "", "", "name shown in tables"},
@@ -129,7 +131,9 @@ std::shared_ptr<const Schema<RawDesign>> BuildSchema() {
             if (!n.IsScalar()) return ctx.Error(n, path, "expected text");
             r.d.display_name = ScalarText(n);
           },
-          [](const R& r, const std::string& path, auto* rows) { rows->push_back({path, r.d.display_name}); })
+          [](const R& r, const std::string& path, auto* rows) {
+            rows->push_back({path, r.d.display_name});
+          })
       .Custom(
           "node", {"", "text", "required", "", "compute-die process node, a name in data/nodes/"},
           [](const YAML::Node& raw, R& r, LoadContext& ctx, const std::string& path) {
@@ -137,7 +141,9 @@ std::shared_ptr<const Schema<RawDesign>> BuildSchema() {
             if (!n.IsScalar()) return ctx.Error(n, path, "expected a node preset name");
             r.d.node = ScalarText(n);
           },
-          [](const R& r, const std::string& path, auto* rows) { rows->push_back({path, r.d.node}); })
+          [](const R& r, const std::string& path, auto* rows) {
+            rows->push_back({path, r.d.node});
+          })
       .Required()
       .Custom(
           "packaging", {"", "text", "required", "", "packaging technology, a name in data/packaging/"},
@@ -146,22 +152,32 @@ std::shared_ptr<const Schema<RawDesign>> BuildSchema() {
             if (!n.IsScalar()) return ctx.Error(n, path, "expected a packaging preset name");
             r.d.packaging = ScalarText(n);
           },
-          [](const R& r, const std::string& path, auto* rows) { rows->push_back({path, r.d.packaging}); })
+          [](const R& r, const std::string& path, auto* rows) {
+            rows->push_back({path, r.d.packaging});
+          })
       .Required()
       .IntegerField("compute_dies", D(&hw::ChipDesign::compute_dies), "compute dies in the package", 1, 64)
       .IntegerField("cores_per_die", D(&hw::ChipDesign::cores_per_die), "physical cores per compute die", 1, 100000)
       .Required()
-      .IntegerField("enabled_cores", D(&hw::ChipDesign::enabled_cores), "cores enabled in the product, all dies (0 = all)", 0, 10000000)
-      .NestedField<hw::MatrixDesign>("matrix", D(&hw::ChipDesign::matrix), std::shared_ptr<const Schema<hw::MatrixDesign>>(matrix),
-                                     "matrix units")
+      .IntegerField("enabled_cores", D(&hw::ChipDesign::enabled_cores),
+                    "cores enabled in the product, all dies (0 = all)", 0, 10000000)
+      .NestedField<hw::MatrixDesign>("matrix", D(&hw::ChipDesign::matrix),
+                                     std::shared_ptr<const Schema<hw::MatrixDesign>>(matrix), "matrix units")
       .Required()
-      .IntegerField("vector_lanes_per_core", D(&hw::ChipDesign::vector_lanes_per_core), "fp32 FMA lanes per core", 0, 100000)
-      .QuantityField<Hertz>("clock", D(&hw::ChipDesign::clock), "clock at which the peaks are derived", Bounds<Hertz>::Positive())
+      .IntegerField("vector_lanes_per_core", D(&hw::ChipDesign::vector_lanes_per_core), "fp32 FMA lanes per core", 0,
+                    100000)
+      .QuantityField<Hertz>("clock", D(&hw::ChipDesign::clock), "clock at which the peaks are derived",
+                            Bounds<Hertz>::Positive())
       .Required()
+      .QuantityField<Hertz>("sustained_clock", D(&hw::ChipDesign::sustained_clock),
+                            "clock a dense matmul holds under the power limit; the TDP estimate is the power there "
+                            "(default: clock)",
+                            Bounds<Hertz>::Positive())
       .Custom(
           "sram", {"", "list of levels", "", "", "SRAM levels: [{name, per_core, per_die, registers}]"},
           [level](const YAML::Node& n, R& r, LoadContext& ctx, const std::string& path) {
-            if (!n.IsSequence()) return ctx.Error(n, path, "expected a list of levels, e.g. [{name: l2, per_die: 50 MB}]");
+            if (!n.IsSequence())
+              return ctx.Error(n, path, "expected a list of levels, e.g. [{name: l2, per_die: 50 MB}]");
             r.d.sram.clear();
             int i = 0;
             for (const auto& e : n) {
@@ -179,11 +195,11 @@ std::shared_ptr<const Schema<RawDesign>> BuildSchema() {
             }
           },
           [level](const std::string& p, std::vector<FieldDoc>* out) { level->Describe(p + "[]", out); })
-      .NestedField<hw::ChipDesign>("hbm", [](R& r) -> hw::ChipDesign& { return r.d; },
-                                   std::shared_ptr<const Schema<hw::ChipDesign>>(hbm), "HBM")
+      .NestedField<hw::ChipDesign>(
+          "hbm", [](R& r) -> hw::ChipDesign& { return r.d; }, std::shared_ptr<const Schema<hw::ChipDesign>>(hbm), "HBM")
       .Required()
-      .QuantityField<BytesPerSec>("d2d_bandwidth", D(&hw::ChipDesign::d2d_bandwidth), "die-to-die bandwidth per die, one direction",
-                                  Bounds<BytesPerSec>::NonNegative())
+      .QuantityField<BytesPerSec>("d2d_bandwidth", D(&hw::ChipDesign::d2d_bandwidth),
+                                  "die-to-die bandwidth per die, one direction", Bounds<BytesPerSec>::NonNegative())
       .Custom(
           "scale_up", {"", "section", "", "", "scale-up SerDes: name, lanes, lane_rate, domain, link"},
           [serdes](const YAML::Node& n, R& r, LoadContext& ctx, const std::string& path) {
@@ -207,9 +223,11 @@ std::shared_ptr<const Schema<RawDesign>> BuildSchema() {
             rows->push_back({path, fmt::format("{} × {}", r.d.scale_out.lanes, ToString(r.d.scale_out.lane_rate))});
           })
       .IntegerField("pcie_lanes", D(&hw::ChipDesign::pcie_lanes), "host PCIe lanes", 0, 256)
-      .NestedField<hw::IoDieDesign>("io_dies", D(&hw::ChipDesign::io_dies), std::shared_ptr<const Schema<hw::IoDieDesign>>(io),
+      .NestedField<hw::IoDieDesign>("io_dies", D(&hw::ChipDesign::io_dies),
+                                    std::shared_ptr<const Schema<hw::IoDieDesign>>(io),
                                     "base / I/O dies (hold HBM PHYs, SerDes and their SRAM)")
-      .QuantityField<Watts>("tdp", D(&hw::ChipDesign::tdp), "stated power limit (default: the estimate)", Bounds<Watts>::Positive());
+      .QuantityField<Watts>("tdp", D(&hw::ChipDesign::tdp), "stated power limit (default: the estimate)",
+                            Bounds<Watts>::Positive());
   return s;
 }
 

@@ -15,8 +15,8 @@ namespace {
 // data/energy/baseline-45nm.yaml
 struct Baseline {
   std::array<JoulesPerFlop, kAllDTypes.size()> flop{};
-  JoulesPerByte register_byte, sram_byte, d2d_byte, serdes_byte;
-  double uncore_pct = 0, static_pct = 0;
+  JoulesPerByte register_byte, sram_byte, d2d_byte, serdes_byte, hbm_path_byte;
+  double uncore_pct = 0, static_pct = 0, datapath_scale = 1;
 };
 
 std::shared_ptr<Schema<Baseline>> BaselineSchema() {
@@ -32,12 +32,23 @@ std::shared_ptr<Schema<Baseline>> BaselineSchema() {
   s->Reserved("name");
   s->Nested("flop", &Baseline::flop, std::shared_ptr<const Schema<std::array<JoulesPerFlop, kAllDTypes.size()>>>(flops),
             "energy per FLOP by dtype at 45 nm")
-      .Quantity("register_byte", &Baseline::register_byte, "register / operand-buffer access per byte", Bounds<JoulesPerByte>::Positive())
+      .Quantity("register_byte", &Baseline::register_byte, "register / operand-buffer access per byte",
+                Bounds<JoulesPerByte>::Positive())
       .Quantity("sram_byte", &Baseline::sram_byte, "large SRAM access per byte", Bounds<JoulesPerByte>::Positive())
-      .Quantity("d2d_byte", &Baseline::d2d_byte, "die-to-die per byte (not node-scaled)", Bounds<JoulesPerByte>::Positive())
-      .Quantity("serdes_byte", &Baseline::serdes_byte, "off-package SerDes per byte (not node-scaled)", Bounds<JoulesPerByte>::Positive())
-      .Number("uncore_fraction", &Baseline::uncore_pct, "clock, control, NoC power as a share of the datapath's", 0, 1000, "%")
-      .Number("static_fraction", &Baseline::static_pct, "leakage share of total power at TDP", 0, 95, "%");
+      .Quantity("d2d_byte", &Baseline::d2d_byte, "die-to-die per byte (not node-scaled)",
+                Bounds<JoulesPerByte>::Positive())
+      .Quantity("serdes_byte", &Baseline::serdes_byte, "off-package SerDes per byte (not node-scaled)",
+                Bounds<JoulesPerByte>::Positive())
+      .Number("uncore_fraction", &Baseline::uncore_pct, "clock, control, NoC power as a share of the datapath's", 0,
+              1000, "%")
+      .Number("static_fraction", &Baseline::static_pct, "leakage share of total power at TDP", 0, 95, "%")
+      .Number("datapath_scale", &Baseline::datapath_scale,
+              "measured datapath energy (arithmetic, operand reads, uncore) over the modelled one", 0.1, 100, "x")
+      .Required()
+      .Quantity("hbm_path_byte", &Baseline::hbm_path_byte,
+                "on-chip energy per HBM byte (controller, L2, NoC, load/store; measured, not node-scaled)",
+                Bounds<JoulesPerByte>::Positive())
+      .Required();
   return s;
 }
 
@@ -193,6 +204,8 @@ std::optional<hw::NodeEnergy> LoadNodeEnergy(const hw::ProcessNode& node, Diagno
   e.d2d_byte = b.d2d_byte;
   e.serdes_byte = b.serdes_byte;
   e.uncore_fraction = b.uncore_pct / 100.0;
+  e.datapath_scale = b.datapath_scale;
+  e.hbm_path_byte = b.hbm_path_byte;
   e.static_fraction = (nf.static_pct >= 0 ? nf.static_pct : b.static_pct) / 100.0;
   e.max_clock = nf.max_clock;
   e.logic_density = nf.logic_density > 0 ? nf.logic_density : node.logic_density;
