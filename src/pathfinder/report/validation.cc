@@ -1,12 +1,6 @@
 // Validation against published measurements: the per-kind registries, the microbenchmark
 // row simulators, the GPT-layer composition and the report rendering.
 #include "pathfinder/report/validation.h"
-#include "pathfinder/report/validation_inference.h"
-
-#include "pathfinder/comm/collective.h"
-#include "pathfinder/comm/microbench_rows.h"
-#include "pathfinder/comm/topology.h"
-#include "pathfinder/spec/cluster_spec.h"
 
 #include <fmt/core.h>
 
@@ -16,10 +10,18 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "pathfinder/comm/collective.h"
+#include "pathfinder/comm/microbench_rows.h"
+#include "pathfinder/comm/topology.h"
 #include "pathfinder/core/strings.h"
+#include "pathfinder/ops/clock.h"
 #include "pathfinder/ops/memory_ops.h"
+#include "pathfinder/power/power.h"
+#include "pathfinder/report/validation_inference.h"
 #include "pathfinder/spec/calibration_spec.h"
+#include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/chip_spec.h"
+#include "pathfinder/spec/cluster_spec.h"
 
 namespace pf::report {
 namespace {
@@ -69,6 +71,21 @@ bool ParseMnk(const std::string& text, int64_t* m, int64_t* n, int64_t* k) {
   *n = b;
   *k = c;
   return true;
+}
+
+// "best MxNxK=…", "M=… N=… K=…" or "groups=… M/group=… N=… K=…".
+std::optional<ops::MatmulShape> MatmulShapeOf(const std::string& size) {
+  ops::MatmulShape s;
+  if (ParseMnk(size, &s.m, &s.n, &s.k)) return s;
+  auto groups = KeyValue(size, "groups");
+  auto m = groups ? KeyValue(size, "M/group") : KeyValue(size, "M");
+  auto n = KeyValue(size, "N"), k = KeyValue(size, "K");
+  if (!m || !n || !k) return std::nullopt;
+  s.m = *m;
+  s.n = *n;
+  s.k = *k;
+  s.batch = groups ? *groups : 1;
+  return s;
 }
 
 // Measured value and unit, the row's chip model, or a skip reason.
@@ -121,23 +138,91 @@ RowResult MatmulRow(const spec::ValidationTable& t, const spec::CsvRow& row, Chi
   if (!p) return skip;
   if (!StartsWith(p->unit, "TFLOP/s")) return Skip(t, row, "metric not modelled: unit '" + p->unit + "' is not TFLOP/s");
   if (!p->model->Supports(dtype)) return Skip(t, row, fmt::format("the chip preset has no {} peak", Name(dtype)));
-  const std::string& size = t.Get(row, "size_params");
-  ops::MatmulShape s;
-  if (!ParseMnk(size, &s.m, &s.n, &s.k)) {
-    auto groups = KeyValue(size, "groups");
-    auto m = groups ? KeyValue(size, "M/group") : KeyValue(size, "M");
-    auto n = KeyValue(size, "N"), k = KeyValue(size, "K");
-    if (!m || !n || !k) return Skip(t, row, "missing field: size_params has no M, N, K");
-    s.m = *m;
-    s.n = *n;
-    s.k = *k;
-    s.batch = groups ? *groups : 1;
-  }
+  const auto shape = MatmulShapeOf(t.Get(row, "size_params"));
+  if (!shape) return Skip(t, row, "missing field: size_params has no M, N, K");
+  const ops::MatmulShape& s = *shape;
   const ops::MatmulCost c = p->model->Matmul(s, dtype);
   return Done(t, row, *p, c.achieved.value() / 1e12,
               fmt::format("{} matmul {}x{}x{}{}: {} bound, tile {}x{}, split-k {}, {} waves", Name(dtype), s.m, s.n, s.k,
                           s.batch > 1 ? fmt::format(" x{} groups", s.batch) : "", Name(c.bound), c.tile_m, c.tile_n,
                           c.split_k, c.waves));
+}
+
+// ---- Power rows: the power model against measured board power -----------------------------
+
+// The chip's activity-based power model, or why there is none.
+std::optional<power::ChipPowerModel> ActivityPowerModel(const hw::Chip& chip, std::string* why) {
+  Diagnostics diag;
+  auto pm = spec::ChipPowerModelFor(chip, diag);
+  if (!pm) {
+    *why = "no power model: " + diag.Render();
+    return std::nullopt;
+  }
+  if (pm->method != power::ChipPowerModel::Method::kActivity) {
+    *why = "the chip's power model is the TDP-based estimate (" + pm->basis + "), which never throttles";
+    return std::nullopt;
+  }
+  return pm;
+}
+
+// A matmul run back to back for seconds: its rate at the clock the power cap leaves
+// (power::EnergyOfCappedRun, the matmul re-simulated at each clock ratio).
+RowResult SustainedMatmulRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips, DType dtype) {
+  RowResult skip;
+  auto p = Prepare(t, row, chips, &skip);
+  if (!p) return skip;
+  if (!StartsWith(p->unit, "TFLOP/s"))
+    return Skip(t, row, "metric not modelled: unit '" + p->unit + "' is not TFLOP/s");
+  if (!p->model->Supports(dtype)) return Skip(t, row, fmt::format("the chip preset has no {} peak", Name(dtype)));
+  const auto shape = MatmulShapeOf(t.Get(row, "size_params"));
+  if (!shape) return Skip(t, row, "missing field: size_params has no M, N, K");
+  const ops::OpModel& m = *p->model;
+  std::string why;
+  const auto pm = ActivityPowerModel(m.chip(), &why);
+  if (!pm) return Skip(t, row, why);
+  auto at = [&](double r) {
+    const ops::MatmulCost c = r >= 1 ? m.Matmul(*shape, dtype) : [&] {
+      const ops::ClockedChip slow = ops::AtClockRatio(m.chip(), m.ceilings(), r);
+      return ops::OpModel(slow.chip, slow.ceilings).Matmul(*shape, dtype);
+    }();
+    power::Activity a;
+    a[dtype] = c.executed_flops;
+    a.hbm = c.bytes;
+    a.duration = c.time;
+    return power::RunAt{a, c.time};
+  };
+  double ratio = 1;
+  const power::RunEnergy e = power::EnergyOfCappedRun(at, *pm, m.chip().clock, 1, power::ServerPower{}, 1.0, 0, &ratio);
+  const double flops = 2.0 * double(shape->m) * double(shape->n) * double(shape->k) * double(shape->batch);
+  return Done(t, row, *p, flops / e.duration.value() / 1e12,
+              fmt::format("{} matmul {}x{}x{} held at the {} cap: {} at clock ratio {:.3f}{}", Name(dtype), shape->m,
+                          shape->n, shape->k, ToString(pm->Tdp(), 3), ToString(e.chip.average, 3), ratio,
+                          ratio < 1 ? "" : " (under the cap)"));
+}
+
+// Board power of an HBM stream at the measured bandwidth ("bandwidth=<GB/s>"): static
+// power plus each byte's HBM and on-chip energy, at the nominal clock.
+RowResult BoardPowerStreamRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
+  RowResult skip;
+  auto p = Prepare(t, row, chips, &skip);
+  if (!p) return skip;
+  if (p->unit != "W") return Skip(t, row, "metric not modelled: unit '" + p->unit + "' is not W");
+  const std::string& size = t.Get(row, "size_params");
+  const size_t at = size.find("bandwidth=");
+  double gbps = 0;
+  if (at == std::string::npos || !ParseNumber(size.substr(at + 10, size.find(' ', at) - at - 10), &gbps) || gbps <= 0) {
+    return Skip(t, row, "missing field: size_params has no bandwidth=<GB/s>");
+  }
+  std::string why;
+  const auto pm = ActivityPowerModel(p->model->chip(), &why);
+  if (!pm) return Skip(t, row, why);
+  power::Activity a;
+  a.hbm = Bytes(gbps * 1e9);
+  a.duration = Seconds(1);
+  const power::PowerResult r = power::Evaluate(a, *pm, p->model->chip().clock);
+  return Done(t, row, *p, r.average.value(),
+              fmt::format("{} GB/s read + written: static {} + HBM and on-chip {}", FormatNumber(gbps, 4),
+                          ToString(pm->StaticPower(), 3), ToString(r.energy.hbm / Seconds(1), 3)));
 }
 
 RowResult HbmStreamRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
@@ -298,6 +383,11 @@ std::vector<MicrobenchKind> RegisterBuiltinMicrobenchKinds() {
   auto matmul = [](DType d) -> RowSimulator {
     return [d](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) { return MatmulRow(t, r, c, d); };
   };
+  auto sustained = [](DType d) -> RowSimulator {
+    return [d](const spec::ValidationTable& t, const spec::CsvRow& r, ChipCache& c) {
+      return SustainedMatmulRow(t, r, c, d);
+    };
+  };
   const RowSimulator bf16 = matmul(DType::kBf16), fp8 = matmul(DType::kFp8), fp16 = matmul(DType::kFp16),
                      tf32 = matmul(DType::kTf32);
   return {
@@ -311,6 +401,11 @@ std::vector<MicrobenchKind> RegisterBuiltinMicrobenchKinds() {
       {"grouped_gemm_bf16", bf16},
       {"grouped_gemm_fp8_moe_contiguous", fp8},
       {"grouped_gemm_fp8_moe_masked", fp8},
+      {"sustained_gemm_bf16", sustained(DType::kBf16)},
+      {"sustained_gemm_fp16", sustained(DType::kFp16)},
+      {"sustained_gemm_fp8_e4m3", sustained(DType::kFp8)},
+      {"sustained_gemm_tf32", sustained(DType::kTf32)},
+      {"board_power_hbm_stream", BoardPowerStreamRow},
       {"hbm_stream_init", HbmStreamRow},
       {"hbm_stream_read", HbmStreamRow},
       {"hbm_stream_triad", HbmStreamRow},

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "pathfinder/spec/file.h"
@@ -114,6 +115,46 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
     EXPECT_EQ(b.validated, 12) << file;
     EXPECT_LE(b.mape, std::string(file).starts_with("h200") ? 5.0 : 10.0) << file << ": " << SummaryLine(b);
   }
+}
+
+// The power model against the boards' own power (data/measurements/*-power-rows-*.csv): the
+// two rows the measured energy constants come from (data/energy/baseline-45nm.yaml) are
+// reproduced within 1 %; every other row is out of sample — the H200 entirely (same die,
+// HBM3e) — and held to its error on the day it was recorded.
+TEST(Validation, OwnPowerMeasurementsReproduceTheirCalibrationRowsAndBoundTheRest) {
+  const std::set<std::string> calibration = {"h100pt2611_sustained_gemm_bf16_8192",
+                                             "h100pt2611_board_power_hbm_copy_1GiB"};
+  // Recorded errors (%), per row: the write-only stream (fill) costs far less per byte than
+  // a copy (+43.5 %), and the 1024³ matmul is launch-bound in eager PyTorch (+74 %: the
+  // model's 3 µs kernel overhead against ~7.7 µs measured), neither a power-model failure
+  // the constants could fix.
+  const std::map<std::string, double> bound = {
+      {"h100pt2611_sustained_gemm_fp8_8192", 5},         {"h100pt2611_board_power_hbm_read_sum_1GiB", 5},
+      {"h100pt2611_sustained_gemm_bf16_4096", 2},        {"h100pt2611_sustained_gemm_bf16_2048x2048x13312", 3},
+      {"h100pt2611_sustained_gemm_bf16_8192_randn", 1},  {"h100pt2611_sustained_gemm_fp16_8192_randn", 5.5},
+      {"h100pt2611_sustained_gemm_bf16_1024_randn", 80}, {"h100pt2611_sustained_gemm_tf32_8192_randn", 6.5},
+      {"h100pt2611_board_power_hbm_triad_1GiB", 2},      {"h100pt2611_board_power_hbm_fill_1GiB", 45},
+      {"h200pt2611_sustained_gemm_bf16_8192", 3.5},      {"h200pt2611_sustained_gemm_fp8_8192", 3.5},
+      {"h200pt2611_board_power_hbm_copy_1GiB", 5},       {"h200pt2611_board_power_hbm_read_sum_1GiB", 1},
+      {"h200pt2611_sustained_gemm_bf16_4096", 1.5},      {"h200pt2611_sustained_gemm_bf16_2048x2048x13312", 2},
+  };
+  size_t seen = 0;
+  for (const char* file : {"h100-sxm-power-rows-2026-11-22.csv", "h200-sxm-power-rows-2026-11-22.csv"}) {
+    Diagnostics d;
+    auto t = spec::LoadValidationCsv(spec::DataDir() + "/measurements/" + file, d);
+    ASSERT_TRUE(t) << d.Render();
+    for (const auto& x : Validate(*t).rows) {
+      ASSERT_TRUE(x.ok) << x.id << ": " << x.reason;
+      ++seen;
+      if (calibration.count(x.id)) {
+        EXPECT_LE(x.abs_pct_error, 1.0) << x.id << ": " << x.reason;
+      } else {
+        ASSERT_TRUE(bound.count(x.id)) << x.id << " has no recorded error";
+        EXPECT_LE(x.abs_pct_error, bound.at(x.id)) << x.id << ": " << x.reason;
+      }
+    }
+  }
+  EXPECT_EQ(seen, calibration.size() + bound.size());
 }
 
 TEST(Validation, SharedMicrobenchSetValidatesMatmulStreamAndLayerRows) {
