@@ -278,7 +278,7 @@ DerivedChip DeriveChip(const ChipDesign& d, const DesignTech& tech) {
   c.scale_up = {d.scale_up.name, d.scale_up.lane_rate * double(d.scale_up.lanes), d.scale_up.domain};
   c.scale_out = {d.scale_out.name, d.scale_out.lane_rate * double(d.scale_out.lanes), d.scale_out.domain};
 
-  // ---- TDP estimate: every block at its peak at once --------------------------------------
+  // ---- Power at peak (every block at its peak at once) and the TDP estimate -------------
   // P = (datapath + uncore + HBM + links) / (1 − static fraction); datapath = matrix
   // arithmetic at the bf16 peak + operand reads, × the measured datapath scale; uncore = a
   // fraction of the datapath (clock tree, control, NoC); HBM = the device access energy +

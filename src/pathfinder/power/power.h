@@ -4,8 +4,9 @@
 // and server and facility power, so a cluster reports its megawatts.
 //
 // Energy per FLOP and per byte come from hw::NodeEnergy (data/energy/, Horowitz ISSCC 2014
-// at 45 nm scaled by each node's published power reductions) and the memory generation's
-// energy_per_bit. Throttling model (stated once, here): dynamic power ∝ f·V², and in the
+// at 45 nm scaled by each node's published power reductions, the datapath × a scale measured
+// on an H100, and each HBM byte's on-chip path measured there too) and the memory
+// generation's energy_per_bit. Throttling model (stated once, here): dynamic power ∝ f·V², and in the
 // DVFS range V ∝ f, so at clock ratio r = f/f0 the same work takes duration/r, its dynamic
 // energy scales by r² and its dynamic power by r³; static power does not change. The whole
 // activity is treated as clock-bound (a memory-bound step stretches less: the model is
@@ -37,9 +38,9 @@ struct Activity {
 };
 
 struct EnergyBreakdown {
-  Joules compute;  // matrix/vector arithmetic incl. operand reads
+  Joules compute;  // matrix/vector arithmetic incl. operand reads (× the measured datapath scale)
   Joules sram;
-  Joules hbm;
+  Joules hbm;  // the HBM device's access energy + each byte's measured on-chip path
   Joules d2d;
   Joules link;
   Joules uncore;   // clock tree, control, NoC
