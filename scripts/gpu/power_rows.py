@@ -15,6 +15,8 @@ import csv
 import re
 import sys
 
+from validation_rows import write_rows
+
 power_csv, out_csv = sys.argv[1:3]
 out = []
 for r in csv.DictReader(open(power_csv)):
@@ -38,9 +40,5 @@ for r in csv.DictReader(open(power_csv)):
                     "unit": "W", "source": method,
                     "notes": "bandwidth = bytes read + written per second (GB/s), measured in the same window"})
 
-with open(out_csv, "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=["id", "hardware", "kind", "size_params", "measured_value", "unit", "source",
-                                      "notes"])
-    w.writeheader()
-    w.writerows(out)
+write_rows(out_csv, out)
 print(f"{out_csv}: {len(out)} rows")

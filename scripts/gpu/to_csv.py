@@ -13,6 +13,8 @@ import json
 import statistics
 import sys
 
+from validation_rows import write_rows
+
 run, hardware, tag, out_csv, out_power = sys.argv[1:6]
 rows = [json.loads(line) for line in open(f"{run}/measurements.jsonl")]
 rows = [r for r in rows if "error" not in r]
@@ -73,11 +75,7 @@ for r in rows:
                         f"L2 flush, 50 warm-up calls, mean of 100); {env}; run {tag}",
                         "notes": "stas00's best H100 shape; a burst of about 0.1 s, before the power cap acts"})
 
-with open(out_csv, "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=["id", "hardware", "kind", "size_params", "measured_value", "unit", "source",
-                                      "notes"])
-    w.writeheader()
-    w.writerows(out)
+write_rows(out_csv, out)
 
 # Power and clock under sustained load: mean of the 100 ms nvidia-smi samples inside each
 # window, the first second dropped.
