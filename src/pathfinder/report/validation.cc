@@ -181,10 +181,8 @@ RowResult SustainedMatmulRow(const spec::ValidationTable& t, const spec::CsvRow&
   const auto pm = ActivityPowerModel(m.chip(), &why);
   if (!pm) return Skip(t, row, why);
   auto at = [&](double r) {
-    const ops::MatmulCost c = r >= 1 ? m.Matmul(*shape, dtype) : [&] {
-      const ops::ClockedChip slow = ops::AtClockRatio(m.chip(), m.ceilings(), r);
-      return ops::OpModel(slow.chip, slow.ceilings).Matmul(*shape, dtype);
-    }();
+    const ops::ClockedChip clocked = ops::AtClockRatio(m.chip(), m.ceilings(), r);  // r = 1: the chip as it is
+    const ops::MatmulCost c = ops::OpModel(clocked.chip, clocked.ceilings).Matmul(*shape, dtype);
     power::Activity a;
     a[dtype] = c.executed_flops;
     a.hbm = c.bytes;
