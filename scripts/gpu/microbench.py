@@ -39,6 +39,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--out", default=os.environ.get("OUT", "out"))
 ap.add_argument("--quick", action="store_true")
 ap.add_argument("--sections", default="env,power,gemm,hbm,attn,layer,eltwise")
+ap.add_argument("--attn-head-dims", default="128,64", help="head dims of the fused-attention sweep")
+ap.add_argument("--attn-llama", type=int, default=1, help="1: add the Llama 3 8B GQA attention rows")
 args = ap.parse_args()
 os.makedirs(args.out, exist_ok=True)
 OUT = args.out
@@ -233,13 +235,13 @@ if "attn" in SECTIONS:
     backends = {"flash": SDPBackend.FLASH_ATTENTION, "cudnn": SDPBackend.CUDNN_ATTENTION,
                 "efficient": SDPBackend.EFFICIENT_ATTENTION}
     configs = []
-    for d in (128, 64):
-        h = 2048 // d  # hidden 2048, as in the FlashAttention papers
+    for d in (int(x) for x in args.attn_head_dims.split(",")):
+        h = 2048 // d  # hidden 2048 (or the nearest below), as in the FlashAttention papers
         for s in (512, 1024, 2048, 4096, 8192, 16384):
             for causal in (False, True):
                 configs.append((f"fa_d{d}", 16384 // s, h, h, s, d, causal))
     # Llama-3 8B attention (32 query heads, 8 KV heads, d 128) at 8k and 4k.
-    for s in (4096, 8192):
+    for s in (4096, 8192) if args.attn_llama else ():
         configs.append(("llama3_8b_gqa", 1, 32, 8, s, 128, True))
         configs.append(("llama3_8b_mha_equiv", 1, 32, 32, s, 128, True))
     if args.quick:
