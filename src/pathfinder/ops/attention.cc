@@ -9,6 +9,9 @@
 // family's kernels overlap them, FlashAttention-3 §3.1), forward and backward MMAs each at
 // the measured share of the GEMM ceiling that the chosen kernel reaches (the best one by
 // default, Ceilings::attention_forward / _backward; older kernels by name, calibration.h).
+// The best kernel's MMAs run on head dims padded to its family's step, and each pass takes
+// at least its family's measured time per score (tiling.h: on Hopper, head dim 64 is bound
+// by the per-score work, not the MMAs).
 // Memory = Q, K, V (or the MLA latent) read once, O written once. Backward
 // (FlashAttention-2 §3.2): 5 MMAs instead of 2 (2.5× the forward FLOPs), reads Q, K, V, O,
 // dO and writes dQ, dK, dV.
@@ -122,8 +125,15 @@ AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
   // A named kernel's rate also follows its measured length and mask dependence
   // (AttentionKernelEfficiency, calibration.h).
   const double unit_fwd_flops = 2.0 * unit_scores * double(d_qk + d_v);
-  // The best kernel's backward has its own measured length dependence (calibration.h).
+  // The best kernel's MMAs run on the head dims padded to the family's step, and no pass
+  // runs faster per score than the family's measured floor (tiling.h).
   const bool best = s.kernel == AttentionKernel::kBest;
+  const int64_t step = best ? tiles_.attention_head_dim_step : 0;
+  const double mma_fwd_flops =
+      step > 0 ? 2.0 * unit_scores * double(RoundUp(d_qk, step) + RoundUp(d_v, step)) : unit_fwd_flops;
+  const double floor_fwd = best ? unit_scores * tiles_.attention_score_cycles_forward / chip_.clock.value() : 0.0;
+  const double floor_bwd = best ? unit_scores * tiles_.attention_score_cycles_backward / chip_.clock.value() : 0.0;
+  // The best kernel's backward has its own measured length dependence (calibration.h).
   const double unit_visible = visible / double(kv_split);
   const double efficiency = best ? 1.0 : AttentionKernelEfficiency(shares, unit_visible, s.causal);
   const double backward_efficiency =
@@ -132,8 +142,10 @@ AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
                                        unit_visible, s.causal)
            : 1.0;
   const double unit_mma =
-      (unit_fwd_flops / (per_core * shares.forward) +
-       (s.backward ? (bwd_mma - 1.0) * unit_fwd_flops / (per_core * shares.backward * backward_efficiency) : 0.0)) /
+      (std::max(mma_fwd_flops / (per_core * shares.forward), floor_fwd) +
+       (s.backward
+            ? std::max((bwd_mma - 1.0) * mma_fwd_flops / (per_core * shares.backward), floor_bwd) / backward_efficiency
+            : 0.0)) /
       efficiency;
   // Special-function throughput for exp(): 1 per score forward, 2 with the backward recompute.
   double exp_rate = 0;

@@ -3,6 +3,7 @@
 
 #include "pathfinder/ops/memory_ops.h"
 #include "pathfinder/ops/test_chips.h"
+#include "pathfinder/ops/tiling.h"
 
 namespace pf::ops {
 namespace {
@@ -176,6 +177,42 @@ TEST(Attention, OlderKernelsRunAtTheirMeasuredRate) {
   EXPECT_GE(old_kernel.achieved.value(), 0.95 * rate);
   s.kernel = AttentionKernel::kBest;
   EXPECT_LT(m.Attention(s).time.value(), old_kernel.time.value());
+}
+
+// The best kernel on Hopper pads the head dim to a multiple of 64 and has a floor per score
+// (tiling.h): at the same heads × head dim, d 96 takes as long per score as d 128, and d 64
+// runs at the measured per-score floor, not at twice d 128's rate per score. A family with
+// no measured floor (ampere) keeps one rate per FLOP for every head dim.
+TEST(Attention, HeadDimsBelowTheFamilysStepArePaddedAndFloored) {
+  auto shape = [](int64_t d, bool backward) {
+    AttentionShape s;
+    s.batch = 1;
+    s.heads = s.kv_heads = 16;
+    s.head_dim = d;
+    s.q_len = s.kv_len = 16384;
+    s.causal = false;
+    s.backward = backward;
+    return s;
+  };
+  const OpModel h100 = ModelFor(H100Like());
+  for (bool backward : {false, true}) {
+    const double t96 = h100.Attention(shape(96, backward)).compute_time.value();
+    const double t128 = h100.Attention(shape(128, backward)).compute_time.value();
+    EXPECT_NEAR(t96 / t128, 1.0, 1e-9);
+    const double t64 = h100.Attention(shape(64, backward)).compute_time.value();
+    EXPECT_GT(t64, 0.55 * t128);
+    const TileTable tiles = TilesFor(H100Like());
+    const double floor_cycles =
+        tiles.attention_score_cycles_forward + (backward ? tiles.attention_score_cycles_backward : 0.0);
+    // 16 heads × 128 query blocks of 128 rows over 132 SMs: 16 waves of 128 × 16384 scores.
+    const double scores_per_core = 16.0 * 128 * 16384;
+    EXPECT_NEAR(t64, scores_per_core * floor_cycles / 1.83e9, 1e-3 * t64);
+  }
+  const OpModel a100 = ModelFor(A100Like());
+  EXPECT_EQ(TilesFor(A100Like()).attention_head_dim_step, 0);
+  const double a96 = a100.Attention(shape(96, false)).compute_time.value();
+  const double a128 = a100.Attention(shape(128, false)).compute_time.value();
+  EXPECT_LT(a96 / a128, 0.85);  // not padded to 128: about the 0.75 of its FLOPs
 }
 
 TEST(MemoryOps, TimeIsBytesOverAchievedBandwidthPlusOverhead) {

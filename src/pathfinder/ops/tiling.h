@@ -38,6 +38,13 @@ struct TileTable {
   // deterministic service, and a tandem line with deterministic service and any buffer
   // runs at the slower station's rate — max(compute, memory). Unknown families: false.
   bool loads_contend = false;
+  // The best fused-attention kernel (kBest) as measured on the family, where it was: the
+  // head-dim multiple its MMAs are padded to (0 = none), and the time per attention score
+  // that no head dim goes below (softmax, masking, rescaling and, backward, the dS
+  // elementwise work), in core clocks per score at the chip's quoted clock (0 = none).
+  int attention_head_dim_step = 0;
+  double attention_score_cycles_forward = 0;
+  double attention_score_cycles_backward = 0;
 };
 
 // The table for `chip.family` (matched by prefix: "tpu-v5p" → "tpu").
