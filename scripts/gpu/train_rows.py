@@ -32,5 +32,5 @@ with open(out, "w", newline="") as f:
             "measured_metric": "tokens_per_s_per_chip", "measured_value": r["tokens_per_s"], "unit": "tokens/s per GPU",
             "source": "scripts/gpu/train_step.py --compile: mean of 12 steps after 4 warm-up steps "
                       "(CUDA events); torch 2.11.0+cu130; this project's run " + tag,
-            "notes": f"one GPU, micro-batch {r['micro_batch']} x {r['seq']} tokens, fused AdamW (fp32 states), "
+            "notes": f"one GPU, micro-batch {r['micro_batch']} x {r['seq']} random tokens (fresh every step), fused AdamW (fp32 states), "
                      f"torch.compile of forward+loss; board {r['watts']} W at {r['sm_mhz']} MHz (NVML)"})

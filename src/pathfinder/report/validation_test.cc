@@ -124,7 +124,7 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // One H100's whole training step (scripts/gpu/train_step.py --compile: Llama-shaped models,
 // embeddings, loss and fused AdamW included, no recompute and full recompute), simulated from
 // the row's columns as a published run would be. Never used to set anything; the bounds are
-// the day's errors (MAPE 10.3 %, max 14.0 %: the model is faster on every row) with a margin.
+// the day's errors (MAPE 9.7 %, max 13.3 %: the model is faster on every row) with a margin.
 TEST(Validation, OwnSingleGpuTrainingStepsValidateWithinTheirRecordedError) {
   Diagnostics d;
   auto t = spec::LoadValidationCsv(spec::DataDir() + "/measurements/h100-sxm-train-step-2026-11-22.csv", d);
