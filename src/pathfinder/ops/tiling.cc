@@ -34,89 +34,57 @@ struct Row {
 //             (CUDA C++ Programming Guide, "Arithmetic Instructions" throughput table);
 //             FlashAttention-3 (Shah et al. 2024, §3) quotes 3.9 TFLOP/s of special functions
 //             on H100 SXM = 132 SMs x 16 x 1.83 GHz. Query block 128 = FlashAttention-2/3 Br.
-//  attention (hopper; last three fields): PyTorch 2.11 SDPA's cuDNN 9.19 backend on an H100
-//             SXM, bf16, 16k tokens per call (data/measurements/h100-sxm-pytorch-2026-11-22.csv,
-//             h100-sxm-attention-head-dims-2026-11-22.csv). Time per score at head dims 80,
-//             96 and 128 is the same within 4 % (forward 0.82-0.85 ps, backward 2.2-2.4 ps at
-//             16k): the kernels pad the head dim to a multiple of 64. Head dim 64 runs slower
-//             than its MMAs: forward 438.2 TFLOP/s and backward 446.6 at 16k non-causal, i.e.
-//             0.584 and 1.433 ps per score, = 0.1411 and 0.3462 SM clocks per score at
-//             132 SMs x 1.83 GHz (the clock the H100's tensor peak is quoted at).
+//  attention (hopper; kHopperBestAttention below): PyTorch 2.11 SDPA's cuDNN 9.19 backend
+//             on an H100 SXM, bf16, 16k tokens per call (data/measurements/
+//             h100-sxm-pytorch-2026-11-22.csv, h100-sxm-attention-head-dims-2026-11-22.csv).
+//             Time per score at head dims 80, 96 and 128 is the same within 4 % (forward
+//             0.82-0.87 ps, backward 2.2-2.4 ps at 16k): the kernels pad the head dim to a
+//             multiple of 64. Head dim 64 runs slower than its MMAs: forward 438.2 TFLOP/s
+//             and backward 446.6 at 16k non-causal, i.e. 0.584 and 1.433 ps per score, =
+//             0.1411 and 0.3462 SM clocks per score at 132 SMs x 1.83 GHz (the clock the
+//             H100's tensor peak is quoted at).
 //  gaudi:     MME 256x256 output blocks (Intel Gaudi 2 white paper, "MME is a 256x256
 //             systolic-like array").
 //  loads_contend (last field): true for the GPU families (SMs/CUs issue TMA, cp.async or
 //             buffer loads at run time); false for TPU, Trainium and Gaudi (compiler-
 //             scheduled DMA). See TileTable::loads_contend.
 constexpr Row kRows[] = {
-    {"hopper",
-     {{{{128, 256}, {256, 128}, {128, 128}, {64, 256}}},
-      4,
-      128,
-      4,
-      true,
-      "CUTLASS 3 sm90 tiles; DeepGEMM block sizes",
-      16,
-      128,
-      true,
-      true,
-      64,
-      0.1411,
-      0.3462}},
-    {"blackwell",
-     {{{{128, 256}, {256, 128}, {128, 128}, {64, 256}}},
-      4,
-      128,
-      4,
-      true,
-      "CUTLASS sm100 UMMA tiles (per SM)",
-      16,
-      128,
-      true,
-      true}},
-    {"ampere",
-     {{{{128, 256}, {256, 128}, {128, 128}, {64, 128}}},
-      4,
-      64,
-      3,
-      false,
-      "CUTLASS sm80 tensor-op tiles",
-      16,
-      128,
-      true,
-      true}},
-    {"ada",
-     {{{{128, 256}, {256, 128}, {128, 128}, {64, 128}}},
-      4,
-      64,
-      3,
-      false,
-      "CUTLASS sm80/sm89 tensor-op tiles",
-      16,
-      128,
-      true,
-      true}},
+    {"hopper", {{{{128, 256}, {256, 128}, {128, 128}, {64, 256}}}, 4, 128, 4, true,
+                "CUTLASS 3 sm90 tiles; DeepGEMM block sizes", 16, 128, true, true}},
+    {"blackwell", {{{{128, 256}, {256, 128}, {128, 128}, {64, 256}}}, 4, 128, 4, true,
+                   "CUTLASS sm100 UMMA tiles (per SM)", 16, 128, true, true}},
+    {"ampere", {{{{128, 256}, {256, 128}, {128, 128}, {64, 128}}}, 4, 64, 3, false,
+                "CUTLASS sm80 tensor-op tiles", 16, 128, true, true}},
+    {"ada", {{{{128, 256}, {256, 128}, {128, 128}, {64, 128}}}, 4, 64, 3, false,
+             "CUTLASS sm80/sm89 tensor-op tiles", 16, 128, true, true}},
     {"volta", {{{{128, 256}, {128, 128}, {64, 128}}}, 3, 64, 2, false, "CUTLASS sm70 tiles", 16, 128, true, true}},
-    {"cdna",
-     {{{{256, 256}, {256, 128}, {128, 128}, {64, 128}}},
-      4,
-      128,
-      2,
-      false,
-      "hipBLASLt gfx942 macro tiles",
-      0,
-      128,
-      true,
-      true}},
+    {"cdna", {{{{256, 256}, {256, 128}, {128, 128}, {64, 128}}}, 4, 128, 2, false,
+              "hipBLASLt gfx942 macro tiles", 0, 128, true, true}},
     {"tpu", {{{{512, 512}, {256, 256}, {128, 128}}}, 3, 512, 2, false, "XLA/Pallas TPU matmul blocks"}},
     {"trainium", {{{{128, 512}, {128, 256}, {128, 128}}}, 3, 256, 2, false, "AWS NKI matmul tiles"}},
     {"gaudi", {{{{256, 256}, {256, 128}, {128, 128}}}, 3, 128, 2, false, "Gaudi MME output blocks"}},
 };
 
+// The best fused-attention kernel's head-dim step and per-score floor, measured on Hopper
+// (see Sources); no other family has been measured.
+struct BestAttention {
+  int head_dim_step;
+  double score_cycles_forward, score_cycles_backward;
+};
+constexpr BestAttention kHopperBestAttention = {64, 0.1411, 0.3462};
+
 }  // namespace
 
 TileTable TilesFor(const hw::Chip& chip) {
   for (const Row& r : kRows) {
-    if (chip.family.compare(0, r.family_prefix.size(), r.family_prefix) == 0) return r.table;
+    if (chip.family.compare(0, r.family_prefix.size(), r.family_prefix) != 0) continue;
+    TileTable t = r.table;
+    if (r.family_prefix == "hopper") {
+      t.attention_head_dim_step = kHopperBestAttention.head_dim_step;
+      t.attention_score_cycles_forward = kHopperBestAttention.score_cycles_forward;
+      t.attention_score_cycles_backward = kHopperBestAttention.score_cycles_backward;
+    }
+    return t;
   }
   // Generic: tiles of 2x and 1x the matrix unit (at least 128, the common MMA-tile size),
   // a double-buffered pipeline, no softmax overlap.
