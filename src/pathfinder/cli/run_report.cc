@@ -63,28 +63,13 @@ TrainPower TrainPowerOf(train::TrainResult& r, const train::TrainSettings& s, co
   const hw::Chip& chip = *sc.chip;
   const PowerInputs in = StartRunPower(chip, out);
   if (!in.ok()) return out;
-  const power::ChipPowerModel* model = &*in.model;
   const spec::EconAssumptions* econ = &*in.econ;
-  const train::TrainResult nominal = r;
-  auto step_at = [&](double ratio) {
-    if (ratio >= 1) return nominal;
-    const ops::ClockedChip c = ops::AtClockRatio(chip, ceilings, ratio);
-    return train::Simulator(*sc.model, ops::OpModel(c.chip, c.ceilings), cluster).Run(sc.parallelism, s, true);
-  };
-  auto at = [&](double ratio) {
-    const train::TrainResult x = step_at(ratio);
-    return power::RunAt{spec::TrainStepActivity(x.activity, s.precision, x.step.total, x.link_sent), x.step.total};
-  };
+  const Seconds nominal_step = r.step.total;
   double ratio = 1;
-  out.run = power::EnergyOfCappedRun(at, *model, chip.clock, r.chips, spec::ServerFor(*econ, cluster.server.chips),
-                                     econ->pue, r.tokens_per_step, &ratio);
-  if (ratio < 1) {
-    r = step_at(ratio);
-    // MFU and HFU stay fractions of the datasheet peak, not of the throttled one.
-    r.mfu *= ratio;
-    r.hfu *= ratio;
-    out.nominal_step = nominal.step.total;
-  }
+  out.run = spec::CapTrainStep(
+      r, [&](const ops::OpModel& m) { return train::Simulator(*sc.model, m, cluster).Run(sc.parallelism, s, true); },
+      chip, ceilings, *in.model, s.precision, spec::ServerFor(*econ, cluster.server.chips), econ->pue, &ratio);
+  if (ratio < 1) out.nominal_step = nominal_step;
   if (s.tokens_to_train > 0) out.run_mwh = out.run->FacilityJoulesPerToken() * s.tokens_to_train / 3.6e9;
   return out;
 }

@@ -9,6 +9,7 @@
 
 #include "pathfinder/core/strings.h"
 #include "pathfinder/core/units_parse.h"
+#include "pathfinder/ops/clock.h"
 #include "pathfinder/spec/file.h"
 #include "pathfinder/spec/schema.h"
 #include "pathfinder/spec/tech_spec.h"
@@ -238,6 +239,30 @@ power::Activity ServeActivity(const serve::ChipWork& work, Seconds busy) {
   a.link = work.link;
   a.duration = busy;
   return a;
+}
+
+power::RunEnergy CapTrainStep(train::TrainResult& r,
+                              const std::function<train::TrainResult(const ops::OpModel&)>& simulate,
+                              const hw::Chip& chip, const ops::Ceilings& ceilings, const power::ChipPowerModel& m,
+                              DType matmul, const power::ServerPower& server, double pue, double* ratio) {
+  const train::TrainResult nominal = r;
+  auto step_at = [&](double x) {
+    if (x >= 1) return nominal;
+    const ops::ClockedChip c = ops::AtClockRatio(chip, ceilings, x);
+    return simulate(ops::OpModel(c.chip, c.ceilings));
+  };
+  auto at = [&](double x) {
+    const train::TrainResult s = step_at(x);
+    return power::RunAt{TrainStepActivity(s.activity, matmul, s.step.total, s.link_sent), s.step.total};
+  };
+  *ratio = 1;
+  power::RunEnergy e = power::EnergyOfCappedRun(at, m, chip.clock, r.chips, server, pue, r.tokens_per_step, ratio);
+  if (*ratio < 1) {
+    r = step_at(*ratio);
+    r.mfu *= *ratio;
+    r.hfu *= *ratio;
+  }
+  return e;
 }
 
 }  // namespace pf::spec

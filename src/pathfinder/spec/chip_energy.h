@@ -28,6 +28,7 @@
 // serdes_byte, 5 pJ/bit).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,17 @@ power::ServerPower ServerFor(const EconAssumptions& a, int chips_per_server);
 // the bytes the chip sends over its links in the step (train::TrainResult::link_sent).
 // duration = `step`.
 power::Activity TrainStepActivity(const std::vector<train::OpActivity>& ops, DType matmul, Seconds step, Bytes link);
+
+// A training step under the chip's power cap (power::EnergyOfCappedRun). `r` is the step at
+// the nominal clock, simulated with activity; `simulate` runs the same step on another op
+// model (the chip at a lower clock, ops::AtClockRatio). When the step's modelled power
+// exceeds the TDP, `r` becomes the step re-simulated at the highest clock ratio within it —
+// MFU and HFU stay fractions of the datasheet peak — and `*ratio` gets that ratio (1 when the
+// cap does not bind). Returns the energy of the step as run, on `server` at `pue`.
+power::RunEnergy CapTrainStep(train::TrainResult& r,
+                              const std::function<train::TrainResult(const ops::OpModel&)>& simulate,
+                              const hw::Chip& chip, const ops::Ceilings& ceilings, const power::ChipPowerModel& m,
+                              DType matmul, const power::ServerPower& server, double pue, double* ratio);
 
 // One chip's serving work (serve::ChipWork) over `busy` seconds.
 power::Activity ServeActivity(const serve::ChipWork& work, Seconds busy);
