@@ -121,6 +121,27 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
   }
 }
 
+// The shared training set (../shared/validation) under the power cap, as `pathfinder train`
+// runs it: the rows whose modelled power exceeds their chip's TDP run at the clock the cap
+// leaves (40 rows that day: 26 on A100, 14 on H100; 39 moved closer to their measurement and
+// none away), and the set's error is held to the day's (MAPE 28.8 %, median 16.3 %; 30.7 %
+// and 18.4 % before the cap) with a margin. The target (MAPE ≤ 10 %) is not met.
+TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
+  if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
+    GTEST_SKIP() << "../shared/validation not present";
+  Diagnostics d;
+  auto t = spec::LoadValidationCsv(std::string(PF_SHARED_DIR) + "/validation/training_results.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  const auto r = Validate(*t);
+  int capped = 0;
+  for (const auto& x : r.rows) capped += x.ok && x.reason.find("power cap: clock") != std::string::npos;
+  EXPECT_GE(capped, 30);
+  const Summary s = Summarize(r.rows);
+  EXPECT_EQ(s.validated, 114);
+  EXPECT_LE(s.mape, 30.0) << SummaryLine(s);
+  EXPECT_LE(s.median, 17.5) << SummaryLine(s);
+}
+
 // One H100's whole training step (scripts/gpu/train_step.py --compile: Llama-shaped models,
 // embeddings, loss and fused AdamW included, no recompute and full recompute), simulated from
 // the row's columns as a published run would be. Never used to set anything; the bounds are

@@ -2,7 +2,8 @@
 // each throughput-type row (tflops_per_chip, step_time_s, tokens_per_s, tokens_per_s_per_chip,
 // samples_per_s, mfu) is rebuilt as a scenario — chip from the hardware cell, cluster from
 // the chip's preset cluster, model from the row's columns (or a preset for MoE/MLA models),
-// parallelism and settings from the row and its notes — and simulated in fast mode.
+// parallelism and settings from the row and its notes — and simulated in fast mode, at the
+// clock the power cap leaves (spec::CapTrainStep, as `pathfinder train`).
 // Nothing here is fitted to the rows: the row only says what was run.
 #include <fmt/core.h>
 
@@ -16,6 +17,7 @@
 #include "pathfinder/core/strings.h"
 #include "pathfinder/model/counts.h"
 #include "pathfinder/report/validation.h"
+#include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/cluster_spec.h"
 #include "pathfinder/spec/model_spec.h"
 #include "pathfinder/train/simulator.h"
@@ -256,8 +258,20 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   cl.sites.count = 1;
 
   const train::Simulator sim(*arch, *chip.model, cl);
-  const train::TrainResult r = sim.Run(p, s);
+  train::TrainResult r = sim.Run(p, s, true);
   if (!r.ok) return Row(t, row, false, "not simulated: " + r.reason);
+  // The power cap, as `pathfinder train` applies it: a step whose modelled power exceeds the
+  // TDP runs at the clock the cap leaves (chips with the TDP-based estimate never throttle).
+  double clock_ratio = 1;
+  {
+    Diagnostics diag;
+    const hw::Chip& c = chip.model->chip();
+    if (auto pm = spec::ChipPowerModelFor(c, diag)) {
+      spec::CapTrainStep(
+          r, [&](const ops::OpModel& m) { return train::Simulator(*arch, m, cl).Run(p, s, true); }, c,
+          chip.model->ceilings(), *pm, s.precision, power::ServerPower{}, 1.0, &clock_ratio);
+    }
+  }
 
   double predicted = 0;
   if (metric == "tflops_per_chip") {
@@ -276,18 +290,19 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   } else if (metric == "mfu") {
     predicted = r.mfu * (Has(unit, "%") ? 100.0 : 1.0);
   }
-  RowResult out = Row(t, row, true,
-                      fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
-                                  "(compute {:.3g}, tp {:.3g}, ep {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU {:.1f}%{}",
-                                  arch->name,
-                                  s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
-                                  p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
-                                  s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.micro_batch,
-                                  r.microbatches, pf::Name(s.precision), graph::Name(s.recompute), s.zero_stage, cluster_note,
-                                  r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),
-                                  r.step.bubble.value(), r.step.dp_comm.value(),
-                                  s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
-                                  r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason));
+  RowResult out =
+      Row(t, row, true,
+          fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
+                      "(compute {:.3g}, tp {:.3g}, ep {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU {:.1f}%{}{}",
+                      arch->name,
+                      s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
+                      p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
+                      s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.micro_batch, r.microbatches,
+                      pf::Name(s.precision), graph::Name(s.recompute), s.zero_stage, cluster_note, r.step.total.value(),
+                      r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(), r.step.bubble.value(),
+                      r.step.dp_comm.value(), s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward",
+                      r.mfu * 100, clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
+                      r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason));
   out.measured = measured;
   out.predicted = predicted;
   out.unit = unit;
