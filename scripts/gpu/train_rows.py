@@ -23,7 +23,7 @@ with open(out, "w", newline="") as f:
         if "error" in r or not r["compile"]:
             continue
         w.writerow({
-            "id": f"{tag}_{r['name']}", "model": f"Llama-shaped ({r['name']}, untied embeddings)",
+            "id": f"{tag}_{r['name']}", "model": f"{'MPT' if r['name'].startswith('mpt') else 'Llama'}-shaped ({r['name']}, untied embeddings)",
             "params_B": f"{r['params'] / 1e9:.3f}", "layers": r["layers"], "hidden": r["hidden"], "heads": r["heads"],
             "kv_heads": r["kv_heads"], "ffn_hidden": r["ffn"], "vocab": r["vocab"], "seq_len": r["seq"],
             "hardware": hardware, "num_chips": 1, "tp": 1, "pp": 1, "dp": 1, "cp": 1,

@@ -49,12 +49,19 @@ nv = pynvml.nvmlDeviceGetHandleByIndex(0)
 
 # name: (layers, hidden, heads, kv_heads, ffn, vocab, seq, micro_batch, recompute)
 # llama1b: Llama 3.2 1B's shape (Meta, config.json) with untied embeddings;
-# llama8b-8l: Llama 3 8B's layer shape, 8 of its 32 layers, its vocabulary.
+# llama8b-8l: Llama 3 8B's layer shape, 8 of its 32 layers, its vocabulary;
+# mpt1b: MPT-1B's shape (mosaicml/mpt-1b-redpajama-200b config: 24 layers, d_model 2048,
+#   16 heads, expansion 4, vocab 50368, sequence 2048), untied; mpt7b-8l: 8 of MPT-7B's 32
+#   layers (d_model 4096, 32 heads, expansion 4, vocab 50432). MPT layers: LayerNorm without
+#   bias, fused QKV, GELU MLP, no biases; ALiBi is left out (SDPA's fused kernels take no
+#   bias), so attention is plain causal.
 CONFIGS = {
     "llama1b": (16, 2048, 32, 8, 8192, 128256, 4096, 2, "none"),
     "llama1b-full": (16, 2048, 32, 8, 8192, 128256, 4096, 2, "full"),
     "llama8b-8l": (8, 4096, 32, 8, 14336, 128256, 4096, 1, "none"),
     "llama8b-8l-full": (8, 4096, 32, 8, 14336, 128256, 4096, 1, "full"),
+    "mpt1b": (24, 2048, 16, 16, 8192, 50368, 2048, 4, "none"),
+    "mpt7b-8l": (8, 4096, 32, 32, 16384, 50432, 2048, 2, "none"),
 }
 
 
@@ -94,12 +101,31 @@ class Layer(nn.Module):
         return x + self.down(F.silu(gate) * up)
 
 
+class MptLayer(nn.Module):
+    def __init__(self, h, nh, nkv, ffn):
+        super().__init__()
+        self.nh, self.hd = nh, h // nh
+        self.n1 = nn.LayerNorm(h, bias=False)
+        self.qkv = nn.Linear(h, 3 * h, bias=False)
+        self.o = nn.Linear(h, h, bias=False)
+        self.n2 = nn.LayerNorm(h, bias=False)
+        self.up = nn.Linear(h, ffn, bias=False)
+        self.down = nn.Linear(ffn, h, bias=False)
+
+    def forward(self, x, cos, sin):
+        b, s, h = x.shape
+        q, k, v = self.qkv(self.n1(x)).view(b, s, 3, self.nh, self.hd).permute(2, 0, 3, 1, 4)
+        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.o(a.transpose(1, 2).reshape(b, s, h))
+        return x + self.down(F.gelu(self.up(self.n2(x))))
+
+
 class Model(nn.Module):
-    def __init__(self, layers, h, nh, nkv, ffn, vocab, full_recompute):
+    def __init__(self, layers, h, nh, nkv, ffn, vocab, full_recompute, mpt=False):
         super().__init__()
         self.embed = nn.Embedding(vocab, h)
-        self.layers = nn.ModuleList(Layer(h, nh, nkv, ffn) for _ in range(layers))
-        self.norm = nn.RMSNorm(h, eps=1e-5)
+        self.layers = nn.ModuleList((MptLayer if mpt else Layer)(h, nh, nkv, ffn) for _ in range(layers))
+        self.norm = nn.LayerNorm(h, bias=False) if mpt else nn.RMSNorm(h, eps=1e-5)
         self.head = nn.Linear(h, vocab, bias=False)
         self.full = full_recompute
         self.fns = list(self.layers)
@@ -116,7 +142,7 @@ def run(name):
     layers, h, nh, nkv, ffn, vocab, seq, mbs, rc = CONFIGS[name]
     torch.manual_seed(0)
     with torch.device("cuda"):
-        model = Model(layers, h, nh, nkv, ffn, vocab, rc == "full")
+        model = Model(layers, h, nh, nkv, ffn, vocab, rc == "full", mpt=name.startswith("mpt"))
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
     cos, sin = rope_tables(seq, h // nh, "cuda")
