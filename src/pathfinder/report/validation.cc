@@ -150,17 +150,12 @@ RowResult MatmulRow(const spec::ValidationTable& t, const spec::CsvRow& row, Chi
 
 // ---- Power rows: the power model against measured board power -----------------------------
 
-// The chip's activity-based power model, or why there is none.
-std::optional<power::ChipPowerModel> ActivityPowerModel(const hw::Chip& chip, std::string* why) {
-  Diagnostics diag;
-  auto pm = spec::ChipPowerModelFor(chip, diag);
-  if (!pm) {
-    *why = "no power model: " + diag.Render();
-    return std::nullopt;
-  }
-  if (pm->method != power::ChipPowerModel::Method::kActivity) {
+// The chip's activity-based power model, or null and why there is none.
+const power::ChipPowerModel* ActivityPowerModel(ChipCache& chips, const hw::Chip& chip, std::string* why) {
+  const power::ChipPowerModel* pm = chips.PowerModel(chip, why);
+  if (pm && pm->method != power::ChipPowerModel::Method::kActivity) {
     *why = "the chip's power model is the TDP-based estimate (" + pm->basis + "), which never throttles";
-    return std::nullopt;
+    return nullptr;
   }
   return pm;
 }
@@ -178,7 +173,7 @@ RowResult SustainedMatmulRow(const spec::ValidationTable& t, const spec::CsvRow&
   if (!shape) return Skip(t, row, "missing field: size_params has no M, N, K");
   const ops::OpModel& m = *p->model;
   std::string why;
-  const auto pm = ActivityPowerModel(m.chip(), &why);
+  const power::ChipPowerModel* pm = ActivityPowerModel(chips, m.chip(), &why);
   if (!pm) return Skip(t, row, why);
   auto at = [&](double r) {
     const ops::ClockedChip clocked = ops::AtClockRatio(m.chip(), m.ceilings(), r);  // r = 1: the chip as it is
@@ -212,7 +207,7 @@ RowResult BoardPowerStreamRow(const spec::ValidationTable& t, const spec::CsvRow
     return Skip(t, row, "missing field: size_params has no bandwidth=<GB/s>");
   }
   std::string why;
-  const auto pm = ActivityPowerModel(p->model->chip(), &why);
+  const power::ChipPowerModel* pm = ActivityPowerModel(chips, p->model->chip(), &why);
   if (!pm) return Skip(t, row, why);
   power::Activity a;
   a.hbm = Bytes(gbps * 1e9);
@@ -452,6 +447,18 @@ const ChipCache::Entry& ChipCache::Get(const std::string& hardware_text) {
   if (pit->second) e.model = *pit->second;
   else if (e.error.empty()) e.error = "chip preset '" + e.preset + "' could not be loaded";
   return by_text_.emplace(hardware_text, std::move(e)).first->second;
+}
+
+const power::ChipPowerModel* ChipCache::PowerModel(const hw::Chip& chip, std::string* why) {
+  auto it = power_by_chip_.find(chip.name);
+  if (it == power_by_chip_.end()) {
+    Diagnostics diag;
+    auto pm = spec::ChipPowerModelFor(chip, diag);
+    std::string reason = pm ? "" : "no power model: " + diag.Render();
+    it = power_by_chip_.emplace(chip.name, std::pair{std::move(pm), std::move(reason)}).first;
+  }
+  if (!it->second.first) *why = it->second.second;
+  return it->second.first ? &*it->second.first : nullptr;
 }
 
 // ---- GPT layer ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 
 #include "pathfinder/core/diag.h"
 #include "pathfinder/ops/op_model.h"
+#include "pathfinder/power/power.h"
 #include "pathfinder/spec/validation_csv.h"
 
 namespace pf::report {
@@ -43,10 +44,14 @@ class ChipCache {
     std::string error;   // why the hardware could not be used
   };
   const Entry& Get(const std::string& hardware_text);
+  // The chip's power model (spec::ChipPowerModelFor), read once per chip; null, with `*why`,
+  // when it does not load.
+  const power::ChipPowerModel* PowerModel(const hw::Chip& chip, std::string* why);
 
  private:
   std::map<std::string, Entry> by_text_;
   std::map<std::string, std::shared_ptr<ops::OpModel>> by_preset_;
+  std::map<std::string, std::pair<std::optional<power::ChipPowerModel>, std::string>> power_by_chip_;
 };
 
 using RowSimulator = std::function<RowResult(const spec::ValidationTable&, const spec::CsvRow&, ChipCache&)>;

@@ -263,14 +263,11 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // The power cap, as `pathfinder train` applies it: a step whose modelled power exceeds the
   // TDP runs at the clock the cap leaves (chips with the TDP-based estimate never throttle).
   double clock_ratio = 1;
-  {
-    Diagnostics diag;
-    const hw::Chip& c = chip.model->chip();
-    if (auto pm = spec::ChipPowerModelFor(c, diag)) {
-      spec::CapTrainStep(
-          r, [&](const ops::OpModel& m) { return train::Simulator(*arch, m, cl).Run(p, s, true); }, c,
-          chip.model->ceilings(), *pm, s.precision, power::ServerPower{}, 1.0, &clock_ratio);
-    }
+  std::string no_power;
+  if (const power::ChipPowerModel* pm = chips.PowerModel(chip.model->chip(), &no_power)) {
+    spec::CapTrainStep(
+        r, [&](const ops::OpModel& m) { return train::Simulator(*arch, m, cl).Run(p, s, true); }, chip.model->chip(),
+        chip.model->ceilings(), *pm, s.precision, power::ServerPower{}, 1.0, &clock_ratio);
   }
 
   double predicted = 0;
