@@ -15,6 +15,22 @@
 namespace pf::report {
 namespace {
 
+// Validates the table at `path`: every row simulated, `rows` of them, the MAPE and the
+// largest error within the recorded bounds. Returns the rows for further checks.
+std::vector<RowResult> ExpectWithinRecordedError(const std::string& path, int rows, double mape, double max) {
+  Diagnostics d;
+  auto t = spec::LoadValidationCsv(path, d);
+  EXPECT_TRUE(t) << d.Render();
+  if (!t) return {};
+  const auto r = Validate(*t);
+  for (const auto& x : r.rows) EXPECT_TRUE(x.ok) << x.id << ": " << x.reason;
+  const Summary s = Summarize(r.rows);
+  EXPECT_EQ(s.validated, rows) << path;
+  EXPECT_LE(s.mape, mape) << path << ": " << SummaryLine(s);
+  EXPECT_LE(s.max, max) << path << ": " << SummaryLine(s);
+  return r.rows;
+}
+
 TEST(Validation, SummaryLineHasTheExactFormat) {
   std::vector<RowResult> rows(3);
   rows[0].ok = true;
@@ -68,15 +84,7 @@ TEST(Validation, RowsCsvHasOneLinePerRow) {
 TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
   for (const auto& [file, rows, mape, max] : {std::tuple{"inference_results.csv", 51, 17.0, 45.0},
                                                std::tuple{"training_results.csv", 3, 12.0, 28.0}}) {
-    Diagnostics d;
-    auto t = spec::LoadValidationCsv(spec::DataDir() + "/heldout/" + file, d);
-    ASSERT_TRUE(t) << d.Render();
-    const auto r = Validate(*t);
-    for (const auto& x : r.rows) EXPECT_TRUE(x.ok) << x.id << ": " << x.reason;
-    const Summary s = Summarize(r.rows);
-    EXPECT_EQ(s.validated, rows) << file;
-    EXPECT_LE(s.mape, mape) << file << ": " << SummaryLine(s);
-    EXPECT_LE(s.max, max) << file << ": " << SummaryLine(s);
+    ExpectWithinRecordedError(spec::DataDir() + "/heldout/" + file, rows, mape, max);
   }
 }
 
@@ -150,18 +158,9 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
 TEST(Validation, OwnSingleGpuTrainingStepsValidateWithinTheirRecordedError) {
   for (const auto& [file, rows, mape, max] : {std::tuple{"h100-sxm-train-step-2026-11-22.csv", 6, 12.0, 16.0},
                                               std::tuple{"h200-sxm-train-step-2026-11-22.csv", 4, 15.0, 19.0}}) {
-    Diagnostics d;
-    auto t = spec::LoadValidationCsv(spec::DataDir() + "/measurements/" + file, d);
-    ASSERT_TRUE(t) << d.Render();
-    const auto r = Validate(*t);
-    for (const auto& x : r.rows) {
-      EXPECT_TRUE(x.ok) << x.id << ": " << x.reason;
+    for (const auto& x : ExpectWithinRecordedError(spec::DataDir() + "/measurements/" + file, rows, mape, max)) {
       EXPECT_GT(x.predicted, x.measured) << x.id;  // fused-kernel model vs torch.compile's kernels
     }
-    const Summary s = Summarize(r.rows);
-    EXPECT_EQ(s.validated, rows) << file;
-    EXPECT_LE(s.mape, mape) << file << ": " << SummaryLine(s);
-    EXPECT_LE(s.max, max) << file << ": " << SummaryLine(s);
   }
 }
 
