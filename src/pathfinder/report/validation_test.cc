@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "pathfinder/spec/file.h"
+#include "pathfinder/spec/validation_csv.h"
 
 namespace pf::report {
 namespace {
@@ -148,6 +149,38 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   EXPECT_EQ(s.validated, 114);
   EXPECT_LE(s.mape, 30.0) << SummaryLine(s);
   EXPECT_LE(s.median, 17.5) << SummaryLine(s);
+}
+
+// data/validation/training-settings.csv: what each listed row's submitted configuration
+// states beyond the row (virtual stages, TP communication overlap). Every listed id is a
+// row of the shared set, validates (a value contradicting the row's notes would fail it),
+// and is simulated with exactly those settings.
+TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
+  if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
+    GTEST_SKIP() << "../shared/validation not present";
+  Diagnostics d;
+  auto text = spec::ReadTextFile(spec::DataDir() + "/validation/training-settings.csv", d);
+  ASSERT_TRUE(text) << d.Render();
+  std::vector<std::vector<std::string>> records;
+  std::vector<int> lines;
+  std::string err;
+  ASSERT_TRUE(spec::SplitCsv(*text, &records, &lines, &err)) << err;
+  ASSERT_GE(records.size(), 12u);
+  auto t = spec::LoadValidationCsv(std::string(PF_SHARED_DIR) + "/validation/training_results.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  std::map<std::string, RowResult> by_id;
+  for (const auto& x : Validate(*t).rows) by_id[x.id] = x;
+  for (size_t i = 1; i < records.size(); ++i) {
+    const std::string& id = records[i][0];
+    ASSERT_TRUE(by_id.count(id)) << id << " is not a row of training_results.csv";
+    const RowResult& x = by_id[id];
+    EXPECT_TRUE(x.ok) << id << ": " << x.reason;
+    if (!records[i][1].empty()) EXPECT_NE(x.reason.find(" v" + records[i][1] + " "), std::string::npos) << x.reason;
+    EXPECT_EQ(x.reason.find(" tp-overlap ") != std::string::npos, records[i][2] == "true") << x.reason;
+  }
+  // A row the file does not list keeps what its notes say: no overlap for the v4.1 LoRA rows.
+  ASSERT_TRUE(by_id.count("mlptv41_lora_nvidia_eos_8_step"));
+  EXPECT_EQ(by_id["mlptv41_lora_nvidia_eos_8_step"].reason.find("tp-overlap"), std::string::npos);
 }
 
 // One GPU's whole training step (scripts/gpu/train_step.py --compile: Llama- and MPT-shaped

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <regex>
@@ -19,7 +20,9 @@
 #include "pathfinder/report/validation.h"
 #include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/cluster_spec.h"
+#include "pathfinder/spec/file.h"
 #include "pathfinder/spec/model_spec.h"
+#include "pathfinder/spec/validation_csv.h"
 #include "pathfinder/train/simulator.h"
 
 namespace pf::report {
@@ -128,6 +131,69 @@ std::optional<model::Architecture> ModelFor(const spec::ValidationTable& t, cons
   return a;
 }
 
+// What a row's own submitted configuration states and the row leaves out
+// (data/validation/training-settings.csv, README beside it), by row id.
+struct RowSettings {
+  int virtual_stages = 0;  // 0: not stated
+  bool tp_comm_overlap = false;
+};
+struct SettingsFile {
+  std::map<std::string, RowSettings> by_id;
+  std::string error;  // non-empty: the file is malformed; every row it would touch says so
+};
+const SettingsFile& TrainingRowSettings() {
+  static const SettingsFile file = [] {
+    SettingsFile f;
+    const std::string path = spec::DataDir() + "/validation/training-settings.csv";
+    if (!std::filesystem::exists(path)) return f;  // a data folder without it: no supplements
+    Diagnostics diag;
+    auto text = spec::ReadTextFile(path, diag);
+    if (!text) {
+      f.error = diag.Render();
+      return f;
+    }
+    std::vector<std::vector<std::string>> records;
+    std::vector<int> lines;
+    std::string err;
+    if (!spec::SplitCsv(*text, &records, &lines, &err)) {
+      f.error = path + ": " + err;
+      return f;
+    }
+    const std::vector<std::string> want = {"id", "virtual_stages", "tp_comm_overlap", "source"};
+    if (records.empty() || records[0] != want) {
+      f.error = path + ":1: header must be id,virtual_stages,tp_comm_overlap,source";
+      return f;
+    }
+    for (size_t i = 1; i < records.size(); ++i) {
+      const auto& r = records[i];
+      const std::string where = fmt::format("{}:{}", path, lines[i]);
+      if (r.size() != want.size() || Trim(r[3]).empty()) {
+        f.error = where + ": every row needs id, virtual_stages, tp_comm_overlap and a non-empty source";
+        return f;
+      }
+      RowSettings s;
+      if (!Trim(r[1]).empty()) {
+        auto v = Int(r[1]);
+        if (!v || *v < 1) {
+          f.error =
+              where + ": virtual_stages '" + r[1] + "' is not a positive integer (leave it empty when not stated)";
+          return f;
+        }
+        s.virtual_stages = int(*v);
+      }
+      const std::string o = Lower(Trim(r[2]));
+      if (o != "true" && o != "false" && !o.empty()) {
+        f.error = where + ": tp_comm_overlap '" + r[2] + "' must be true, false or empty";
+        return f;
+      }
+      s.tp_comm_overlap = o == "true";
+      f.by_id[Trim(r[0])] = s;
+    }
+    return f;
+  }();
+  return file;
+}
+
 }  // namespace
 
 RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
@@ -223,6 +289,21 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   if (auto mb = FromNotes(notes, R"((?:micro-?batch(?: size)?|mbs)\s*:?\s*(\d+))")) s.micro_batch = *mb;
   auto vp = FromNotes(notes, R"(\bVP\s*(\d+))");
   if (!vp) vp = FromNotes(notes, R"(interleaved schedule with (\d+) stages)");
+  // What the run's submitted configuration states beyond the row.
+  const SettingsFile& extra = TrainingRowSettings();
+  if (auto it = extra.by_id.find(id); it != extra.by_id.end() || !extra.error.empty()) {
+    if (!extra.error.empty()) return Row(t, row, false, extra.error);
+    const RowSettings& x = it->second;
+    if (x.virtual_stages > 0) {
+      if (vp && *vp != x.virtual_stages) {
+        return Row(t, row, false,
+                   fmt::format("data/validation/training-settings.csv gives {} virtual stages, the row's notes {}",
+                               x.virtual_stages, *vp));
+      }
+      vp = x.virtual_stages;
+    }
+    if (x.tp_comm_overlap) s.overlap_tp_comm = true;
+  }
   if (vp && *vp > 1 && arch->layers % (p.pp * *vp) == 0) {
     s.schedule = train::Schedule::kInterleaved;
     s.virtual_stages = int(*vp);
@@ -289,13 +370,14 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   }
   RowResult out =
       Row(t, row, true,
-          fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
+          fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
                       "(compute {:.3g}, tp {:.3g}, ep {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU {:.1f}%{}{}",
                       arch->name,
                       s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
                       p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
-                      s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.micro_batch, r.microbatches,
-                      pf::Name(s.precision), graph::Name(s.recompute), s.zero_stage, cluster_note, r.step.total.value(),
+                      s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "",
+                      s.overlap_tp_comm ? " tp-overlap" : "", s.micro_batch, r.microbatches, pf::Name(s.precision),
+                      graph::Name(s.recompute), s.zero_stage, cluster_note, r.step.total.value(),
                       r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(), r.step.bubble.value(),
                       r.step.dp_comm.value(), s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward",
                       r.mfu * 100, clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
