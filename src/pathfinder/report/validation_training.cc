@@ -139,7 +139,7 @@ struct RowSettings {
 };
 struct SettingsFile {
   std::map<std::string, RowSettings> by_id;
-  std::string error;  // non-empty: the file is malformed; every row it would touch says so
+  std::string error;  // non-empty: the file is malformed; every training row fails with this reason
 };
 const SettingsFile& TrainingRowSettings() {
   static const SettingsFile file = [] {
@@ -299,6 +299,12 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
         return Row(t, row, false,
                    fmt::format("data/validation/training-settings.csv gives {} virtual stages, the row's notes {}",
                                x.virtual_stages, *vp));
+      }
+      if (arch->layers % (p.pp * x.virtual_stages) != 0) {
+        return Row(t, row, false,
+                   fmt::format("data/validation/training-settings.csv gives {} virtual stages, which do not divide "
+                               "{} layers over pp {}",
+                               x.virtual_stages, arch->layers, p.pp));
       }
       vp = x.virtual_stages;
     }
