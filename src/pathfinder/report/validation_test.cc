@@ -175,7 +175,9 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
     ASSERT_TRUE(by_id.count(id)) << id << " is not a row of training_results.csv";
     const RowResult& x = by_id[id];
     EXPECT_TRUE(x.ok) << id << ": " << x.reason;
-    if (!records[i][1].empty()) EXPECT_NE(x.reason.find(" v" + records[i][1] + " "), std::string::npos) << x.reason;
+    if (!records[i][1].empty()) {
+      EXPECT_NE(x.reason.find(" v" + records[i][1] + " "), std::string::npos) << x.reason;
+    }
     EXPECT_EQ(x.reason.find(" tp-overlap ") != std::string::npos, records[i][2] == "true") << x.reason;
   }
   // A row the file does not list keeps what its notes say: no overlap for the v4.1 LoRA rows.
