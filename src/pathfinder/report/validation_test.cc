@@ -12,6 +12,7 @@
 
 #include "pathfinder/spec/file.h"
 #include "pathfinder/spec/validation_csv.h"
+#include "pathfinder/train/settings.h"
 
 namespace pf::report {
 namespace {
@@ -179,6 +180,9 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
       EXPECT_NE(x.reason.find(" v" + records[i][1] + " "), std::string::npos) << x.reason;
     }
     EXPECT_EQ(x.reason.find(" tp-overlap ") != std::string::npos, records[i][2] == "true") << x.reason;
+    train::TpOverlap ub;
+    std::string bad;
+    EXPECT_TRUE(train::ParseTpOverlap(records[i][3], &ub, &bad)) << id << ": " << bad;
   }
   // A row the file does not list keeps what its notes say: no overlap for the v4.1 LoRA rows.
   ASSERT_TRUE(by_id.count("mlptv41_lora_nvidia_eos_8_step"));

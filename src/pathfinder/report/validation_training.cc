@@ -136,6 +136,7 @@ std::optional<model::Architecture> ModelFor(const spec::ValidationTable& t, cons
 struct RowSettings {
   int virtual_stages = 0;  // 0: not stated
   bool tp_comm_overlap = false;
+  train::TpOverlap tp_overlap;  // TE defaults with the run's ub_cfg overrides
 };
 struct SettingsFile {
   std::map<std::string, RowSettings> by_id;
@@ -159,16 +160,16 @@ const SettingsFile& TrainingRowSettings() {
       f.error = path + ": " + err;
       return f;
     }
-    const std::vector<std::string> want = {"id", "virtual_stages", "tp_comm_overlap", "source"};
+    const std::vector<std::string> want = {"id", "virtual_stages", "tp_comm_overlap", "ub_cfg", "source"};
     if (records.empty() || records[0] != want) {
-      f.error = path + ":1: header must be id,virtual_stages,tp_comm_overlap,source";
+      f.error = path + ":1: header must be id,virtual_stages,tp_comm_overlap,ub_cfg,source";
       return f;
     }
     for (size_t i = 1; i < records.size(); ++i) {
       const auto& r = records[i];
       const std::string where = fmt::format("{}:{}", path, lines[i]);
-      if (r.size() != want.size() || Trim(r[3]).empty()) {
-        f.error = where + ": every row needs id, virtual_stages, tp_comm_overlap and a non-empty source";
+      if (r.size() != want.size() || Trim(r[4]).empty()) {
+        f.error = where + ": every row needs id, virtual_stages, tp_comm_overlap, ub_cfg and a non-empty source";
         return f;
       }
       RowSettings s;
@@ -187,6 +188,15 @@ const SettingsFile& TrainingRowSettings() {
         return f;
       }
       s.tp_comm_overlap = o == "true";
+      std::string bad;
+      if (!train::ParseTpOverlap(r[3], &s.tp_overlap, &bad)) {
+        f.error = where + ": ub_cfg " + bad;
+        return f;
+      }
+      if (!Trim(r[3]).empty() && !s.tp_comm_overlap) {
+        f.error = where + ": ub_cfg is given but tp_comm_overlap is not true";
+        return f;
+      }
       f.by_id[Trim(r[0])] = s;
     }
     return f;
@@ -308,7 +318,10 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       }
       vp = x.virtual_stages;
     }
-    if (x.tp_comm_overlap) s.overlap_tp_comm = true;
+    if (x.tp_comm_overlap) {
+      s.overlap_tp_comm = true;
+      s.tp_overlap = x.tp_overlap;
+    }
   }
   if (vp && *vp > 1 && arch->layers % (p.pp * *vp) == 0) {
     s.schedule = train::Schedule::kInterleaved;

@@ -48,8 +48,14 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Default("bf16")
         .Flag("overlap_dp_comm", &T::overlap_dp_comm, "DP gradient reduction bucketed behind backward")
         .Default("true")
-        .Flag("overlap_tp_comm", &T::overlap_tp_comm, "TP collectives overlapped with the adjacent GEMMs")
+        .Flag("overlap_tp_comm", &T::overlap_tp_comm,
+              "TP collectives overlapped with the adjacent GEMMs as Transformer Engine's userbuffers do (needs "
+              "sequence parallelism)")
         .Default("false")
+        .Text("ub_cfg", &T::ub_cfg,
+              "Transformer Engine ub_cfg overrides, space-separated: qkv_dgrad, qkv_wgrad, fc1_dgrad, fc1_wgrad "
+              "=bulk:SMS; proj_fprop, fc2_fprop =pipeline:SMS or =ring_exchange (empty = TE's defaults)")
+        .Default("")
         .Flag("overlap_pp_comm", &T::overlap_pp_comm, "pipeline send/recv overlapped with compute")
         .Default("false")
         .Choice("schedule", &T::schedule, "pipeline schedule",
@@ -117,6 +123,14 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
       const YAML::Node at = node["global_batch"] ? node["global_batch"] : node;
       ctx.Error(at, JoinPath(key_path, "global_batch"),
                 fmt::format("global_batch = {} is not a multiple of micro_batch = {}", s.global_batch, s.micro_batch));
+    }
+    {
+      std::string bad;
+      if (!train::ParseTpOverlap(s.ub_cfg, &s.tp_overlap, &bad)) {
+        ctx.Error(node["ub_cfg"] ? node["ub_cfg"] : node, JoinPath(key_path, "ub_cfg"), bad);
+      } else if (!s.ub_cfg.empty() && !s.overlap_tp_comm) {
+        ctx.Error(node["ub_cfg"], JoinPath(key_path, "ub_cfg"), "ub_cfg needs overlap_tp_comm: true");
+      }
     }
     {
       graph::Lora lora;

@@ -12,10 +12,12 @@ namespace {
 TEST(TrainSpec, LoadsEveryKindOfField) {
   Diagnostics d;
   LoadContext ctx{"s.yaml", "", &d, nullptr};
-  auto s = LoadTrainSection(YAML::Load("{seq_len: 8192, global_batch: 2048, micro_batch: 2, precision: fp8, recompute: selective, "
-                                       "zero_stage: 3, schedule: interleaved, virtual_stages: 4, tokens: 15.6e12 tokens, "
-                                       "layout: 'tp,cp,dp,ep,pp', overlap_tp_comm: true}"),
-                            ctx, "train");
+  auto s = LoadTrainSection(
+      YAML::Load("{seq_len: 8192, global_batch: 2048, micro_batch: 2, precision: fp8, recompute: selective, "
+                 "zero_stage: 3, schedule: interleaved, virtual_stages: 4, tokens: 15.6e12 tokens, "
+                 "layout: 'tp,cp,dp,ep,pp', overlap_tp_comm: true, "
+                 "ub_cfg: 'proj_fprop=pipeline:24 fc2_fprop=ring_exchange qkv_wgrad=bulk:4'}"),
+      ctx, "train");
   ASSERT_TRUE(s) << d.Render();
   EXPECT_EQ(s->seq_len, 8192);
   EXPECT_EQ(s->global_batch, 2048);
@@ -27,7 +29,24 @@ TEST(TrainSpec, LoadsEveryKindOfField) {
   EXPECT_EQ(s->virtual_stages, 4);
   EXPECT_DOUBLE_EQ(s->tokens_to_train, 15.6e12);
   EXPECT_TRUE(s->overlap_tp_comm);
+  EXPECT_EQ(s->tp_overlap.proj_fprop_sms, 24);
+  EXPECT_TRUE(s->tp_overlap.fc2_fprop_ring);
+  EXPECT_EQ(s->tp_overlap.qkv_wgrad_sms, 4);
+  EXPECT_EQ(s->tp_overlap.qkv_dgrad_sms, 16);  // TE's default
   EXPECT_TRUE(s->overlap_dp_comm);  // default
+}
+
+TEST(TrainSpec, BadUbConfigNamesItsKeyAndItem) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  EXPECT_FALSE(LoadTrainSection(YAML::Load("{overlap_tp_comm: true, ub_cfg: 'proj_fprop=bulk:4'}"), ctx, "train"));
+  const std::string out = d.Render();
+  EXPECT_NE(out.find("train.ub_cfg"), std::string::npos) << out;
+  EXPECT_NE(out.find("'proj_fprop=bulk:4'"), std::string::npos) << out;
+  Diagnostics d2;
+  LoadContext ctx2{"s.yaml", "", &d2, nullptr};
+  EXPECT_FALSE(LoadTrainSection(YAML::Load("{ub_cfg: 'proj_fprop=pipeline:24'}"), ctx2, "train"));
+  EXPECT_NE(d2.Render().find("needs overlap_tp_comm: true"), std::string::npos) << d2.Render();
 }
 
 TEST(TrainSpec, ReportsBadValuesWithKeyPaths) {

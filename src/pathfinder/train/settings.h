@@ -21,6 +21,29 @@ enum class Schedule {
 };
 const char* Name(Schedule s);
 
+// Transformer Engine userbuffers (comm-GEMM overlap), what `overlap_tp_comm` models: how
+// each sequence-parallel collective of a dense layer hides behind the GEMM beside it. The
+// defaults are TE's (NVIDIA/TransformerEngine transformer_engine/pytorch/module/base.py,
+// initialize_ub: get_default_config): ring exchange (1 SM, copy engines) for the
+// all-gathers before the qkv and fc1 forward GEMMs and the proj and fc2 dgrad GEMMs;
+// `pipeline` (4 splits, 16 SMs) for the reduce-scatters after the proj and fc2 forward
+// GEMMs; `bulk` (16 SMs) for the backward all-gather beside the qkv / fc1 dgrad GEMM and
+// the reduce-scatter beside their wgrad GEMM; all-gather buffers in fp8 under an fp8
+// recipe. A run's own ub_cfg (NeMo conf/tp_overlap/*.yaml) overrides them per GEMM.
+struct TpOverlap {
+  bool proj_fprop_ring = false;                 // proj_fprop: ring_exchange instead of pipeline
+  bool fc2_fprop_ring = false;                  // fc2_fprop: ring_exchange instead of pipeline
+  int proj_fprop_sms = 16, fc2_fprop_sms = 16;  // SMs of a pipeline reduce-scatter
+  int splits = 4;                               // pipeline chunks
+  int qkv_dgrad_sms = 16, qkv_wgrad_sms = 16, fc1_dgrad_sms = 16, fc1_wgrad_sms = 16;  // bulk
+};
+
+// Applies a run's ub_cfg overrides written as space-separated `name=method[:sms]` in TE's
+// names: qkv_dgrad, qkv_wgrad, fc1_dgrad, fc1_wgrad = bulk:SMS; proj_fprop, fc2_fprop =
+// pipeline:SMS or ring_exchange (e.g. "proj_fprop=pipeline:24 fc2_fprop=ring_exchange").
+// False with the reason in `err` on anything else.
+bool ParseTpOverlap(const std::string& text, TpOverlap* out, std::string* err);
+
 struct TrainSettings {
   int64_t seq_len = 2048;
   int64_t global_batch = 0;  // sequences per optimizer step; 0 = dp × micro_batch (no accumulation)
@@ -31,7 +54,9 @@ struct TrainSettings {
   int zero_stage = 1;              // 0 none, 1 optimizer states (Megatron distributed optimizer), 2 + grads, 3 + weights (FSDP)
   DType grad_dtype = DType::kBf16;  // gradient buffers and their reduction
   bool overlap_dp_comm = true;     // DP gradient reduction bucketed behind backward, param all-gather behind forward
-  bool overlap_tp_comm = false;    // TP collectives overlapped with the adjacent GEMMs (TE userbuffers)
+  bool overlap_tp_comm = false;    // TP collectives overlapped with the adjacent GEMMs (TE userbuffers; needs SP)
+  TpOverlap tp_overlap;            // how, when overlap_tp_comm
+  std::string ub_cfg;              // the scenario's text of tp_overlap (ParseTpOverlap), as written
   bool overlap_pp_comm = false;    // pipeline send/recv overlapped with compute (only the fill is exposed)
   Schedule schedule = Schedule::k1F1B;
   int virtual_stages = 1;          // model chunks per stage (interleaved)

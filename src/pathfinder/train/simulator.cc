@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
+#include <string_view>
 
 #include "pathfinder/comm/collective.h"
 #include "pathfinder/model/counts.h"
@@ -30,6 +32,47 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   std::string bad;
   if (s.lora_rank > 0 && !graph::ParseLoraTargets(s.lora_targets, &o.lora, &bad)) o.lora.rank = -1;  // Run() reports it
   return o;
+}
+
+bool ParseTpOverlap(const std::string& text, TpOverlap* out, std::string* err) {
+  std::istringstream in(text);
+  std::string item;
+  while (in >> item) {
+    const size_t eq = item.find('='), colon = item.find(':');
+    const std::string name = item.substr(0, eq);
+    const std::string method =
+        eq == std::string::npos ? ""
+                                : item.substr(eq + 1, colon == std::string::npos ? std::string::npos : colon - eq - 1);
+    int sms = -1;
+    if (colon != std::string::npos) {
+      const std::string n = item.substr(colon + 1);
+      if (n.empty() || n.size() > 4 || n.find_first_not_of("0123456789") != std::string::npos) {
+        *err = "'" + item + "': the SM count after ':' must be a whole number";
+        return false;
+      }
+      sms = std::stoi(n);
+    }
+    int* bulk = name == "qkv_dgrad"   ? &out->qkv_dgrad_sms
+                : name == "qkv_wgrad" ? &out->qkv_wgrad_sms
+                : name == "fc1_dgrad" ? &out->fc1_dgrad_sms
+                : name == "fc1_wgrad" ? &out->fc1_wgrad_sms
+                                      : nullptr;
+    const bool rs = name == "proj_fprop" || name == "fc2_fprop";
+    if (bulk != nullptr && method == "bulk" && sms >= 0) {
+      *bulk = sms;
+    } else if (rs && method == "pipeline" && sms >= 0) {
+      (name == "proj_fprop" ? out->proj_fprop_ring : out->fc2_fprop_ring) = false;
+      (name == "proj_fprop" ? out->proj_fprop_sms : out->fc2_fprop_sms) = sms;
+    } else if (rs && method == "ring_exchange" && sms < 0) {
+      (name == "proj_fprop" ? out->proj_fprop_ring : out->fc2_fprop_ring) = true;
+    } else {
+      *err = "'" + item +
+             "': expected qkv_dgrad, qkv_wgrad, fc1_dgrad or fc1_wgrad =bulk:SMS, or proj_fprop or fc2_fprop "
+             "=pipeline:SMS or =ring_exchange";
+      return false;
+    }
+  }
+  return true;
 }
 
 bool ParseLayoutOrder(const std::string& text, std::array<comm::Dim, 5>* order) {
@@ -191,9 +234,9 @@ Seconds CommTime(const comm::Network& net, const Groups& g, const graph::CommOp&
 // Per-micro-batch costs of one layer kind (or of the embedding / head extras).
 struct Part {
   Seconds fwd, bwd, recompute;          // compute
-  Seconds matmul_fwd, matmul_bwd;       // of which matmuls (TP overlap window)
   Seconds attn_fwd, attn_bwd;           // of which attention (CP overlap window)
   Seconds tp_fwd, tp_bwd, cp_fwd, cp_bwd, ep;  // communication (before overlap)
+  Seconds tp_ub_fwd, tp_ub_bwd;                // TP exposed under TE userbuffers (when asked for)
   Flops flops;
   Bytes link;  // sent by one rank over its links
 };
@@ -211,16 +254,106 @@ double SentShare(comm::Collective c, long n) {
   }
 }
 
+// TP communication exposed per micro-batch under Transformer Engine userbuffers (settings.h
+// TpOverlap), in the dense blocks whose GEMMs TE overlaps: attention (qkv in, out proj out)
+// and MLP (fc1 in, fc2 out). Each overlap is charged what it adds to its GEMM alone:
+// * ring exchange over t ranks: the GEMM runs as t chunks of M/t rows, each while the next
+//   chunk's 1/(t−1) of the collective moves: (t−1)·max(0, c − g), plus the chunked GEMMs'
+//   extra time over the whole one;
+// * pipeline (k splits, s SMs): k chunks on cores − s SMs, each chunk's reduce-scatter
+//   behind the next chunk: g + (k−1)·max(g, c) + c;
+// * bulk (s SMs): the collective beside a whole GEMM, max(0, C − G), while its s SMs slow
+//   the GEMM by min(C, G)·s/cores.
+// The collectives of a block without these GEMMs (MoE experts, MLA attention) and those
+// outside the blocks (the LM head's) are not TE-overlapped: exposed whole. A chip that
+// states no core count pays nothing for the SMs a collective holds.
+void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Groups& groups,
+                       const model::Architecture& a, const std::vector<graph::Op>& ops,
+                       const std::vector<graph::CommOp>& comms, const graph::StepOptions& o,
+                       ops::AttentionKernel kernel, const TpOverlap& ub, Part* p) {
+  const double t = double(groups.tp.members), cores = double(m.chip().cores);
+  const double fp8_gather = BytesPerElement(o.matmul_dtype) / BytesPerElement(o.act_dtype);  // AG buffers in fp8
+  auto gemm = [&](const graph::Op* op, double split) {
+    if (op == nullptr) return Seconds(0);
+    graph::Op c = *op;
+    c.m = std::max<int64_t>(1, int64_t(std::ceil(double(op->m) / split)));
+    return Cost(m, c, o, kernel).time * split;
+  };
+  auto held = [&](int sms) { return cores > 0 ? double(sms) / cores : 0.0; };  // Run() keeps sms < cores
+  auto ring = [&](const graph::Op* op, Seconds c) {
+    const Seconds chunks = gemm(op, t);
+    return chunks - gemm(op, 1) + Max(Seconds(0), c / (t - 1) - chunks / t) * (t - 1);
+  };
+  auto pipeline = [&](const graph::Op* op, Seconds c, int sms) {
+    const double k = std::max(1, ub.splits);
+    const Seconds g = gemm(op, k) / (k * (1 - held(sms)));
+    return g + Max(g, c / k) * (k - 1) + c / k - gemm(op, 1);
+  };
+  auto bulk = [&](const graph::Op* op, Seconds c, int sms) {
+    const Seconds g = gemm(op, 1);
+    return Max(Seconds(0), c - g) + Min(c, g) * held(sms);
+  };
+  struct Gemms {
+    const graph::Op *f = nullptr, *dgrad = nullptr, *wgrad = nullptr;
+  };
+  auto find = [&](std::string_view name) {
+    Gemms g;
+    for (const graph::Op& op : ops) {
+      if (op.kind != graph::OpKind::kMatmul || name != op.name || op.recompute) continue;
+      if (op.pass == graph::Pass::kForward)
+        g.f = &op;
+      else
+        (g.dgrad == nullptr ? g.dgrad : g.wgrad) = &op;  // the graph lists dgrad, then wgrad
+    }
+    return g;
+  };
+  const Gemms qkv = find("qkv"), proj = find("out proj"), fc1 = find("fc1"), fc2 = find("fc2");
+  int backward_gathers[2] = {0, 0};  // per block: the output-gradient gather comes first
+  for (const graph::CommOp& c : comms) {
+    if (c.kind != graph::CommKind::kTpAllGather && c.kind != graph::CommKind::kTpReduceScatter &&
+        c.kind != graph::CommKind::kTpAllReduce) {
+      continue;
+    }
+    const bool gather = c.kind == graph::CommKind::kTpAllGather;
+    graph::CommOp sized = c;
+    if (gather) sized.bytes = c.bytes * fp8_gather;
+    const Seconds whole = CommTime(net, groups, c, a), time = CommTime(net, groups, sized, a);
+    const bool forward = c.pass == graph::Pass::kForward || c.recompute;
+    Seconds& out = c.pass == graph::Pass::kForward ? p->tp_ub_fwd : p->tp_ub_bwd;
+    const std::string_view block = c.name;
+    const bool attn = block == "attention" && qkv.f && proj.f, mlp = block == "mlp" && fc1.f && fc2.f;
+    if (c.kind == graph::CommKind::kTpAllReduce || (!attn && !mlp)) {
+      out += whole;
+      continue;
+    }
+    const Gemms& in = attn ? qkv : fc1;
+    const Gemms& outg = attn ? proj : fc2;
+    if (forward) {
+      const bool rs_ring = attn ? ub.proj_fprop_ring : ub.fc2_fprop_ring;
+      out += gather    ? ring(in.f, time)
+             : rs_ring ? ring(outg.f, time)
+                       : pipeline(outg.f, time, attn ? ub.proj_fprop_sms : ub.fc2_fprop_sms);
+    } else if (!gather) {
+      out += bulk(in.wgrad, time, attn ? ub.qkv_wgrad_sms : ub.fc1_wgrad_sms);
+    } else if (backward_gathers[attn ? 0 : 1]++ == 0) {
+      out += ring(outg.dgrad, time);
+    } else {
+      out += bulk(in.dgrad, time, attn ? ub.qkv_dgrad_sms : ub.fc1_dgrad_sms);
+    }
+  }
+}
+
 Part CostPart(const ops::OpModel& m, const comm::Network& net, const Groups& groups, const model::Architecture& a,
               const std::vector<graph::Op>& ops, const std::vector<graph::CommOp>& comms, const graph::StepOptions& o,
-              ops::AttentionKernel kernel, const std::string& what, double repeats, std::vector<OpActivity>* activity) {
+              ops::AttentionKernel kernel, const std::string& what, double repeats, std::vector<OpActivity>* activity,
+              const TpOverlap* ub = nullptr) {
   Part p;
+  if (ub != nullptr && groups.tp.members > 1) UserbufferExposed(m, net, groups, a, ops, comms, o, kernel, *ub, &p);
   for (const graph::Op& op : ops) {
     const OpCost c = Cost(m, op, o, kernel);
     const bool fwd = op.pass == graph::Pass::kForward;
     (fwd ? p.fwd : p.bwd) += c.time;
     if (op.recompute) p.recompute += c.time;
-    if (op.kind == graph::OpKind::kMatmul) (fwd ? p.matmul_fwd : p.matmul_bwd) += c.time;
     if (op.kind == graph::OpKind::kAttention) (fwd ? p.attn_fwd : p.attn_bwd) += c.time;
     p.flops += c.flops;
     if (activity != nullptr && repeats > 0) {
@@ -294,6 +427,27 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
                     ops::Name(s.attention_kernel), ops_.chip().name));
   }
   if (s.seq_len <= 0 || s.micro_batch <= 0) return fail("seq_len and micro_batch must be positive");
+  if (s.overlap_tp_comm && p.tp > 1 && !p.sequence_parallel) {
+    // Megatron-LM asserts it (megatron/training/arguments.py): TE's userbuffers overlap the
+    // all-gathers and reduce-scatters of sequence parallelism, not all-reduces.
+    return fail(
+        "overlap_tp_comm needs sequence parallelism (Megatron-LM: 'Tensor parallel communication/GEMM "
+        "overlap can happen only when sequence parallelism is enabled')");
+  }
+  if (s.tp_overlap.splits < 1 || s.tp_overlap.proj_fprop_sms < 0 || s.tp_overlap.fc2_fprop_sms < 0 ||
+      s.tp_overlap.qkv_dgrad_sms < 0 || s.tp_overlap.qkv_wgrad_sms < 0 || s.tp_overlap.fc1_dgrad_sms < 0 ||
+      s.tp_overlap.fc1_wgrad_sms < 0) {
+    return fail("tp_overlap: splits must be at least 1 and SM counts not negative");
+  }
+  if (s.overlap_tp_comm && ops_.chip().cores > 0) {
+    const TpOverlap& u = s.tp_overlap;
+    const int most = std::max(
+        {u.proj_fprop_sms, u.fc2_fprop_sms, u.qkv_dgrad_sms, u.qkv_wgrad_sms, u.fc1_dgrad_sms, u.fc1_wgrad_sms});
+    if (most >= ops_.chip().cores) {
+      return fail(fmt::format("tp_overlap: a collective on {} SMs leaves none of the chip's {} cores for its GEMM",
+                              most, ops_.chip().cores));
+    }
+  }
   if (s.seq_len % p.cp != 0) return fail(fmt::format("cp = {} does not divide seq_len = {}", p.cp, s.seq_len));
   const int v = s.schedule == Schedule::kInterleaved ? std::max(1, s.virtual_stages) : 1;
   // Interleaving needs equal chunks unless the stages are uneven by request (then each
@@ -384,10 +538,12 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   std::vector<Part> kinds;
   kinds.reserve(sg.kinds.size());
   const ops::AttentionKernel ak = s.attention_kernel;
+  const TpOverlap* ub = s.overlap_tp_comm ? &s.tp_overlap : nullptr;
   for (const graph::LayerGraph& k : sg.kinds)
-    kinds.push_back(CostPart(ops_, net_, g, a, k.ops, k.comms, o, ak, k.what, 0, nullptr));
-  const Part embed = CostPart(ops_, net_, g, a, sg.embedding_ops, sg.embedding_comms, o, ak, "embedding", 0, nullptr);
-  const Part head = CostPart(ops_, net_, g, a, sg.head_ops, sg.head_comms, o, ak, "head", 0, nullptr);
+    kinds.push_back(CostPart(ops_, net_, g, a, k.ops, k.comms, o, ak, k.what, 0, nullptr, ub));
+  const Part embed =
+      CostPart(ops_, net_, g, a, sg.embedding_ops, sg.embedding_comms, o, ak, "embedding", 0, nullptr, ub);
+  const Part head = CostPart(ops_, net_, g, a, sg.head_ops, sg.head_comms, o, ak, "head", 0, nullptr, ub);
 
   // Exposed communication of one part per micro-batch.
   struct Exposed3 {
@@ -395,7 +551,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   };
   auto exposed = [&](const Part& x) {
     Exposed3 e;
-    e.tp = s.overlap_tp_comm ? Exposed(x.tp_fwd, x.matmul_fwd) + Exposed(x.tp_bwd, x.matmul_bwd) : x.tp_fwd + x.tp_bwd;
+    e.tp = s.overlap_tp_comm ? x.tp_ub_fwd + x.tp_ub_bwd : x.tp_fwd + x.tp_bwd;
     // Ring attention overlaps each block's send with the attention on the previous block.
     e.cp = Exposed(x.cp_fwd, x.attn_fwd) + Exposed(x.cp_bwd, x.attn_bwd);
     e.ep = x.ep;

@@ -257,7 +257,70 @@ TEST(TrainStep, TensorParallelOverlapOnlyHidesCommunication) {
   s.overlap_tp_comm = true;
   const TrainResult hidden = Gpt3H100().Run(p, s);
   EXPECT_LT(hidden.step.tp_comm, exposed.step.tp_comm);
+  // TE's userbuffers never hide it all: the chunked GEMMs cost more than the whole ones and
+  // the pipelined reduce-scatter's last chunk waits for nothing to hide behind.
+  EXPECT_GT(hidden.step.tp_comm.value(), 0.0);
   EXPECT_DOUBLE_EQ(hidden.step.compute.value(), exposed.step.compute.value());
+}
+
+TEST(TrainStep, UserbufferOverlapFollowsItsConfiguration) {
+  graph::Parallelism p{8, 8, 16, 1, 1, true};
+  TrainSettings s = MlperfLike();
+  s.overlap_tp_comm = true;
+  auto tp = [&](const TrainSettings& x) {
+    const TrainResult r = Gpt3H100().Run(p, x);
+    EXPECT_TRUE(r.ok) << r.reason;
+    return r.step.tp_comm.value();
+  };
+  const double te_defaults = tp(s);
+  TrainSettings more_sms = s;  // the pipelined reduce-scatters take more SMs from their GEMMs
+  more_sms.tp_overlap.proj_fprop_sms = more_sms.tp_overlap.fc2_fprop_sms = 64;
+  EXPECT_GT(tp(more_sms), te_defaults);
+  TrainSettings no_bulk_sms = s;  // bulk collectives that hold no SMs slow no GEMM
+  no_bulk_sms.tp_overlap.qkv_dgrad_sms = no_bulk_sms.tp_overlap.qkv_wgrad_sms = 0;
+  no_bulk_sms.tp_overlap.fc1_dgrad_sms = no_bulk_sms.tp_overlap.fc1_wgrad_sms = 0;
+  EXPECT_LT(tp(no_bulk_sms), te_defaults);
+  TrainSettings one_split = s;  // one chunk: the whole reduce-scatter waits for the whole GEMM
+  one_split.tp_overlap.splits = 1;
+  EXPECT_GT(tp(one_split), te_defaults);
+  TrainSettings ring = s;
+  ring.tp_overlap.proj_fprop_ring = ring.tp_overlap.fc2_fprop_ring = true;
+  EXPECT_NE(tp(ring), te_defaults);
+  TrainSettings all_sms = s;  // a collective may not take every SM from its GEMM
+  all_sms.tp_overlap.proj_fprop_sms = 132;
+  const TrainResult none_left = Gpt3H100().Run(p, all_sms);
+  EXPECT_FALSE(none_left.ok);
+  EXPECT_NE(none_left.reason.find("132 cores"), std::string::npos) << none_left.reason;
+  // Megatron-LM refuses TP overlap without sequence parallelism.
+  p.sequence_parallel = false;
+  const TrainResult no_sp = Gpt3H100().Run(p, s);
+  EXPECT_FALSE(no_sp.ok);
+  EXPECT_NE(no_sp.reason.find("sequence parallelism"), std::string::npos) << no_sp.reason;
+}
+
+TEST(TrainSettings, ParsesTransformerEngineUbConfig) {
+  TpOverlap o;
+  std::string err;
+  ASSERT_TRUE(
+      ParseTpOverlap("qkv_dgrad=bulk:2 qkv_wgrad=bulk:4 fc1_dgrad=bulk:3 fc1_wgrad=bulk:5 "
+                     "proj_fprop=pipeline:24 fc2_fprop=ring_exchange",
+                     &o, &err))
+      << err;
+  EXPECT_EQ(o.qkv_dgrad_sms, 2);
+  EXPECT_EQ(o.qkv_wgrad_sms, 4);
+  EXPECT_EQ(o.fc1_dgrad_sms, 3);
+  EXPECT_EQ(o.fc1_wgrad_sms, 5);
+  EXPECT_FALSE(o.proj_fprop_ring);
+  EXPECT_EQ(o.proj_fprop_sms, 24);
+  EXPECT_TRUE(o.fc2_fprop_ring);
+  EXPECT_EQ(o.fc2_fprop_sms, 16);  // TE's default, untouched
+  for (const char* bad : {"proj_fprop=bulk:4", "qkv_dgrad=bulk", "fc2_fprop=pipeline:x", "qkv_fprop=ring_exchange",
+                          "fc2_fprop=ring_exchange:2"}) {
+    TpOverlap x;
+    err.clear();
+    EXPECT_FALSE(ParseTpOverlap(bad, &x, &err)) << bad;
+    EXPECT_NE(err.find(bad), std::string::npos) << err;
+  }
 }
 
 TEST(TrainStep, ContextParallelSplitsActivationsAndAddsRingTraffic) {
