@@ -57,14 +57,16 @@ bool ParseTpOverlap(const std::string& text, TpOverlap* out, std::string* err) {
                 : name == "fc1_dgrad" ? &out->fc1_dgrad_sms
                 : name == "fc1_wgrad" ? &out->fc1_wgrad_sms
                                       : nullptr;
-    const bool rs = name == "proj_fprop" || name == "fc2_fprop";
+    // The forward reduce-scatters: their method and their pipeline's SMs.
+    bool* ring = name == "proj_fprop" ? &out->proj_fprop_ring : name == "fc2_fprop" ? &out->fc2_fprop_ring : nullptr;
+    int* rs_sms = name == "proj_fprop" ? &out->proj_fprop_sms : name == "fc2_fprop" ? &out->fc2_fprop_sms : nullptr;
     if (bulk != nullptr && method == "bulk" && sms >= 0) {
       *bulk = sms;
-    } else if (rs && method == "pipeline" && sms >= 0) {
-      (name == "proj_fprop" ? out->proj_fprop_ring : out->fc2_fprop_ring) = false;
-      (name == "proj_fprop" ? out->proj_fprop_sms : out->fc2_fprop_sms) = sms;
-    } else if (rs && method == "ring_exchange" && sms < 0) {
-      (name == "proj_fprop" ? out->proj_fprop_ring : out->fc2_fprop_ring) = true;
+    } else if (ring != nullptr && method == "pipeline" && sms >= 0) {
+      *ring = false;
+      *rs_sms = sms;
+    } else if (ring != nullptr && method == "ring_exchange" && sms < 0) {
+      *ring = true;
     } else {
       *err = "'" + item +
              "': expected qkv_dgrad, qkv_wgrad, fc1_dgrad or fc1_wgrad =bulk:SMS, or proj_fprop or fc2_fprop "
@@ -434,16 +436,12 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
         "overlap_tp_comm needs sequence parallelism (Megatron-LM: 'Tensor parallel communication/GEMM "
         "overlap can happen only when sequence parallelism is enabled')");
   }
-  if (s.tp_overlap.splits < 1 || s.tp_overlap.proj_fprop_sms < 0 || s.tp_overlap.fc2_fprop_sms < 0 ||
-      s.tp_overlap.qkv_dgrad_sms < 0 || s.tp_overlap.qkv_wgrad_sms < 0 || s.tp_overlap.fc1_dgrad_sms < 0 ||
-      s.tp_overlap.fc1_wgrad_sms < 0) {
-    return fail("tp_overlap: splits must be at least 1 and SM counts not negative");
-  }
-  if (s.overlap_tp_comm && ops_.chip().cores > 0) {
+  {
     const TpOverlap& u = s.tp_overlap;
-    const int most = std::max(
+    const auto [fewest, most] = std::minmax(
         {u.proj_fprop_sms, u.fc2_fprop_sms, u.qkv_dgrad_sms, u.qkv_wgrad_sms, u.fc1_dgrad_sms, u.fc1_wgrad_sms});
-    if (most >= ops_.chip().cores) {
+    if (u.splits < 1 || fewest < 0) return fail("tp_overlap: splits must be at least 1 and SM counts not negative");
+    if (s.overlap_tp_comm && ops_.chip().cores > 0 && most >= ops_.chip().cores) {
       return fail(fmt::format("tp_overlap: a collective on {} SMs leaves none of the chip's {} cores for its GEMM",
                               most, ops_.chip().cores));
     }
