@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <regex>
 #include <set>
 #include <tuple>
 
@@ -180,6 +181,7 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
       EXPECT_NE(x.reason.find(" v" + records[i][1] + " "), std::string::npos) << x.reason;
     }
     EXPECT_EQ(x.reason.find(" tp-overlap ") != std::string::npos, records[i][2] == "true") << x.reason;
+    EXPECT_EQ(x.reason.find(" pp-overlap ") != std::string::npos, records[i][4] == "true") << x.reason;
     train::TpOverlap ub;
     std::string bad;
     EXPECT_TRUE(train::ParseTpOverlap(records[i][3], &ub, &bad)) << id << ": " << bad;
@@ -187,6 +189,12 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
   // A row the file does not list keeps what its notes say: no overlap for the v4.1 LoRA rows.
   ASSERT_TRUE(by_id.count("mlptv41_lora_nvidia_eos_8_step"));
   EXPECT_EQ(by_id["mlptv41_lora_nvidia_eos_8_step"].reason.find("tp-overlap"), std::string::npos);
+  // Megatron-Bridge overlaps send/recv in every interleaved run, and no run without interleaving.
+  for (const auto& [id, x] : by_id) {
+    if (id.rfind("mbridge", 0) != 0 || !x.ok) continue;
+    const bool interleaved = std::regex_search(x.reason, std::regex(" v[0-9]+ "));
+    EXPECT_EQ(x.reason.find(" pp-overlap ") != std::string::npos, interleaved) << id << ": " << x.reason;
+  }
 }
 
 // One GPU's whole training step (scripts/gpu/train_step.py --compile: Llama- and MPT-shaped

@@ -137,6 +137,7 @@ struct RowSettings {
   int virtual_stages = 0;  // 0: not stated
   bool tp_comm_overlap = false;
   train::TpOverlap tp_overlap;  // TE defaults with the run's ub_cfg overrides
+  bool pp_comm_overlap = false;  // Megatron overlap_p2p_comm (interleaved schedule only)
 };
 struct SettingsFile {
   std::map<std::string, RowSettings> by_id;
@@ -160,16 +161,19 @@ const SettingsFile& TrainingRowSettings() {
       f.error = path + ": " + err;
       return f;
     }
-    const std::vector<std::string> want = {"id", "virtual_stages", "tp_comm_overlap", "ub_cfg", "source"};
+    const std::vector<std::string> want = {"id",     "virtual_stages",  "tp_comm_overlap",
+                                           "ub_cfg", "pp_comm_overlap", "source"};
     if (records.empty() || records[0] != want) {
-      f.error = path + ":1: header must be id,virtual_stages,tp_comm_overlap,ub_cfg,source";
+      f.error = path + ":1: header must be id,virtual_stages,tp_comm_overlap,ub_cfg,pp_comm_overlap,source";
       return f;
     }
     for (size_t i = 1; i < records.size(); ++i) {
       const auto& r = records[i];
       const std::string where = fmt::format("{}:{}", path, lines[i]);
-      if (r.size() != want.size() || Trim(r[4]).empty()) {
-        f.error = where + ": every row needs id, virtual_stages, tp_comm_overlap, ub_cfg and a non-empty source";
+      if (r.size() != want.size() || Trim(r[5]).empty()) {
+        f.error =
+            where +
+            ": every row needs id, virtual_stages, tp_comm_overlap, ub_cfg, pp_comm_overlap and a non-empty source";
         return f;
       }
       RowSettings s;
@@ -182,12 +186,14 @@ const SettingsFile& TrainingRowSettings() {
         }
         s.virtual_stages = int(*v);
       }
-      const std::string o = Lower(Trim(r[2]));
-      if (o != "true" && o != "false" && !o.empty()) {
-        f.error = where + ": tp_comm_overlap '" + r[2] + "' must be true, false or empty";
-        return f;
+      for (const size_t c : {size_t(2), size_t(4)}) {
+        const std::string o = Lower(Trim(r[c]));
+        if (o != "true" && o != "false" && !o.empty()) {
+          f.error = where + ": " + want[c] + " '" + r[c] + "' must be true, false or empty";
+          return f;
+        }
+        (c == 2 ? s.tp_comm_overlap : s.pp_comm_overlap) = o == "true";
       }
-      s.tp_comm_overlap = o == "true";
       std::string bad;
       if (!train::ParseTpOverlap(r[3], &s.tp_overlap, &bad)) {
         f.error = where + ": ub_cfg " + bad;
@@ -322,11 +328,20 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       s.overlap_tp_comm = true;
       s.tp_overlap = x.tp_overlap;
     }
+    s.overlap_pp_comm = x.pp_comm_overlap;
   }
   if (vp && *vp > 1 && arch->layers % (p.pp * *vp) == 0) {
     s.schedule = train::Schedule::kInterleaved;
     s.virtual_stages = int(*vp);
+    // Megatron-Bridge turns Megatron-Core's overlap_p2p_comm on for every interleaved run
+    // and off otherwise, and its performance configs never override it
+    // (src/megatron/bridge/training/comm_overlap.py at 00b7660b, the commit of the 25.11
+    // performance summary: pp > 1 and vp > 1 → overlap_p2p_comm = True).
+    if (id.rfind("mbridge", 0) == 0) s.overlap_pp_comm = true;
   }
+  // Megatron overlaps send/recv only in the interleaved schedule (arguments.py turns
+  // overlap_p2p_comm off otherwise).
+  if (s.schedule != train::Schedule::kInterleaved) s.overlap_pp_comm = false;
   {
     const std::string gb = Trim(t.Get(row, "global_batch_tokens_or_sequences"));
     auto n = Int(gb);
@@ -389,17 +404,19 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   }
   RowResult out =
       Row(t, row, true,
-          fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
-                      "(compute {:.3g}, tp {:.3g}, ep {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU {:.1f}%{}{}",
+          fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
+                      "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
+                      "{:.1f}%{}{}",
                       arch->name,
                       s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
                       p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
                       s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "",
-                      s.overlap_tp_comm ? " tp-overlap" : "", s.micro_batch, r.microbatches, pf::Name(s.precision),
-                      graph::Name(s.recompute), s.zero_stage, cluster_note, r.step.total.value(),
-                      r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(), r.step.bubble.value(),
-                      r.step.dp_comm.value(), s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward",
-                      r.mfu * 100, clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
+                      s.overlap_tp_comm ? " tp-overlap" : "", s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch,
+                      r.microbatches, pf::Name(s.precision), graph::Name(s.recompute), s.zero_stage, cluster_note,
+                      r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),
+                      r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(), r.step.dp_comm.value(),
+                      s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
+                      clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
                       r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason));
   out.measured = measured;
   out.predicted = predicted;

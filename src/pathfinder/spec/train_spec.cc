@@ -56,7 +56,9 @@ const Schema<train::TrainSettings>& TrainSchema() {
               "Transformer Engine ub_cfg overrides, space-separated: qkv_dgrad, qkv_wgrad, fc1_dgrad, fc1_wgrad "
               "=bulk:SMS; proj_fprop, fc2_fprop =pipeline:SMS or =ring_exchange (empty = TE's defaults)")
         .Default("")
-        .Flag("overlap_pp_comm", &T::overlap_pp_comm, "pipeline send/recv overlapped with compute")
+        .Flag("overlap_pp_comm", &T::overlap_pp_comm,
+              "pipeline send/recv overlapped with compute (Megatron overlap_p2p_comm); the fill and drain still wait "
+              "for each hop")
         .Default("false")
         .Choice("schedule", &T::schedule, "pipeline schedule",
                 std::vector<std::pair<std::string, train::Schedule>>{{"1f1b", train::Schedule::k1F1B},
