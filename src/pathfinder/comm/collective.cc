@@ -449,7 +449,8 @@ bool ParseAlgorithm(const std::string& s, Algorithm* out) {
   return false;
 }
 
-Estimate EstimateCollective(const Network& net, const Group& g, Collective c, Bytes size, Algorithm a, Issuer issuer) {
+Estimate EstimateCollective(const Network& net, const Group& g, Collective c, Bytes size, Algorithm a, Issuer issuer,
+                            AlgorithmSet set) {
   Estimate e;
   const double S = size.value();
   if (g.members <= 1 || S <= 0) {
@@ -461,9 +462,18 @@ Estimate EstimateCollective(const Network& net, const Group& g, Collective c, By
   const View v = MakeView(net, g);
   constexpr std::array<Algorithm, 7> kAll = {Algorithm::kRing, Algorithm::kTree, Algorithm::kHalvingDoubling, Algorithm::kHierarchical,
                                              Algorithm::kTorusRings, Algorithm::kInNetwork, Algorithm::kDirect};
+  // NCCL and RCCL implement ring, tree, NVLS/CollNet and point-to-point, not recursive
+  // halving-doubling or a staged hierarchical all-reduce (NCCL's algorithms: RING, TREE,
+  // COLLNET_DIRECT, COLLNET_CHAIN, NVLS, NVLS_TREE, PAT; PAT, a log-step all-gather and
+  // reduce-scatter, only with one GPU per node), so on a switched or full-mesh domain the
+  // automatic choice is among those. A torus domain (TPU ICI, Trainium NeuronLink) runs its
+  // own library, which may pick any of them. Named, every algorithm stays available.
+  const bool nccl = set == AlgorithmSet::kNccl && net.cluster().scale_up.topology != hw::ScaleUpTopology::kTorus;
   double best = -1;
   for (Algorithm cand : kAll) {
     if (a != Algorithm::kAuto && cand != a) continue;
+    if (a == Algorithm::kAuto && nccl && (cand == Algorithm::kHalvingDoubling || cand == Algorithm::kHierarchical))
+      continue;
     if (!Applicable(c, cand, v, g)) continue;
     for (int p = MultiProtocol(cand) ? 0 : 2; p <= 2; ++p) {
       const Cost k = Evaluate(c, cand, p, v, g, S);

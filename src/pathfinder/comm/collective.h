@@ -43,6 +43,13 @@ enum class Protocol { kLL, kLL128, kSimple };
 // Who calls the collective library: its C API directly (nccl-tests, the simulators' own
 // collectives), or torch.distributed (ProcessGroupNCCL), which adds per-call host work.
 enum class Issuer { kLibrary, kTorchDistributed };
+// Which algorithms the automatic choice may take. kNccl: what NCCL/RCCL implement (ring,
+// tree, in-network, point-to-point; no recursive halving-doubling, no staged hierarchical
+// all-reduce) on a switched or full-mesh domain; on a torus domain the chip's own library
+// (TPU, Trainium) may take any. kAll: any algorithm, e.g. for inference engines that run
+// their own few-step all-reduce kernels inside a server (TensorRT-LLM's one-shot/two-shot,
+// vLLM's custom all-reduce), for which halving-doubling's closed form stands in.
+enum class AlgorithmSet { kNccl, kAll };
 
 const char* CollectiveName(Collective c);  // "allreduce", "reducescatter", "allgather", "alltoall", "broadcast", "sendrecv"
 const char* AlgorithmName(Algorithm a);    // "auto", "ring", "tree", "halving-doubling", "hierarchical", "torus", "in-network", "direct"
@@ -78,9 +85,10 @@ double ChannelFraction(Bytes size, Protocol p, long ring_ranks);
 
 // The time of `c` on `g` with `size` bytes (see the file comment for what size means),
 // issued by `issuer` (its per-call overhead is added to `time`; it never changes the
-// algorithm, which the library picks on its own estimate).
-Estimate EstimateCollective(const Network& net, const Group& g, Collective c, Bytes size, Algorithm a = Algorithm::kAuto,
-                            Issuer issuer = Issuer::kLibrary);
+// algorithm, which the library picks on its own estimate); kAuto picks from `set`.
+Estimate EstimateCollective(const Network& net, const Group& g, Collective c, Bytes size,
+                            Algorithm a = Algorithm::kAuto, Issuer issuer = Issuer::kLibrary,
+                            AlgorithmSet set = AlgorithmSet::kNccl);
 
 // MoE token dispatch or combine over an expert-parallel group (DeepEP-style kernels).
 struct MoeExchange {

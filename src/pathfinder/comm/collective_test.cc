@@ -115,6 +115,48 @@ TEST(InNetwork, NvlsBeatsTheRingWhenTheSwitchReducesFasterThanTheRingMoves) {
   EXPECT_EQ(best.algorithm, Algorithm::kInNetwork);
 }
 
+// NCCL has no recursive halving-doubling and no staged hierarchical all-reduce: on a
+// switched domain the automatic choice never takes them, even where their α-β cost is
+// lower (a 1 536-rank all-gather of a few MB, where the ring's 1 535 steps of latency
+// dominate), but a named one is still priced. A torus domain's own library may take them.
+TEST(AutoChoice, OnASwitchedDomainPicksOnlyWhatNcclImplements) {
+  const Network net(Toy(1536));
+  auto g = MakeGroup(net, 1, 1536);
+  ASSERT_TRUE(g.ok());
+  const Estimate hd = EstimateCollective(net, *g, Collective::kAllGather, 4_MB, Algorithm::kHalvingDoubling);
+  const Estimate ring = EstimateCollective(net, *g, Collective::kAllGather, 4_MB, Algorithm::kRing);
+  ASSERT_TRUE(hd.ok && ring.ok);
+  ASSERT_LT(hd.time, ring.time);  // the case where the old choice differed
+  const Estimate best = EstimateCollective(net, *g, Collective::kAllGather, 4_MB);
+  EXPECT_EQ(best.algorithm, Algorithm::kRing);
+  EXPECT_EQ(best.time, ring.time);
+  // An inference engine's own kernels (AlgorithmSet::kAll) may take the cheaper one.
+  EXPECT_EQ(
+      EstimateCollective(net, *g, Collective::kAllGather, 4_MB, Algorithm::kAuto, Issuer::kLibrary, AlgorithmSet::kAll)
+          .time,
+      hd.time);
+  for (Collective c : {Collective::kAllReduce, Collective::kReduceScatter, Collective::kAllGather}) {
+    for (double bytes : {1e3, 1e6, 1e9}) {
+      const Estimate e = EstimateCollective(net, *g, c, Bytes(bytes));
+      EXPECT_NE(e.algorithm, Algorithm::kHalvingDoubling) << CollectiveName(c) << " " << bytes;
+      EXPECT_NE(e.algorithm, Algorithm::kHierarchical) << CollectiveName(c) << " " << bytes;
+    }
+  }
+  hw::Cluster t;
+  t.chips = 64;
+  t.scale_up.topology = hw::ScaleUpTopology::kTorus;
+  t.scale_up.chips = 64;
+  t.scale_up.dims = {4, 4, 4};
+  t.scale_up.bandwidth = 300_GBps;
+  t.server.chips = 4;
+  const Network torus(t);
+  auto tg = MakeGroup(torus, 1, 64);
+  ASSERT_TRUE(tg.ok());
+  const Estimate thd = EstimateCollective(torus, *tg, Collective::kAllGather, 4_KB, Algorithm::kHalvingDoubling);
+  const Estimate tbest = EstimateCollective(torus, *tg, Collective::kAllGather, 4_KB);
+  EXPECT_LE(tbest.time, thd.time);
+}
+
 TEST(Torus, AGroupAlongAllDimensionsUsesEveryLink) {
   hw::Cluster c;
   c.chips = 64;

@@ -144,8 +144,11 @@ IterationCostModel::IterationCostModel(const ops::OpModel& op, const model::Arch
 
 Seconds IterationCostModel::AllReduce(int64_t tokens) {
   if (!tp_group_) return Seconds(0);
+  // Serving engines reduce small TP activations with their own few-step kernels inside a
+  // server (TensorRT-LLM one-shot/two-shot, vLLM custom all-reduce), not only NCCL's.
   const auto e = comm::EstimateCollective(*net_, *tp_group_, comm::Collective::kAllReduce,
-                                          Bytes(double(tokens) * a_.hidden * kActBytes));
+                                          Bytes(double(tokens) * a_.hidden * kActBytes), comm::Algorithm::kAuto,
+                                          comm::Issuer::kLibrary, comm::AlgorithmSet::kAll);
   return e.ok ? e.time : Seconds(0);
 }
 
