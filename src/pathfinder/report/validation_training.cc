@@ -340,8 +340,13 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     if (id.rfind("mbridge", 0) == 0) s.overlap_pp_comm = true;
   }
   // Megatron overlaps send/recv only in the interleaved schedule (arguments.py turns
-  // overlap_p2p_comm off otherwise).
-  if (s.schedule != train::Schedule::kInterleaved) s.overlap_pp_comm = false;
+  // overlap_p2p_comm off otherwise), so a settings entry that says it did for a row that
+  // does not run interleaved contradicts the row.
+  if (s.overlap_pp_comm && s.schedule != train::Schedule::kInterleaved) {
+    return Row(t, row, false,
+               "data/validation/training-settings.csv gives pp_comm_overlap true, but the row does not run the "
+               "interleaved schedule, the only one Megatron overlaps send/recv in");
+  }
   {
     const std::string gb = Trim(t.Get(row, "global_batch_tokens_or_sequences"));
     auto n = Int(gb);
