@@ -571,12 +571,11 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   const double expert_shard = std::max(1.0, dense_shard / ep);
   struct StageTime {
     Seconds fwd, bwd, compute, recompute, tp, cp, ep, pp, fsdp, total;
-    Seconds pp_chain;  // the stage's send/recv per micro-batch, whether or not it overlaps
     Bytes link;  // sent per micro-batch by one chip of the stage
   };
   std::vector<StageTime> st(sg.stages.size());
   int critical = 0;
-  Seconds sum_t, max_t, sum_hidden_pp;
+  Seconds sum_t, max_t;
   for (size_t si = 0; si < sg.stages.size(); ++si) {
     const graph::StageGraph& stage = sg.stages[si];
     StageTime& x = st[si];
@@ -595,14 +594,11 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     if (stage.head) add(head, 1);
     x.compute = x.fwd + x.bwd;
     if (p.pp > 1) {
-      x.pp_chain = p2p * (2.0 * v);  // one send forward and one backward per model chunk
+      // One send forward and one backward per model chunk; overlapped (Megatron-LM
+      // overlap_p2p_comm), they leave the steady state (the fill chain is charged below).
+      if (!s.overlap_pp_comm) x.pp = p2p * (2.0 * v);
       x.link += p2p_bytes * (2.0 * v);
     }
-    // Overlapped send/recv (Megatron-LM overlap_p2p_comm) leaves the steady state but not the
-    // pipeline's fill and drain: the first micro-batch still waits for every hop on its way
-    // through the stages, as in event mode, where an overlapped send only frees the compute
-    // stream.
-    x.pp = s.overlap_pp_comm ? Seconds(0) : x.pp_chain;
     if (s.zero_stage >= 3 && dense_shard > 1) {
       // FSDP: per micro-batch all-gather of the weights in forward and again in backward,
       // reduce-scatter of the gradients in backward, prefetched one layer ahead so only the
@@ -634,7 +630,6 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     }
     x.total = x.compute + x.tp + x.cp + x.ep + x.pp + x.fsdp;
     sum_t += x.total;
-    sum_hidden_pp += x.pp_chain - x.pp;
     if (x.total > max_t) {
       max_t = x.total;
       critical = int(si);
@@ -649,7 +644,10 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     r.stages.push_back({x.fwd + comm * f, x.bwd + comm * (1 - f), p2p, {}, {}, {}, {}, {}});
   }
   // Fill and drain: every other stage's time per micro-batch chunk, its send/recv included.
-  const Seconds chain_pp = (sum_hidden_pp - (st[size_t(critical)].pp_chain - st[size_t(critical)].pp)) / double(v);
+  // Overlapped sends still hold up the first micro-batch on its way through the stages
+  // (as in event mode, where an overlapped send only frees the compute stream): 2 hops per
+  // other stage.
+  const Seconds chain_pp = s.overlap_pp_comm ? p2p * (2.0 * double(st.size() - 1)) : Seconds(0);
   const Seconds pipe = max_t * double(m) + (sum_t - max_t) / double(v) + chain_pp;
 
   // ---- data-parallel gradient reduction and parameter gather, optimizer step
