@@ -292,6 +292,24 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // Megatron-Core's distributed data parallel in 2023. So those rows get no DP overlap.
   s.overlap_dp_comm = !megatron_2022 && !Has(notes, "no dp-gradient overlap");
   s.overlap_tp_comm = Has(notes, "tp comm overlap");  // the submitted config says so
+  // The dtype the data-parallel gradients are reduced in, where the source's framework
+  // defaults to fp32 (every other source reduces in bf16, as modelled by default):
+  // * llm-foundry "MP mode DEFAULT": Composer's get_mixed_precision('DEFAULT') sets FSDP
+  //   MixedPrecision(reduce_dtype=torch.float32) (composer/distributed/mosaic_parallelism.py;
+  //   'PURE' reduces in the 16-bit dtype).
+  // * NeMo 24.07 pre-training: the launcher configs (NeMo-Framework-Launcher tag 24.07, 8325688d,
+  //   conf/training/{gpt3/175b,llama/llama2_*,llama/llama3_*}.yaml) use optim
+  //   distributed_fused_adam without grad_sync_dtype; NeMo's megatron_base_model.py
+  //   (NeMo 6f9f731e, July 2024) sets only dtype=fp32 and param_sync_dtype, and Apex DistributedFusedAdam's
+  //   grad_sync_dtype defaults to dtype. Nemotron-4 340B's config sets grad_sync_dtype: bf16.
+  //   MLPerf GPT-3 (conf/optim/distributed_fused_adam.yaml: grad_sync_dtype: bf16) and the
+  //   Megatron-Bridge 25.11 performance configs (ddp.grad_reduce_in_fp32 = False) reduce in
+  //   bf16.
+  const bool nemo2407_pretrain = id.rfind("nemo2407_", 0) == 0 && id.rfind("nemo2407_ft_", 0) != 0;
+  if ((id.rfind("mpt_", 0) == 0 && Has(t.Get(row, "precision"), "mp mode default")) ||
+      (nemo2407_pretrain && !Has(t.Get(row, "model"), "nemotron"))) {
+    s.grad_dtype = DType::kFp32;
+  }
   // LoRA fine-tuning rows: the rank from the row ("LoRA r=16", "rank 16"), else NeMo's
   // default adapter_dim 32; targets: the MLPerf llama2_70b_lora benchmark adapts q, k, v, o
   // (its reference's PEFT target_modules, NVIDIA's NeMo config 'attention' = QKV + dense),
@@ -409,20 +427,20 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   }
   RowResult out =
       Row(t, row, true,
-          fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{} on {}: step {:.3g} s "
-                      "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
-                      "{:.1f}%{}{}",
-                      arch->name,
-                      s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
-                      p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
-                      s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "",
-                      s.overlap_tp_comm ? " tp-overlap" : "", s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch,
-                      r.microbatches, pf::Name(s.precision), graph::Name(s.recompute), s.zero_stage, cluster_note,
-                      r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),
-                      r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(), r.step.dp_comm.value(),
-                      s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
-                      clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
-                      r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason));
+          fmt::format(
+              "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{} on {}: step {:.3g} s "
+              "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
+              "{:.1f}%{}{}",
+              arch->name, s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
+              p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
+              s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
+              s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches, pf::Name(s.precision),
+              graph::Name(s.recompute), s.zero_stage, s.grad_dtype == DType::kFp32 ? " fp32-grads" : "", cluster_note,
+              r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),
+              r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(), r.step.dp_comm.value(),
+              s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
+              clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
+              r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason));
   out.measured = measured;
   out.predicted = predicted;
   out.unit = unit;

@@ -612,6 +612,30 @@ TEST(TrainStep, LinkBytesFollowTheCollectivesOfTheLayout) {
   EXPECT_EQ(one.Run({1, 1, 1, 1, 1, false}, s).link_sent.value(), 0);
 }
 
+// Gradients reduced in fp32 (Apex DistributedFusedAdam's default grad_sync_dtype, Composer's
+// FSDP 'DEFAULT' mixed precision) send twice the bytes of bf16 ones, and the reduction takes
+// longer; the forward and backward are untouched.
+TEST(TrainStep, Fp32GradientReductionSendsTwiceTheBytes) {
+  TrainSettings s;
+  s.seq_len = 4096;
+  s.micro_batch = 1;
+  s.global_batch = 64;
+  s.precision = DType::kBf16;
+  s.zero_stage = 1;
+  s.overlap_dp_comm = false;
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 64);
+  const graph::Parallelism p{1, 1, 64, 1, 1, false};
+  const TrainResult bf16 = sim.Run(p, s);
+  s.grad_dtype = DType::kFp32;
+  const TrainResult fp32 = sim.Run(p, s);
+  ASSERT_TRUE(bf16.ok && fp32.ok) << bf16.reason << fp32.reason;
+  const Seconds grad16 = bf16.stages[0].dp_grad, grad32 = fp32.stages[0].dp_grad;
+  EXPECT_GT(grad32.value(), 1.5 * grad16.value());
+  EXPECT_LE(grad32.value(), 2.0 * grad16.value() * (1 + 1e-9));
+  EXPECT_EQ(fp32.step.compute.value(), bf16.step.compute.value());
+  EXPECT_GT(fp32.step.dp_comm.value(), bf16.step.dp_comm.value());
+}
+
 TEST(TrainStep, LoraIsFasterAndSavesTheFrozenWeightsStates) {
   static const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-2-70b", 64);
   graph::Parallelism p{4, 1, 2, 1, 1, true};
