@@ -41,6 +41,10 @@ const char* Name(OpKind k) {
     case OpKind::kSoftmax: return "softmax";
     case OpKind::kDropout: return "dropout";
     case OpKind::kAmax: return "fp8 amax";
+    case OpKind::kWeightCast:
+      return "autocast cast";
+    case OpKind::kOptimizer:
+      return "optimizer";
   }
   return "?";
 }
@@ -565,9 +569,11 @@ StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, con
     }
     st.embedding = s == 0;
     st.head = s == pp - 1;
+    st.matmul_params = st.params + st.expert_params;
     if (st.embedding) st.params += embed_params;
     // The output layer: its own matrix, or a second copy of the tied one when pp > 1.
     if (st.head && (!a.tied_embeddings || pp > 1)) st.params += double(a.vocab) * h / double(t);
+    if (st.head) st.matmul_params += double(a.vocab) * h / double(t);
   }
   return g;
 }

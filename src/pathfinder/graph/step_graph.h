@@ -78,20 +78,24 @@ struct StepOptions {
 };
 
 enum class OpKind {
-  kMatmul,         // C[m×n] = A[m×k]·B[k×n], `batch` of them (grouped: one per local expert)
-  kAttention,      // fused attention core
-  kNorm,           // RMSNorm / LayerNorm over rows × width
-  kActivation,     // MLP activation over rows × width (gated reads 2·width)
-  kRotary,         // rotary embedding on q and k
-  kResidual,       // residual add (+ dropout when enabled)
-  kEmbedding,      // embedding gather (forward) / scatter-add (backward)
-  kCrossEntropy,   // fused softmax cross-entropy over rows × width (vocab shard), fwd + bwd
-  kRouter,         // MoE router softmax + top-k over rows × experts
-  kPermute,        // MoE token permute / un-permute (rows × k × width)
-  kCast,           // FP8 cast + transpose of a matmul operand (rows × width, bf16 in, 2 × fp8 out)
-  kSoftmax,        // unfused attention: scale + mask + softmax over rows × width scores
-  kDropout,        // unfused attention: dropout over rows × width scores
-  kAmax,           // FP8 current scaling: amax reduction over a bf16 operand (rows × width) before its cast
+  kMatmul,        // C[m×n] = A[m×k]·B[k×n], `batch` of them (grouped: one per local expert)
+  kAttention,     // fused attention core
+  kNorm,          // RMSNorm / LayerNorm over rows × width
+  kActivation,    // MLP activation over rows × width (gated reads 2·width)
+  kRotary,        // rotary embedding on q and k
+  kResidual,      // residual add (+ dropout when enabled)
+  kEmbedding,     // embedding gather (forward) / scatter-add (backward)
+  kCrossEntropy,  // fused softmax cross-entropy over rows × width (vocab shard), fwd + bwd
+  kRouter,        // MoE router softmax + top-k over rows × experts
+  kPermute,       // MoE token permute / un-permute (rows × k × width)
+  kCast,          // FP8 cast + transpose of a matmul operand (rows × width, bf16 in, 2 × fp8 out)
+  kSoftmax,       // unfused attention: scale + mask + softmax over rows × width scores
+  kDropout,       // unfused attention: dropout over rows × width scores
+  kAmax,          // FP8 current scaling: amax reduction over a bf16 operand (rows × width) before its cast
+  // Per-step memory work outside the layer graph, named so the simulator's per-operator
+  // activity can report it (never an op of a LayerGraph):
+  kWeightCast,  // torch.autocast over fp32 parameters: weight casts and gradient casts into .grad
+  kOptimizer,   // the optimizer step (Adam) over this chip's parameters
 };
 const char* Name(OpKind k);
 
@@ -158,6 +162,9 @@ struct StageGraph {
   double params = 0;         // dense parameters on one chip of this stage
   double expert_params = 0;  // routed-expert parameters on one chip of this stage
   double adapter_params = 0; // LoRA adapter parameters on one chip of this stage (the only trained ones)
+  // Weights this stage's matmuls read (dense, routed experts, a tied output layer's table;
+  // not an input embedding, which is gathered, not multiplied).
+  double matmul_params = 0;
 };
 
 struct StepGraph {

@@ -53,6 +53,13 @@ struct TrainSettings {
   graph::Recompute recompute = graph::Recompute::kNone;
   int zero_stage = 1;              // 0 none, 1 optimizer states (Megatron distributed optimizer), 2 + grads, 3 + weights (FSDP)
   DType grad_dtype = DType::kBf16;  // gradient buffers and their reduction
+  // PyTorch's automatic mixed precision over fp32 parameters (torch.autocast; the recipe of
+  // plain PyTorch, Hugging Face and Composer without FSDP), instead of Megatron's 16-bit
+  // weights with fp32 master copies in the optimizer: every matmul weight is cast to the
+  // 16-bit dtype in each micro-batch's forward (autocast caches the cast for that forward
+  // only), every weight gradient is cast to fp32 and accumulated into the parameter's
+  // .grad in the backward, and Adam updates the fp32 parameters in place.
+  bool autocast_fp32_params = false;
   bool overlap_dp_comm = true;     // DP gradient reduction bucketed behind backward, param all-gather behind forward
   bool overlap_tp_comm = false;    // TP collectives overlapped with the adjacent GEMMs (TE userbuffers; needs SP)
   TpOverlap tp_overlap;            // how, when overlap_tp_comm

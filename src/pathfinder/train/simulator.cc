@@ -132,6 +132,42 @@ struct OpCost {
   Bytes bytes;
 };
 
+// torch.autocast over fp32 parameters (TrainSettings::autocast_fp32_params): what one
+// micro-batch of a stage adds. One cast kernel per matmul weight in the forward (read fp32,
+// write 16-bit), again for the layers whose forward is recomputed (the recompute runs under
+// a fresh autocast cache); in the backward each trained weight's gradient is cast to fp32
+// and written to .grad, and from the second micro-batch on added to what is there.
+struct AutocastCasts {
+  ops::MemoryTraffic forward, recompute, grad;
+};
+
+AutocastCasts AutocastTraffic(const graph::StepGraph& sg, const graph::StageGraph& stage, bool lora, DType half_dtype,
+                              int64_t microbatches) {
+  int weights = stage.head ? 1 : 0, rweights = 0;
+  double recast = 0;
+  for (size_t k = 0; k < sg.kinds.size(); ++k) {
+    int n = 0, nr = 0;
+    for (const graph::Op& op : sg.kinds[k].ops) {
+      if (op.kind != graph::OpKind::kMatmul) continue;
+      if (op.recompute)
+        ++nr;  // a forward matmul re-run in the backward
+      else if (op.pass == graph::Pass::kForward)
+        ++n;
+    }
+    weights += n * stage.layers_of_kind[k];
+    rweights += nr * stage.layers_of_kind[k];
+    if (nr > 0) recast += (sg.kinds[k].params + sg.kinds[k].expert_params) * stage.layers_of_kind[k];
+  }
+  const double w = stage.matmul_params, trained = lora ? stage.adapter_params : w;
+  const double half = BytesPerElement(half_dtype), fp32 = BytesPerElement(DType::kFp32);
+  const double accumulate = double(microbatches - 1) / double(microbatches);
+  AutocastCasts c;
+  c.forward = {Bytes(w * fp32), Bytes(w * half), Flops(w), std::max(1, weights)};
+  c.recompute = {Bytes(recast * fp32), Bytes(recast * half), Flops(recast), std::max(1, rweights)};
+  c.grad = {Bytes(trained * (half + fp32 * accumulate)), Bytes(trained * fp32), Flops(trained), std::max(1, weights)};
+  return c;
+}
+
 OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions& o, ops::AttentionKernel kernel) {
   using graph::OpKind;
   const DType act = o.act_dtype;
@@ -200,6 +236,9 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
       return mem(ops::MemoryTraffic{Bytes(elements * BytesPerElement(act)), Bytes(2 * elements * BytesPerElement(o.matmul_dtype)),
                                     Flops(elements), 1});
     }
+    case OpKind::kWeightCast:
+    case OpKind::kOptimizer:
+      break;  // per-step work the simulator prices itself (AutocastTraffic, AdamStep), never a graph op
   }
   return {};
 }
@@ -592,6 +631,16 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     for (size_t k = 0; k < kinds.size(); ++k) add(kinds[k], double(stage.layers_of_kind[k]));
     if (stage.embedding) add(embed, 1);
     if (stage.head) add(head, 1);
+    if (s.autocast_fp32_params) {
+      const AutocastCasts c = AutocastTraffic(sg, stage, lora, o.act_dtype, m);
+      x.fwd += ops_.Memory(c.forward).time;
+      x.bwd += ops_.Memory(c.grad).time;
+      if (c.recompute.read.value() > 0) {
+        const Seconds t = ops_.Memory(c.recompute).time;
+        x.bwd += t;
+        x.recompute += t;
+      }
+    }
     x.compute = x.fwd + x.bwd;
     if (p.pp > 1) {
       // One send forward and one backward per model chunk; overlapped (Megatron-LM
@@ -654,6 +703,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   // Under LoRA only the adapters train: their gradients are the only ones reduced, their
   // parameters the only ones the distributed optimizer updates and re-gathers.
   Seconds dp_exposed, optimizer;
+  ops::MemoryTraffic critical_adam;  // the critical stage's optimizer step, for its activity
   Bytes dp_link;  // the critical stage's chip, per step
   for (size_t si = 0; si < sg.stages.size(); ++si) {
     const graph::StageGraph& stage = sg.stages[si];
@@ -691,8 +741,13 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       }
     }
     const double local = s.zero_stage >= 1 ? params / dense_shard + experts / expert_shard : params + experts;
-    out.optimizer = ops_.Memory(ops::AdamStep(int64_t(local), DType::kBf16, s.grad_dtype)).time;
+    // Under autocast the parameters themselves are fp32 (no 16-bit copy to write) and the
+    // gradients Adam reads are the fp32 .grad.
+    const ops::MemoryTraffic adam = s.autocast_fp32_params ? ops::AdamStep(int64_t(local), DType::kFp32, DType::kFp32)
+                                                           : ops::AdamStep(int64_t(local), DType::kBf16, s.grad_dtype);
+    out.optimizer = ops_.Memory(adam).time;
     optimizer = Max(optimizer, out.optimizer);
+    if (int(si) == critical) critical_adam = adam;
   }
 
   // ---- breakdown on the critical stage
@@ -756,6 +811,22 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     if (stage.embedding)
       CostPart(ops_, net_, g, a, sg.embedding_ops, {}, o, s.attention_kernel, "embedding", double(m), &r.activity);
     if (stage.head) CostPart(ops_, net_, g, a, sg.head_ops, {}, o, s.attention_kernel, "head", double(m), &r.activity);
+    if (critical_adam.read.value() > 0) {
+      const ops::MemoryOpCost cost = ops_.Memory(critical_adam);
+      r.activity.push_back(
+          {"optimizer step (Adam)", graph::OpKind::kOptimizer, critical_adam.flops, cost.bytes, cost.time, 1});
+    }
+    if (s.autocast_fp32_params) {
+      const AutocastCasts c = AutocastTraffic(sg, stage, lora, o.act_dtype, m);
+      for (const auto& [name, t] : {std::pair{"weight casts (autocast, forward)", c.forward},
+                                    std::pair{"weight casts (autocast, recompute)", c.recompute},
+                                    std::pair{"gradient casts into .grad (autocast, backward)", c.grad}}) {
+        if (t.read.value() <= 0) continue;
+        const ops::MemoryOpCost cost = ops_.Memory(t);
+        r.activity.push_back({name, graph::OpKind::kWeightCast, t.flops * double(m), cost.bytes * double(m),
+                              cost.time * double(m), double(m) * t.kernels});
+      }
+    }
   }
   r.ok = true;
   return r;

@@ -636,6 +636,47 @@ TEST(TrainStep, Fp32GradientReductionSendsTwiceTheBytes) {
   EXPECT_GT(fp32.step.dp_comm.value(), bf16.step.dp_comm.value());
 }
 
+// torch.autocast over fp32 parameters: each micro-batch's forward reads every matmul weight
+// in fp32 and writes it in bf16 (6 bytes a weight; the input embedding is gathered, not
+// cast), full recompute casts the layers' weights once more, and the backward writes every
+// gradient into .grad in fp32 (reading it back from the second micro-batch on). Only
+// time is added, and the optimizer is in the per-operator activity either way.
+TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatch) {
+  Diagnostics d;
+  const auto arch = spec::LoadModelByName("llama-3-8b", d);
+  ASSERT_TRUE(arch) << d.Render();
+  TrainSettings s;
+  s.seq_len = 4096;
+  s.micro_batch = 1;
+  s.global_batch = 2;  // two micro-batches
+  s.zero_stage = 0;
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 1);
+  const graph::Parallelism p{1, 1, 1, 1, 1, false};
+  const TrainResult plain = sim.Run(p, s, true);
+  s.autocast_fp32_params = true;
+  const TrainResult amp = sim.Run(p, s, true);
+  ASSERT_TRUE(plain.ok && amp.ok) << plain.reason << amp.reason;
+  const auto bytes_of = [](const TrainResult& r, const std::string& name) {
+    for (const OpActivity& a : r.activity)
+      if (a.name == name) return a.bytes.value();
+    return -1.0;
+  };
+  const double weights = model::Count(*arch).total_params - double(arch->vocab) * arch->hidden;  // untied
+  EXPECT_NEAR(bytes_of(amp, "weight casts (autocast, forward)"), 2 * 6 * weights, 1e-3 * 12 * weights);
+  // Gradients: bf16 read + fp32 written for both micro-batches, the fp32 .grad read for the second.
+  EXPECT_NEAR(bytes_of(amp, "gradient casts into .grad (autocast, backward)"), (2 * 6 + 4) * weights,
+              1e-3 * 16 * weights);
+  EXPECT_LT(bytes_of(amp, "weight casts (autocast, recompute)"), 0);  // no recompute, no entry
+  EXPECT_LT(bytes_of(plain, "weight casts (autocast, forward)"), 0);
+  EXPECT_GT(bytes_of(plain, "optimizer step (Adam)"), 0);
+  EXPECT_GT(amp.step.compute.value(), plain.step.compute.value());
+  s.recompute = graph::Recompute::kFull;
+  const TrainResult full = sim.Run(p, s, true);
+  ASSERT_TRUE(full.ok) << full.reason;
+  const double layers = weights - double(arch->vocab) * arch->hidden;  // the LM head is not recomputed
+  EXPECT_NEAR(bytes_of(full, "weight casts (autocast, recompute)"), 2 * 6 * layers, 1e-3 * 12 * layers);
+}
+
 TEST(TrainStep, LoraIsFasterAndSavesTheFrozenWeightsStates) {
   static const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-2-70b", 64);
   graph::Parallelism p{4, 1, 2, 1, 1, true};
