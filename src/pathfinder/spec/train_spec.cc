@@ -46,6 +46,10 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Choice("grad_dtype", &T::grad_dtype, "gradient buffers and their reduction",
                 std::vector<std::pair<std::string, DType>>{{"bf16", DType::kBf16}, {"fp32", DType::kFp32}})
         .Default("bf16")
+        .Flag("autocast_fp32_params", &T::autocast_fp32_params,
+              "PyTorch automatic mixed precision over fp32 parameters (torch.autocast): each micro-batch's forward "
+              "casts every matmul weight to 16 bits and its backward casts every weight gradient to fp32 into .grad")
+        .Default("false")
         .Flag("overlap_dp_comm", &T::overlap_dp_comm, "DP gradient reduction bucketed behind backward")
         .Default("true")
         .Flag("overlap_tp_comm", &T::overlap_tp_comm,
