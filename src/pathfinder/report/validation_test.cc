@@ -216,15 +216,17 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
 }
 
 // One GPU's whole training step (scripts/gpu/train_step.py --compile: Llama- and MPT-shaped
-// models, embeddings, loss and fused AdamW included, no recompute and full recompute), on an
-// H100 and an H200, simulated from the row's columns as a published run would be. Never used
-// to set anything; the bounds are the day's errors (H100 6 rows MAPE 10.6 %, max 13.7 %; H200
-// 4 rows MAPE 12.7 %, max 15.9 %: the model is faster on every row) with a margin.
+// models, embeddings, loss and fused AdamW included, no recompute and full recompute; fp32
+// parameters under bf16 autocast), on an H100 and an H200, simulated from the row's columns
+// as a published run would be. Never used to set anything; the bounds are the day's errors
+// (H100 6 rows MAPE 2.9 %, max 5.1 %; H200 4 rows MAPE 4.4 %, max 7.5 %) with a margin.
+// Before autocast's casts and the optimizer's power were modelled the model was faster on
+// every row (MAPE 10.6 % and 12.7 %).
 TEST(Validation, OwnSingleGpuTrainingStepsValidateWithinTheirRecordedError) {
-  for (const auto& [file, rows, mape, max] : {std::tuple{"h100-sxm-train-step-2026-11-22.csv", 6, 12.0, 16.0},
-                                              std::tuple{"h200-sxm-train-step-2026-11-22.csv", 4, 15.0, 19.0}}) {
+  for (const auto& [file, rows, mape, max] : {std::tuple{"h100-sxm-train-step-2026-11-22.csv", 6, 4.0, 7.0},
+                                              std::tuple{"h200-sxm-train-step-2026-11-22.csv", 4, 6.0, 9.5}}) {
     for (const auto& x : ExpectWithinRecordedError(spec::DataDir() + "/measurements/" + file, rows, mape, max)) {
-      EXPECT_GT(x.predicted, x.measured) << x.id;  // fused-kernel model vs torch.compile's kernels
+      EXPECT_NE(x.reason.find(" autocast "), std::string::npos) << x.id << ": " << x.reason;
     }
   }
 }

@@ -310,6 +310,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       (nemo2407_pretrain && !Has(t.Get(row, "model"), "nemotron"))) {
     s.grad_dtype = DType::kFp32;
   }
+  // "autocast, fp32 params": PyTorch's AMP recipe (this project's scripts/gpu/train_step.py).
+  s.autocast_fp32_params = Has(t.Get(row, "precision"), "autocast, fp32 params");
   // LoRA fine-tuning rows: the rank from the row ("LoRA r=16", "rank 16"), else NeMo's
   // default adapter_dim 32; targets: the MLPerf llama2_70b_lora benchmark adapts q, k, v, o
   // (its reference's PEFT target_modules, NVIDIA's NeMo config 'attention' = QKV + dense),
@@ -427,20 +429,21 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   }
   RowResult out =
       Row(t, row, true,
-          fmt::format(
-              "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{} on {}: step {:.3g} s "
-              "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
-              "{:.1f}%{}{}",
-              arch->name, s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
-              p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
-              s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
-              s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches, pf::Name(s.precision),
-              graph::Name(s.recompute), s.zero_stage, s.grad_dtype == DType::kFp32 ? " fp32-grads" : "", cluster_note,
-              r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),
-              r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(), r.step.dp_comm.value(),
-              s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
-              clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
-              r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason));
+          fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{} on {}: step {:.3g} s "
+                      "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
+                      "{:.1f}%{}{}",
+                      arch->name,
+                      s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
+                      p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
+                      s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "",
+                      s.overlap_tp_comm ? " tp-overlap" : "", s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch,
+                      r.microbatches, pf::Name(s.precision), graph::Name(s.recompute), s.zero_stage,
+                      s.grad_dtype == DType::kFp32 ? " fp32-grads" : "", s.autocast_fp32_params ? " autocast" : "",
+                      cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(),
+                      r.step.ep_comm.value(), r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(),
+                      r.step.dp_comm.value(), s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward",
+                      r.mfu * 100, clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
+                      r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason));
   out.measured = measured;
   out.predicted = predicted;
   out.unit = unit;
