@@ -82,11 +82,13 @@ TEST(Validation, RowsCsvHasOneLinePerRow) {
 
 // The held-out sets (data/heldout/: published runs not in ../shared/validation, never used
 // to set anything) run the same way. Every row is simulated; the bounds are the errors of
-// the day they were added (inference 51 rows MAPE 14.6 %, max 36.5 %; training 3 rows MAPE
-// 10.4 %, max 24.0 %) with a margin, so a change that makes them worse shows.
+// the day they were added (inference 51 rows MAPE 14.6 %, max 36.5 %; training 32 rows MAPE
+// 54.4 %, max 246.8 % — the 3 Llama 3 paper rows 11.3 %, the 29 Megatron-Bridge 26.02 rows
+// 58.9 %, its small-expert MoE rows the worst, as in the shared set) with a margin, so a
+// change that makes them worse shows.
 TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
-  for (const auto& [file, rows, mape, max] : {std::tuple{"inference_results.csv", 51, 17.0, 45.0},
-                                               std::tuple{"training_results.csv", 3, 12.0, 28.0}}) {
+  for (const auto& [file, rows, mape, max] :
+       {std::tuple{"inference_results.csv", 51, 17.0, 45.0}, std::tuple{"training_results.csv", 32, 58.0, 260.0}}) {
     ExpectWithinRecordedError(spec::DataDir() + "/heldout/" + file, rows, mape, max);
   }
 }
