@@ -53,6 +53,18 @@ TrainSettings MlperfLike() {
   return s;
 }
 
+// Llama 3 8B at sequence 4096, one sequence per micro-batch, bf16: the setting of the
+// tests below that count bytes.
+TrainSettings Llama8bSettings(int64_t global_batch, int zero_stage) {
+  TrainSettings s;
+  s.seq_len = 4096;
+  s.micro_batch = 1;
+  s.global_batch = global_batch;
+  s.precision = DType::kBf16;
+  s.zero_stage = zero_stage;
+  return s;
+}
+
 TEST(TrainStep, MfuNeverAboveOneAndBreakdownSumsToTotal) {
   graph::Parallelism p{4, 8, 64, 1, 1, true};
   for (auto rc : {graph::Recompute::kNone, graph::Recompute::kSelective, graph::Recompute::kFull}) {
@@ -591,12 +603,7 @@ TEST(TrainStep, LinkBytesFollowTheCollectivesOfTheLayout) {
   Diagnostics d;
   const auto arch = spec::LoadModelByName("llama-3-8b", d);
   ASSERT_TRUE(arch) << d.Render();
-  TrainSettings s;
-  s.seq_len = 4096;
-  s.micro_batch = 1;
-  s.global_batch = 64;
-  s.precision = DType::kBf16;
-  s.zero_stage = 0;
+  TrainSettings s = Llama8bSettings(64, 0);
   const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
   const TrainResult dp = sim.Run({1, 1, 8, 1, 1, false}, s);
   ASSERT_TRUE(dp.ok) << dp.reason;
@@ -616,12 +623,7 @@ TEST(TrainStep, LinkBytesFollowTheCollectivesOfTheLayout) {
 // FSDP 'DEFAULT' mixed precision) send twice the bytes of bf16 ones, and the reduction takes
 // longer; the forward and backward are untouched.
 TEST(TrainStep, Fp32GradientReductionSendsTwiceTheBytes) {
-  TrainSettings s;
-  s.seq_len = 4096;
-  s.micro_batch = 1;
-  s.global_batch = 64;
-  s.precision = DType::kBf16;
-  s.zero_stage = 1;
+  TrainSettings s = Llama8bSettings(64, 1);
   s.overlap_dp_comm = false;
   const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 64);
   const graph::Parallelism p{1, 1, 64, 1, 1, false};
@@ -645,11 +647,7 @@ TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatch) {
   Diagnostics d;
   const auto arch = spec::LoadModelByName("llama-3-8b", d);
   ASSERT_TRUE(arch) << d.Render();
-  TrainSettings s;
-  s.seq_len = 4096;
-  s.micro_batch = 1;
-  s.global_batch = 2;  // two micro-batches
-  s.zero_stage = 0;
+  TrainSettings s = Llama8bSettings(2, 0);  // two micro-batches
   const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 1);
   const graph::Parallelism p{1, 1, 1, 1, 1, false};
   const TrainResult plain = sim.Run(p, s, true);
