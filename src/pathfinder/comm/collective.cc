@@ -80,8 +80,28 @@ constexpr double kUs = 1e-6;
 // host CPU, torch and NCCL version, applied to every torch.distributed call. It is the part of
 // a call the GPU waits for when calls follow each other; a call timed alone after a barrier
 // (all_reduce_bench.py at ml-engineering commit 744d01e1) also waits for its whole launch,
-// which this does not claim to cover.
+// which this does not claim to cover (kTorchBarrierLaunch below does).
 constexpr double kTorchDistributedCallOverhead = 8.85e-6;  // s
+
+// ---- One torch.distributed call timed alone after dist.barrier() ---------------------------
+// stas00/ml-engineering network/benchmarks/all_reduce_bench.py (timed_allreduce): barrier,
+// start event, dist.all_reduce, end event, synchronize; the rate is averaged over ranks and
+// 20 calls. Between the events the GPU waits for two things the library estimate T leaves
+// out. (1) The call's whole host launch (Python, ProcessGroupNCCL, the NCCL enqueue): the
+// start event fires at once on an idle stream. (2) The last rank: on NCCL, dist.barrier()
+// is an all-reduce of one element followed by a synchronize, ranks leave it as their copy
+// of it completes, and the timed call cannot end before the last rank has entered it. (2)
+// is charged as the library estimate of the barrier itself, a 4-byte all-reduce on the same
+// group, T(4 B): the wait of the rank that leaves first, an upper bound on the average.
+// (1) is this constant, from the 1-node B200 sweep of network/README.md "Inter-node speed
+// depends on intra-node speed" (P6-B200, torch 2.9.1+cu130, NCCL 2.27.7) at the payloads
+// where bandwidth is negligible and that are not rows of shared/validation: 64, 128, 256
+// and 512 KiB at 2.17, 4.86, 9.54, 18.71 GB/s busbw, i.e. t = S·1.75/busbw = 52.852,
+// 47.198, 48.088, 49.040 µs. This file's T on hgx-b200 there is 17.500, 17.960, 20.085,
+// 20.085 µs and T(4 B) = 15.001 µs, so the launch is mean(t − T) − T(4 B) = 30.387 − 15.001
+// = 15.39 µs (comm/microbench_rows_test.cc recomputes it). The 32 KiB and 4-node rows of
+// the same table, which are validation rows, were not used.
+constexpr double kTorchBarrierLaunch = 15.39e-6;  // s
 
 struct View {
   int levels = 0;
@@ -423,11 +443,19 @@ const char* IssuerName(Issuer i) {
   switch (i) {
     case Issuer::kLibrary: return "library";
     case Issuer::kTorchDistributed: return "torch.distributed";
+    case Issuer::kTorchAfterBarrier: return "torch.distributed after a barrier";
   }
   return "?";
 }
 
-Seconds IssueOverhead(Issuer i) { return Seconds(i == Issuer::kTorchDistributed ? kTorchDistributedCallOverhead : 0.0); }
+Seconds IssueOverhead(Issuer i) {
+  switch (i) {
+    case Issuer::kLibrary: return Seconds(0.0);
+    case Issuer::kTorchDistributed: return Seconds(kTorchDistributedCallOverhead);
+    case Issuer::kTorchAfterBarrier: return Seconds(kTorchBarrierLaunch);
+  }
+  return Seconds(0.0);
+}
 
 double ChannelFraction(Bytes size, Protocol p, long ring_ranks) {
   return ChannelShare(size.value(), static_cast<int>(p), ring_ranks);
@@ -495,6 +523,8 @@ Estimate EstimateCollective(const Network& net, const Group& g, Collective c, By
     return e;
   }
   e.overhead = IssueOverhead(issuer);
+  if (issuer == Issuer::kTorchAfterBarrier)  // the wait for the last rank: the barrier's own all-reduce
+    e.overhead += EstimateCollective(net, g, Collective::kAllReduce, Bytes(4.0), Algorithm::kAuto, Issuer::kLibrary, set).time;
   e.time = Seconds(best) + e.overhead;
   e.algbw = BytesPerSec(S / e.time.value());
   e.busbw = e.algbw * BusFactor(c, g.members);

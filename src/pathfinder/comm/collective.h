@@ -41,8 +41,12 @@ enum class Algorithm {
 };
 enum class Protocol { kLL, kLL128, kSimple };
 // Who calls the collective library: its C API directly (nccl-tests, the simulators' own
-// collectives), or torch.distributed (ProcessGroupNCCL), which adds per-call host work.
-enum class Issuer { kLibrary, kTorchDistributed };
+// collectives), or torch.distributed (ProcessGroupNCCL), which adds per-call host work:
+// kTorchDistributed for calls that follow each other (the GPU waits for the part of each
+// call's host work it cannot overlap), kTorchAfterBarrier for one call timed alone right
+// after dist.barrier() (stas00/ml-engineering all_reduce_bench.py): the GPU waits for the
+// whole launch and for the last rank to leave the barrier.
+enum class Issuer { kLibrary, kTorchDistributed, kTorchAfterBarrier };
 // Which algorithms the automatic choice may take. kNccl: what NCCL/RCCL implement (ring,
 // tree, in-network, point-to-point; no recursive halving-doubling, no staged hierarchical
 // all-reduce) on a switched or full-mesh domain; on a torus domain the chip's own library
@@ -54,7 +58,7 @@ enum class AlgorithmSet { kNccl, kAll };
 const char* CollectiveName(Collective c);  // "allreduce", "reducescatter", "allgather", "alltoall", "broadcast", "sendrecv"
 const char* AlgorithmName(Algorithm a);    // "auto", "ring", "tree", "halving-doubling", "hierarchical", "torus", "in-network", "direct"
 const char* ProtocolName(Protocol p);      // "LL", "LL128", "Simple"
-const char* IssuerName(Issuer i);          // "library", "torch.distributed"
+const char* IssuerName(Issuer i);          // "library", "torch.distributed", "torch.distributed after a barrier"
 bool ParseCollective(const std::string& s, Collective* out);
 bool ParseAlgorithm(const std::string& s, Algorithm* out);
 
@@ -68,12 +72,13 @@ struct Estimate {
   BytesPerSec busbw;            // nccl-tests bus bandwidth
   int bound_level = 0;          // the level whose bandwidth term is largest
   Seconds latency;              // the library's α part of `time`
-  Seconds overhead;             // the issuer's per-call host time, also part of `time`
+  Seconds overhead;             // the issuer's per-call host time (and barrier wait), also part of `time`
   double channel_fraction = 1;  // NCCL ring/tree: channels used / channels available (< 1 for small messages)
 };
 
 // Per-call host time of a collective issued by `i` beyond the library's own (see collective.cc
-// for where the figure comes from); 0 for the library itself.
+// for where the figures come from); 0 for the library itself. kTorchAfterBarrier: the whole
+// launch; EstimateCollective adds the barrier's wait for the last rank on top.
 Seconds IssueOverhead(Issuer i);
 
 // NCCL's ring and tree spread a collective over at most 32 channels and give a channel at

@@ -68,7 +68,8 @@ bool IsCollectiveKind(const std::string& kind) {
 
 Issuer IssuerOfRow(const MicrobenchRow& row) {
   const std::string text = row.size_params + " " + row.source + " " + row.notes;
-  for (const char* torch : {"all_reduce_bench.py", "all_reduce_latency_comp.py", "torch.distributed"})
+  if (Has(text, "all_reduce_bench.py")) return Issuer::kTorchAfterBarrier;  // timed_allreduce: barrier, then one call
+  for (const char* torch : {"all_reduce_latency_comp.py", "torch.distributed"})
     if (Has(text, torch)) return Issuer::kTorchDistributed;
   return Issuer::kLibrary;  // nccl-tests (all_reduce_perf) and rows that name no harness
 }
@@ -110,7 +111,9 @@ MicrobenchPrediction PredictMicrobenchRow(const MicrobenchRow& row, const hw::Cl
                              LevelKindName(net.level(e.bound_level).kind), net.level(e.bound_level).link, ToString(e.time));
     if (e.channel_fraction < 1) out.detail += fmt::format(", {:.0f}% of NCCL's channels", 100 * e.channel_fraction);
     if (e.overhead.value() > 0) {
-      out.detail += fmt::format(", incl. {} {} call overhead", ToString(e.overhead), IssuerName(issuer));
+      out.detail += issuer == Issuer::kTorchAfterBarrier
+                        ? fmt::format(", incl. {} torch.distributed launch and wait for the last rank to leave dist.barrier()", ToString(e.overhead))
+                        : fmt::format(", incl. {} {} call overhead", ToString(e.overhead), IssuerName(issuer));
     }
     return out;
   }

@@ -3,6 +3,8 @@
 // data/clusters was set from them. Two exceptions: allreduce_h200_latency_1x4GB and
 // allreduce_h200_latency_1000x4MB set the torch.distributed per-call overhead
 // (collective.cc), so they are calibration, checked by the TorchCallOverhead tests below.
+// The launch of a call timed alone after a barrier (all_reduce_bench.py) comes from payloads
+// of the same B200 sweep that are not rows here (TorchBarrierLaunch tests).
 // The thresholds asserted here are loose sanity bounds; the issue's targets (MAPE ≤ 10 %,
 // max ≤ 30 %) are reported, not enforced.
 #include "pathfinder/comm/microbench_rows.h"
@@ -10,6 +12,7 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -109,6 +112,8 @@ TEST(IssuerOfRow, ReadsTheHarnessFromTheRowText) {
   MicrobenchRow r{"allreduce_busbw", "8x NVIDIA B200", "b200", 8, "payload 64MiB, 8 ranks", "GB/s busbw"};
   EXPECT_EQ(IssuerOfRow(r), Issuer::kLibrary);  // no harness named: the library's own figure
   r.source = "stas00/ml-engineering network/README.md table (all_reduce_bench.py busbw; torch 2.9.1)";
+  EXPECT_EQ(IssuerOfRow(r), Issuer::kTorchAfterBarrier);  // each call timed alone after dist.barrier()
+  r.source = "a torch.distributed loop";
   EXPECT_EQ(IssuerOfRow(r), Issuer::kTorchDistributed);
   r.source = "NVIDIA/nccl-tests all_reduce_perf -b 8 -e 16G";
   EXPECT_EQ(IssuerOfRow(r), Issuer::kLibrary);
@@ -154,6 +159,61 @@ TEST(TorchCallOverhead, ReproducesBothPairedRows) {
   // Without the overhead the 4 MB calls would be predicted well above what was measured.
   many.size_params = "payload 4MB, 8 ranks";
   EXPECT_GT(PredictMicrobenchRow(many, h200).value, 1.1 * 1146.127);
+}
+
+// all_reduce_bench.py times one call alone after dist.barrier(): the launch constant is what
+// the 1-node B200 sweep's small payloads (network/README.md, not validation rows) leave over
+// the library estimate and the barrier's own all-reduce; collective.cc states the arithmetic.
+TEST(TorchBarrierLaunch, IsWhatTheOneNodeB200SmallPayloadsLeaveOverLibraryAndBarrier) {
+  const hw::Cluster b200 = Preset("hgx-b200");
+  const Network net(b200);
+  auto g = MakeGroup(net, 1, 8);
+  ASSERT_TRUE(g.ok());
+  const double barrier = EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(4.0)).time.value();
+  double excess = 0;
+  const std::array<std::pair<double, double>, 4> sweep = {{{64 * 1024, 2.17}, {128 * 1024, 4.86}, {256 * 1024, 9.54}, {512 * 1024, 18.71}}};
+  for (const auto& [bytes, busbw_GBps] : sweep) {
+    const double t = CallTime(bytes, 8, busbw_GBps * 8e9);
+    excess += t - EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(bytes)).time.value();
+  }
+  const double launch = excess / double(sweep.size()) - barrier;
+  fmt::print("barrier T(4 B) {:.3f} us; launch from the sweep {:.3f} us\n", barrier * 1e6, launch * 1e6);
+  EXPECT_NEAR(IssueOverhead(Issuer::kTorchAfterBarrier).value(), launch, 0.05e-6);
+  // A call alone exposes more host work than one in a stream of calls.
+  EXPECT_GT(launch, IssueOverhead(Issuer::kTorchDistributed).value());
+}
+
+TEST(TorchBarrierLaunch, AddsTheLaunchAndTheBarrierAllReduceToTheLibraryTime) {
+  for (const auto& [preset, ranks] : {std::pair<const char*, long>{"hgx-b200", 8}, {"aws-p6-b200", 32}}) {
+    hw::Cluster c = Preset(preset);
+    c.chips = ranks;
+    const Network net(c);
+    auto g = MakeGroup(net, 1, ranks);
+    ASSERT_TRUE(g.ok());
+    const Bytes S(64.0 * 1024 * 1024);
+    const Estimate lib = EstimateCollective(net, g.value(), Collective::kAllReduce, S);
+    const Estimate bar = EstimateCollective(net, g.value(), Collective::kAllReduce, S, Algorithm::kAuto, Issuer::kTorchAfterBarrier);
+    const double barrier = EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(4.0)).time.value();
+    EXPECT_EQ(bar.algorithm, lib.algorithm);  // the issuer never changes the library's choice
+    EXPECT_NEAR(bar.time.value(), lib.time.value() + IssueOverhead(Issuer::kTorchAfterBarrier).value() + barrier, 1e-12);
+    EXPECT_NEAR(bar.overhead.value(), bar.time.value() - lib.time.value(), 1e-12);
+  }
+}
+
+// Out of sample: the 4-node rows of the same sweep at payloads where bandwidth is small. The
+// barrier's all-reduce crosses the network, so the fixed cost grows from ~48 µs to ~360 µs.
+TEST(TorchBarrierLaunch, PredictsTheFourNodeSweepFloorWithinFifteenPercent) {
+  hw::Cluster c = Preset("aws-p6-b200");
+  c.chips = 32;
+  const Network net(c);
+  auto g = MakeGroup(net, 1, 32);
+  ASSERT_TRUE(g.ok());
+  const std::array<std::pair<double, double>, 4> sweep = {{{256 * 1024, 1.33}, {512 * 1024, 2.84}, {2 * 1024 * 1024, 10.38}, {4 * 1024 * 1024, 18.90}}};
+  for (const auto& [bytes, busbw_GBps] : sweep) {
+    const double t = CallTime(bytes, 32, busbw_GBps * 8e9);
+    const double m = EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(bytes), Algorithm::kAuto, Issuer::kTorchAfterBarrier).time.value();
+    EXPECT_NEAR(m / t, 1.0, 0.15) << bytes << " B: measured " << t * 1e6 << " us, model " << m * 1e6 << " us";
+  }
 }
 
 }  // namespace
