@@ -38,8 +38,11 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx) {
                   "rank layout, innermost first, e.g. tp=8,dp=*,pp=4 (default: the group spans every chip)");
   cmd->add_option("--algorithm", o->algorithm, "auto, ring, tree, halving-doubling, hierarchical, torus, in-network or direct");
   cmd->add_option("--chips", o->chips, "use this many chips of the cluster (default: the preset's count)")->check(CLI::Range(1L, 100000000L));
-  cmd->add_option("--issuer", o->issuer,
-                  "library (nccl-tests: the collective alone) or torch (torch.distributed: + its per-call host overhead)");
+  cmd->add_option(
+      "--issuer", o->issuer,
+      "library (nccl-tests: the collective alone), torch (torch.distributed: + its per-call host overhead) or "
+      "torch-barrier (one call timed alone after dist.barrier(), as all_reduce_bench.py: + the whole launch and the "
+      "wait for the last rank)");
   cmd->add_flag("--sweep-sizes", o->sweep, "print bus bandwidth vs size, 8 B to 16 GiB in ×4 steps");
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([&ctx, o] {
@@ -56,8 +59,11 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx) {
     comm::Issuer issuer = comm::Issuer::kLibrary;
     if (o->issuer == "torch" || o->issuer == "torch.distributed") {
       issuer = comm::Issuer::kTorchDistributed;
+    } else if (o->issuer == "torch-barrier") {
+      issuer = comm::Issuer::kTorchAfterBarrier;
     } else if (o->issuer != "library") {
-      diag.Error({}, "--issuer", fmt::format("unknown issuer '{}'; expected library or torch", o->issuer));
+      diag.Error({}, "--issuer",
+                 fmt::format("unknown issuer '{}'; expected library, torch or torch-barrier", o->issuer));
     }
     auto size = ParseQuantity<Bytes>(o->size);
     if (!size.ok()) diag.Error({}, "--size", size.error());
