@@ -443,16 +443,20 @@ const char* IssuerName(Issuer i) {
   switch (i) {
     case Issuer::kLibrary: return "library";
     case Issuer::kTorchDistributed: return "torch.distributed";
-    case Issuer::kTorchAfterBarrier: return "torch.distributed after a barrier";
+    case Issuer::kTorchAfterBarrier:
+      return "torch.distributed after a barrier";
   }
   return "?";
 }
 
 Seconds IssueOverhead(Issuer i) {
   switch (i) {
-    case Issuer::kLibrary: return Seconds(0.0);
-    case Issuer::kTorchDistributed: return Seconds(kTorchDistributedCallOverhead);
-    case Issuer::kTorchAfterBarrier: return Seconds(kTorchBarrierLaunch);
+    case Issuer::kLibrary:
+      return Seconds(0.0);
+    case Issuer::kTorchDistributed:
+      return Seconds(kTorchDistributedCallOverhead);
+    case Issuer::kTorchAfterBarrier:
+      return Seconds(kTorchBarrierLaunch);
   }
   return Seconds(0.0);
 }
@@ -524,7 +528,8 @@ Estimate EstimateCollective(const Network& net, const Group& g, Collective c, By
   }
   e.overhead = IssueOverhead(issuer);
   if (issuer == Issuer::kTorchAfterBarrier)  // the wait for the last rank: the barrier's own all-reduce
-    e.overhead += EstimateCollective(net, g, Collective::kAllReduce, Bytes(4.0), Algorithm::kAuto, Issuer::kLibrary, set).time;
+    e.overhead +=
+        EstimateCollective(net, g, Collective::kAllReduce, Bytes(4.0), Algorithm::kAuto, Issuer::kLibrary, set).time;
   e.time = Seconds(best) + e.overhead;
   e.algbw = BytesPerSec(S / e.time.value());
   e.busbw = e.algbw * BusFactor(c, g.members);

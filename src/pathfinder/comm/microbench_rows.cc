@@ -111,9 +111,11 @@ MicrobenchPrediction PredictMicrobenchRow(const MicrobenchRow& row, const hw::Cl
                              LevelKindName(net.level(e.bound_level).kind), net.level(e.bound_level).link, ToString(e.time));
     if (e.channel_fraction < 1) out.detail += fmt::format(", {:.0f}% of NCCL's channels", 100 * e.channel_fraction);
     if (e.overhead.value() > 0) {
-      out.detail += issuer == Issuer::kTorchAfterBarrier
-                        ? fmt::format(", incl. {} torch.distributed launch and wait for the last rank to leave dist.barrier()", ToString(e.overhead))
-                        : fmt::format(", incl. {} {} call overhead", ToString(e.overhead), IssuerName(issuer));
+      out.detail +=
+          issuer == Issuer::kTorchAfterBarrier
+              ? fmt::format(", incl. {} torch.distributed launch and wait for the last rank to leave dist.barrier()",
+                            ToString(e.overhead))
+              : fmt::format(", incl. {} {} call overhead", ToString(e.overhead), IssuerName(issuer));
     }
     return out;
   }

@@ -171,7 +171,8 @@ TEST(TorchBarrierLaunch, IsWhatTheOneNodeB200SmallPayloadsLeaveOverLibraryAndBar
   ASSERT_TRUE(g.ok());
   const double barrier = EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(4.0)).time.value();
   double excess = 0;
-  const std::array<std::pair<double, double>, 4> sweep = {{{64 * 1024, 2.17}, {128 * 1024, 4.86}, {256 * 1024, 9.54}, {512 * 1024, 18.71}}};
+  const std::array<std::pair<double, double>, 4> sweep = {
+      {{64 * 1024, 2.17}, {128 * 1024, 4.86}, {256 * 1024, 9.54}, {512 * 1024, 18.71}}};
   for (const auto& [bytes, busbw_GBps] : sweep) {
     const double t = CallTime(bytes, 8, busbw_GBps * 8e9);
     excess += t - EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(bytes)).time.value();
@@ -192,10 +193,12 @@ TEST(TorchBarrierLaunch, AddsTheLaunchAndTheBarrierAllReduceToTheLibraryTime) {
     ASSERT_TRUE(g.ok());
     const Bytes S(64.0 * 1024 * 1024);
     const Estimate lib = EstimateCollective(net, g.value(), Collective::kAllReduce, S);
-    const Estimate bar = EstimateCollective(net, g.value(), Collective::kAllReduce, S, Algorithm::kAuto, Issuer::kTorchAfterBarrier);
+    const Estimate bar =
+        EstimateCollective(net, g.value(), Collective::kAllReduce, S, Algorithm::kAuto, Issuer::kTorchAfterBarrier);
     const double barrier = EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(4.0)).time.value();
     EXPECT_EQ(bar.algorithm, lib.algorithm);  // the issuer never changes the library's choice
-    EXPECT_NEAR(bar.time.value(), lib.time.value() + IssueOverhead(Issuer::kTorchAfterBarrier).value() + barrier, 1e-12);
+    EXPECT_NEAR(bar.time.value(), lib.time.value() + IssueOverhead(Issuer::kTorchAfterBarrier).value() + barrier,
+                1e-12);
     EXPECT_NEAR(bar.overhead.value(), bar.time.value() - lib.time.value(), 1e-12);
   }
 }
@@ -208,10 +211,13 @@ TEST(TorchBarrierLaunch, PredictsTheFourNodeSweepFloorWithinFifteenPercent) {
   const Network net(c);
   auto g = MakeGroup(net, 1, 32);
   ASSERT_TRUE(g.ok());
-  const std::array<std::pair<double, double>, 4> sweep = {{{256 * 1024, 1.33}, {512 * 1024, 2.84}, {2 * 1024 * 1024, 10.38}, {4 * 1024 * 1024, 18.90}}};
+  const std::array<std::pair<double, double>, 4> sweep = {
+      {{256 * 1024, 1.33}, {512 * 1024, 2.84}, {2 * 1024 * 1024, 10.38}, {4 * 1024 * 1024, 18.90}}};
   for (const auto& [bytes, busbw_GBps] : sweep) {
     const double t = CallTime(bytes, 32, busbw_GBps * 8e9);
-    const double m = EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(bytes), Algorithm::kAuto, Issuer::kTorchAfterBarrier).time.value();
+    const double m = EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(bytes), Algorithm::kAuto,
+                                        Issuer::kTorchAfterBarrier)
+                         .time.value();
     EXPECT_NEAR(m / t, 1.0, 0.15) << bytes << " B: measured " << t * 1e6 << " us, model " << m * 1e6 << " us";
   }
 }
