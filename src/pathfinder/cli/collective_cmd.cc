@@ -165,7 +165,9 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx) {
     t.Row({"size", ToString(size.value())});
     t.Row({"time", ToString(e.time)});
     t.Row({"of which latency", ToString(e.latency)});
-    if (issuer != comm::Issuer::kLibrary)
+    if (issuer == comm::Issuer::kTorchAfterBarrier)
+      t.Row({"of which torch.distributed launch and barrier wait", ToString(e.overhead)});
+    else if (issuer != comm::Issuer::kLibrary)
       t.Row({fmt::format("of which {} per-call overhead", comm::IssuerName(issuer)), ToString(e.overhead)});
     t.Row({"algorithm", fmt::format("{} ({} protocol)", comm::AlgorithmName(e.algorithm), comm::ProtocolName(e.protocol))});
     t.Row({"algorithm bandwidth", ToString(e.algbw)});
