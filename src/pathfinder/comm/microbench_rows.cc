@@ -160,25 +160,40 @@ MicrobenchPrediction PredictMicrobenchRow(const MicrobenchRow& row, const hw::Cl
     return out;
   }
   if (k.rfind("effective_bisection_bandwidth", 0) == 0) {
-    // Bytes per second crossing the cluster's bisection while the groups of the named kind
-    // all communicate. Data-parallel all-reduce: every chip streams at its scale-out rate
-    // and half of that crosses the bisection. Pipeline p2p: only the chips at the stage
-    // boundary that straddles the bisection send across (TP·DP of them).
+    // Bytes per second crossing the cluster's bisection, in one direction, while the groups
+    // of the named kind all communicate; each chip streams through its own scale-out NIC
+    // (one rail per chip). Pipeline p2p: only the chips at the stage boundary that
+    // straddles the bisection send across (TP·DP of them). Data-parallel all-reduce: each
+    // data-parallel group of DP chips runs a ring, and a cut that halves every group is
+    // crossed by two of its ring's edges, one per direction, so N/DP NIC streams cross
+    // each way. (Every chip streaming at its NIC rate with half of it crossing, N/2 NICs,
+    // would be a uniform all-to-all's traffic, not a ring's.)
     long n = row.chips;
     if (n <= 0) return {false, 0, "chip count needed", ""};
     const Network net(Sized(cluster, n));
     const BytesPerSec nic = net.levels() > 1 ? net.level(1).bandwidth : net.level(0).bandwidth;
     double v = 0;
+    std::string streams;
     if (Has(k, "pipeline")) {
       const long tp = IntAfter(row.size_params, "TP=", 1), dp = IntAfter(row.size_params, "DP=", 1);
       v = double(tp * dp) * nic.value();
+      streams = fmt::format("{} stage-boundary senders (TP·DP)", tp * dp);
     } else {
-      v = double(n) / 2.0 * nic.value();
+      const long dp = IntAfter(row.size_params, "DP=", 0);
+      if (dp < 2 || n % dp != 0)
+        return {false, 0,
+                "the data-parallel degree is needed (size_params 'DP=<d>', d ≥ 2 dividing the chip count; "
+                "data/validation/microbench-settings.csv adds it for a row that leaves it out)",
+                ""};
+      v = double(n / dp) * nic.value();
+      streams = fmt::format("{} data-parallel rings (N/DP)", n / dp);
     }
     out.ok = true;
     out.value = v / 1e9;
     if (!Has(unit, "GB/s")) return {false, 0, "unit '" + unit + "' not understood", ""};
-    out.detail = "bisection streams at achieved NIC bandwidth; ignores training-time idle and overlap";
+    out.detail =
+        fmt::format("{} × {:.1f} GB/s achieved NIC bandwidth, one direction; ignores training-time idle and overlap",
+                    streams, nic.value() / 1e9);
     return out;
   }
   return {false, 0, "not a collective kind", ""};

@@ -50,9 +50,24 @@ long LeadingCount(const std::string& h) {
   return 0;
 }
 
+// data/validation/microbench-settings.csv: what a row's run used that its size_params
+// leaves out (pathfinder validate appends it the same way), by row id.
+std::map<std::string, std::string> SettingsById() {
+  std::map<std::string, std::string> out;
+  std::ifstream in(std::string(PF_DATA_DIR) + "/validation/microbench-settings.csv");
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    auto f = ParseCsvLine(line);
+    if (f.size() == 3) out[f[0]] = f[1];
+  }
+  return out;
+}
+
 TEST(MicrobenchRows, PredictsTheCollectiveRowsAndReportsTheError) {
   std::ifstream in(std::string(PF_SHARED_DIR) + "/validation/microbench_results.csv");
   if (!in) GTEST_SKIP() << "validation set not found";
+  const auto settings = SettingsById();
   std::string line;
   std::getline(in, line);
   std::map<std::string, hw::Cluster> clusters;
@@ -65,6 +80,7 @@ TEST(MicrobenchRows, PredictsTheCollectiveRowsAndReportsTheError) {
     MicrobenchRow row{f[2], f[1], "", LeadingCount(f[1]), f[3], f[5],
                       f.size() > 6 ? f[6] : "", f.size() > 7 ? f[7] : ""};
     if (f[1].find("pair") != std::string::npos) row.chips = 2;
+    if (auto it = settings.find(f[0]); it != settings.end()) row.size_params += ", " + it->second;
     const std::string preset = ClusterPresetForRow(row);
     ASSERT_FALSE(preset.empty()) << f[0];
     if (!clusters.count(preset)) {
@@ -220,6 +236,40 @@ TEST(TorchBarrierLaunch, PredictsTheFourNodeSweepFloorWithinFifteenPercent) {
                          .time.value();
     EXPECT_NEAR(m / t, 1.0, 0.15) << bytes << " B: measured " << t * 1e6 << " us, model " << m * 1e6 << " us";
   }
+}
+
+}  // namespace
+}  // namespace pf::comm
+
+namespace pf::comm {
+namespace {
+
+// Effective bisection bandwidth of a data-parallel all-reduce: a cut that halves every
+// DP ring is crossed by one ring edge per group in each direction, so N/DP NIC streams.
+TEST(BisectionBandwidth, CountsOneNicStreamPerDataParallelRingAndNeedsTheDegree) {
+  const hw::Cluster c = Preset("dgx-a100");
+  MicrobenchRow row{"effective_bisection_bandwidth_dp_allreduce",
+                    "3072x A100-80GB",
+                    "a100-sxm-80gb",
+                    3072,
+                    "1T-param GPT training, DP all-reduce, DP=6",
+                    "GB/s effective bisection bandwidth",
+                    "",
+                    ""};
+  const MicrobenchPrediction six = PredictMicrobenchRow(row, c);
+  ASSERT_TRUE(six.ok) << six.skip;
+  row.size_params = "1T-param GPT training, DP all-reduce, DP=12";
+  const MicrobenchPrediction twelve = PredictMicrobenchRow(row, c);
+  ASSERT_TRUE(twelve.ok) << twelve.skip;
+  EXPECT_NEAR(six.value / twelve.value, 2.0, 1e-9);  // twice the rings, twice the crossing streams
+  hw::Cluster sized = c;
+  sized.chips = 3072;
+  const Network net(sized);
+  EXPECT_NEAR(six.value, 512 * net.level(1).bandwidth.value() / 1e9, 1e-6);
+  row.size_params = "1T-param GPT training, DP all-reduce";  // no degree: skipped with the reason, not guessed
+  const MicrobenchPrediction none = PredictMicrobenchRow(row, c);
+  EXPECT_FALSE(none.ok);
+  EXPECT_NE(none.skip.find("DP="), std::string::npos);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "pathfinder/comm/collective.h"
@@ -22,6 +24,8 @@
 #include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/chip_spec.h"
 #include "pathfinder/spec/cluster_spec.h"
+#include "pathfinder/spec/file.h"
+#include "pathfinder/spec/validation_csv.h"
 
 namespace pf::report {
 namespace {
@@ -329,6 +333,51 @@ RowResult AttentionRow(const spec::ValidationTable& t, const spec::CsvRow& row, 
               fmt::format("attention backward, kernel {}: {:.3f} ms", ops::Name(a.kernel), bwd.value() * 1e3));
 }
 
+// What a microbenchmark row's run used and its size_params leaves out
+// (data/validation/microbench-settings.csv: id,size_params,source), appended to the row's
+// size_params by id. A malformed file fails every collective row with its reason.
+struct MicrobenchSettings {
+  std::map<std::string, std::string> size_params;
+  std::string error;
+};
+const MicrobenchSettings& MicrobenchRowSettings() {
+  static const MicrobenchSettings file = [] {
+    MicrobenchSettings f;
+    const std::string path = spec::DataDir() + "/validation/microbench-settings.csv";
+    if (!std::filesystem::exists(path)) return f;  // a data folder without it: no supplements
+    Diagnostics diag;
+    auto text = spec::ReadTextFile(path, diag);
+    if (!text) {
+      f.error = diag.Render();
+      return f;
+    }
+    std::vector<std::vector<std::string>> records;
+    std::vector<int> lines;
+    std::string err;
+    if (!spec::SplitCsv(*text, &records, &lines, &err)) {
+      f.error = path + ": " + err;
+      return f;
+    }
+    if (records.empty() || records[0] != std::vector<std::string>{"id", "size_params", "source"}) {
+      f.error = path + ":1: header must be id,size_params,source";
+      return f;
+    }
+    for (size_t i = 1; i < records.size(); ++i) {
+      const auto& r = records[i];
+      if (r.size() != 3 || Trim(r[0]).empty() || Trim(r[1]).empty() || Trim(r[2]).empty()) {
+        f.error = fmt::format("{}:{}: every row needs a non-empty id, size_params and source", path, lines[i]);
+        return f;
+      }
+      if (!f.size_params.emplace(Trim(r[0]), Trim(r[1])).second) {
+        f.error = fmt::format("{}:{}: id '{}' is listed twice", path, lines[i], Trim(r[0]));
+        return f;
+      }
+    }
+    return f;
+  }();
+  return file;
+}
+
 // Collective rows (all-reduce bus bandwidth, MoE all-to-all, copies, bisection): the
 // row's hardware names a chip and a cluster preset; comm/ predicts in the row's unit.
 RowResult CollectiveRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
@@ -338,6 +387,11 @@ RowResult CollectiveRow(const spec::ValidationTable& t, const spec::CsvRow& row,
   const ChipCache::Entry& e = chips.Get(t.Get(row, "hardware"));
   comm::MicrobenchRow r{t.Get(row, "kind"),        t.Get(row, "hardware"), e.preset, e.count > 1 ? long(e.count) : 0,
                         t.Get(row, "size_params"), p->unit,                t.Get(row, "source"), t.Get(row, "notes")};
+  const MicrobenchSettings& extra = MicrobenchRowSettings();
+  if (!extra.error.empty()) return Skip(t, row, extra.error);
+  if (auto it = extra.size_params.find(t.Get(row, "id")); it != extra.size_params.end()) {
+    r.size_params += (r.size_params.empty() ? "" : ", ") + it->second;
+  }
   const std::string cluster_name = comm::ClusterPresetForRow(r);
   if (cluster_name.empty()) return Skip(t, row, "unknown hardware: no cluster preset matches '" + r.hardware + "'");
   Diagnostics diag;
