@@ -343,34 +343,14 @@ struct MicrobenchSettings {
 const MicrobenchSettings& MicrobenchRowSettings() {
   static const MicrobenchSettings file = [] {
     MicrobenchSettings f;
-    const std::string path = spec::DataDir() + "/validation/microbench-settings.csv";
-    if (!std::filesystem::exists(path)) return f;  // a data folder without it: no supplements
-    Diagnostics diag;
-    auto text = spec::ReadTextFile(path, diag);
-    if (!text) {
-      f.error = diag.Render();
-      return f;
-    }
-    std::vector<std::vector<std::string>> records;
-    std::vector<int> lines;
-    std::string err;
-    if (!spec::SplitCsv(*text, &records, &lines, &err)) {
-      f.error = path + ": " + err;
-      return f;
-    }
-    if (records.empty() || records[0] != std::vector<std::string>{"id", "size_params", "source"}) {
-      f.error = path + ":1: header must be id,size_params,source";
-      return f;
-    }
-    for (size_t i = 1; i < records.size(); ++i) {
-      const auto& r = records[i];
+    const SettingsCsv csv = ReadSettingsCsv("microbench-settings.csv", {"id", "size_params", "source"});
+    f.error = csv.error;
+    for (size_t i = 0; i < csv.records.size() && f.error.empty(); ++i) {
+      const auto& r = csv.records[i];
       if (r.size() != 3 || Trim(r[0]).empty() || Trim(r[1]).empty() || Trim(r[2]).empty()) {
-        f.error = fmt::format("{}:{}: every row needs a non-empty id, size_params and source", path, lines[i]);
-        return f;
-      }
-      if (!f.size_params.emplace(Trim(r[0]), Trim(r[1])).second) {
-        f.error = fmt::format("{}:{}: id '{}' is listed twice", path, lines[i], Trim(r[0]));
-        return f;
+        f.error = fmt::format("{}:{}: every row needs a non-empty id, size_params and source", csv.path, csv.lines[i]);
+      } else if (!f.size_params.emplace(Trim(r[0]), Trim(r[1])).second) {
+        f.error = fmt::format("{}:{}: id '{}' is listed twice", csv.path, csv.lines[i], Trim(r[0]));
       }
     }
     return f;
@@ -422,6 +402,32 @@ std::string CsvQuote(const std::string& s) {
 }
 
 }  // namespace
+
+SettingsCsv ReadSettingsCsv(const std::string& name, const std::vector<std::string>& header) {
+  SettingsCsv f;
+  f.path = spec::DataDir() + "/validation/" + name;
+  if (!std::filesystem::exists(f.path)) return f;  // a data folder without it: no supplements
+  Diagnostics diag;
+  auto text = spec::ReadTextFile(f.path, diag);
+  if (!text) {
+    f.error = diag.Render();
+    return f;
+  }
+  std::string err;
+  if (!spec::SplitCsv(*text, &f.records, &f.lines, &err)) {
+    f.error = f.path + ": " + err;
+    f.records.clear(), f.lines.clear();
+    return f;
+  }
+  if (f.records.empty() || f.records[0] != header) {
+    f.error = f.path + ":1: header must be " + Join(header, ",");
+    f.records.clear(), f.lines.clear();
+    return f;
+  }
+  f.records.erase(f.records.begin());
+  f.lines.erase(f.lines.begin());
+  return f;
+}
 
 // ---- Registries ---------------------------------------------------------------------------
 

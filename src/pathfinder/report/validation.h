@@ -109,4 +109,16 @@ struct LayerTime {
 };
 LayerTime SimulateGptLayer(const ops::OpModel& m, const LayerConfig& c);
 
+// A supplement file of data/validation/ (`name`, e.g. "training-settings.csv"): what a
+// published row's run used and the row leaves out. Its records after the header, each with
+// its line number. An absent file gives no records and no error; an unreadable file, a CSV
+// syntax error or a header other than `header` gives the error, naming the file and line.
+struct SettingsCsv {
+  std::string path;
+  std::vector<std::vector<std::string>> records;
+  std::vector<int> lines;
+  std::string error;
+};
+SettingsCsv ReadSettingsCsv(const std::string& name, const std::vector<std::string>& header);
+
 }  // namespace pf::report

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <regex>
@@ -20,7 +19,6 @@
 #include "pathfinder/report/validation.h"
 #include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/cluster_spec.h"
-#include "pathfinder/spec/file.h"
 #include "pathfinder/spec/model_spec.h"
 #include "pathfinder/spec/validation_csv.h"
 #include "pathfinder/train/simulator.h"
@@ -146,30 +144,16 @@ struct SettingsFile {
 const SettingsFile& TrainingRowSettings() {
   static const SettingsFile file = [] {
     SettingsFile f;
-    const std::string path = spec::DataDir() + "/validation/training-settings.csv";
-    if (!std::filesystem::exists(path)) return f;  // a data folder without it: no supplements
-    Diagnostics diag;
-    auto text = spec::ReadTextFile(path, diag);
-    if (!text) {
-      f.error = diag.Render();
-      return f;
-    }
-    std::vector<std::vector<std::string>> records;
-    std::vector<int> lines;
-    std::string err;
-    if (!spec::SplitCsv(*text, &records, &lines, &err)) {
-      f.error = path + ": " + err;
-      return f;
-    }
     const std::vector<std::string> want = {"id",     "virtual_stages",  "tp_comm_overlap",
                                            "ub_cfg", "pp_comm_overlap", "source"};
-    if (records.empty() || records[0] != want) {
-      f.error = path + ":1: header must be id,virtual_stages,tp_comm_overlap,ub_cfg,pp_comm_overlap,source";
+    const SettingsCsv csv = ReadSettingsCsv("training-settings.csv", want);
+    if (!csv.error.empty()) {
+      f.error = csv.error;
       return f;
     }
-    for (size_t i = 1; i < records.size(); ++i) {
-      const auto& r = records[i];
-      const std::string where = fmt::format("{}:{}", path, lines[i]);
+    for (size_t i = 0; i < csv.records.size(); ++i) {
+      const auto& r = csv.records[i];
+      const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
       if (r.size() != want.size() || Trim(r[5]).empty()) {
         f.error =
             where +
