@@ -282,6 +282,21 @@ std::optional<model::Architecture> ParseHfConfig(const std::string& json_text, c
     diag.Error(LocationOfOffset(file, json_text, e.byte > 0 ? e.byte - 1 : 0), "",
                "JSON syntax error: " + ParseErrorMessage(e.what()));
     return std::nullopt;
+  } catch (const json::exception& e) {
+    // A number beyond double range ("number overflow parsing '1e400'"): nlohmann gives no
+    // offset, so point at the first occurrence of the quoted token.
+    const std::string what = e.what();
+    const size_t open = what.find('\''), close = what.rfind('\'');
+    size_t at = 0;
+    if (open != std::string::npos && close > open + 1) {
+      at = json_text.find(what.substr(open + 1, close - open - 1));
+      if (at == std::string::npos) at = 0;
+    }
+    const size_t bracket = what.find("] ");
+    diag.Error(
+        LocationOfOffset(file, json_text, at), "",
+        (bracket == std::string::npos ? what : what.substr(bracket + 2)) + " (a number beyond what a double holds)");
+    return std::nullopt;
   }
   if (!j.is_object()) {
     diag.Error({file, 1, 1}, "", "expected a JSON object (a Hugging Face config.json)");

@@ -65,6 +65,15 @@ struct FieldDoc {
   std::string doc;
 };
 
+// Every quantity, whatever its declared bounds, is zero or within 10^-18 … 10^24 of its
+// base unit (aJ to YB, as to size): outside that a value is a typo of prefix or exponent,
+// and the simulators' arithmetic in doubles would overflow to inf or lose every digit.
+inline constexpr double kMinMagnitude = 1e-18, kMaxMagnitude = 1e24;
+inline bool PlausibleMagnitude(double v) {
+  const double a = v < 0 ? -v : v;
+  return v == 0 || (a >= kMinMagnitude && a <= kMaxMagnitude);
+}
+
 template <class Q>
 struct Bounds {
   std::optional<double> min, max;  // in base units
@@ -120,6 +129,13 @@ class Schema {
       const double v = r.value();
       if (!InRange(v, b)) {
         return ctx.Error(n, path, fmt::format("{} is out of range; allowed: {}", ScalarText(n), RangeText(b, dim)));
+      }
+      if (!PlausibleMagnitude(v)) {
+        const std::string sym = BaseUnitSymbol(dim);
+        return ctx.Error(n, path,
+                         fmt::format("{} is outside the magnitudes the models work in ({:g} … {:g}{}{}); check the "
+                                     "unit prefix and the exponent",
+                                     ScalarText(n), kMinMagnitude, kMaxMagnitude, sym.empty() ? "" : " ", sym));
       }
       access(out) = Q(v);
     };
@@ -317,9 +333,17 @@ class Schema {
       ctx.Error(node, path.empty() ? what_ : path, node.IsNull() ? "expected a section with keys, got nothing" : "expected a section with keys (a map)");
       return;
     }
+    std::map<std::string, SourceLocation> seen;  // key → where it was first, to catch a key written twice
     for (const auto& kv : node) {
       const std::string key = kv.first.Scalar();
       const std::string kpath = JoinPath(path, key);
+      if (auto [it, fresh] = seen.emplace(key, ctx.At(kv.first)); !fresh) {
+        ctx.Error(
+            kv.first, kpath,
+            fmt::format("written twice (first at line {}, column {}); YAML keeps one of them, so delete the other",
+                        it->second.line, it->second.column));
+        continue;
+      }
       if (reserved_.count(key)) continue;
       const Field* f = Find(key);
       if (f == nullptr) {

@@ -70,6 +70,28 @@ TEST(Schema, ReportsEveryProblemAtOnceWithPositions) {
             "6 errors; nothing was simulated.\n");
 }
 
+TEST(Schema, AKeyWrittenTwiceIsAnErrorAtTheSecond) {
+  auto l = Load("name: x\nmem: {stacks: 4, stacks: 8}\nname: y\n");
+  EXPECT_EQ(l.diag.Render(),
+            "t.yaml:2:18: error: mem.stacks: written twice (first at line 2, column 7); YAML keeps one of them, so "
+            "delete the other\n"
+            "t.yaml:3:1: error: name: written twice (first at line 1, column 1); YAML keeps one of them, so delete "
+            "the other\n"
+            "2 errors; nothing was simulated.\n");
+}
+
+// Whatever a field's own bounds, a quantity beyond 10^-18 … 10^24 of its base unit is a
+// typo of prefix or exponent, refused before any simulator turns it into inf or nan.
+TEST(Schema, AQuantityOfAbsurdMagnitudeIsRefused) {
+  auto l = Load("name: x\nmem: {capacity: 1e308 GB, bandwidth: 1e-308 TB/s}\n");
+  EXPECT_EQ(l.diag.error_count(), 2) << l.diag.Render();
+  EXPECT_NE(l.diag.Render().find("mem.capacity: 1e308 GB is outside the magnitudes the models work in"),
+            std::string::npos)
+      << l.diag.Render();
+  auto ok = Load("name: x\nmem: {capacity: 1e-15 GB, bandwidth: 1e12 TB/s}\n");  // 1 µB and 1 EB/s: in range
+  EXPECT_FALSE(ok.diag.has_errors()) << ok.diag.Render();
+}
+
 TEST(Schema, BareNumberWhereAUnitIsDueIsAnError) {
   auto l = Load("name: x\nmem: {bandwidth: 400}\n");
   EXPECT_EQ(l.diag.Render(),

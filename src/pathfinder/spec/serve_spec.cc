@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -18,6 +19,10 @@ namespace fs = std::filesystem;
 using serve::ServeSettings;
 
 namespace {
+
+// The latest arrival a run may have: the simulator keeps time in seconds in a double, which
+// holds a microsecond up to about 10^9 s; past that a decode step no longer moves the clock.
+constexpr double kMaxArrivalSpan = 1e9;
 
 std::vector<std::pair<std::string, DType>> DTypeOptions() {
   std::vector<std::pair<std::string, DType>> v;
@@ -219,6 +224,12 @@ void CheckSettings(ServeSettings& s, const YAML::Node& node, LoadContext& ctx, c
   const auto& a = s.arrivals;
   if (a.kind == serve::ArrivalKind::kPoisson && a.rate <= 0)
     err({"arrivals"}, "arrivals.rate", "Poisson arrivals need a rate > 0, e.g. \"10 req/s\"");
+  else if (a.kind == serve::ArrivalKind::kPoisson && w.trace.empty() &&
+           !(double(w.requests) / a.rate <= kMaxArrivalSpan))
+    err({"arrivals", "rate"}, "arrivals.rate",
+        fmt::format("{} requests at {:g} req/s arrive over about {:g} s, beyond the {:g} s (31.7 years) the simulator "
+                    "keeps to the microsecond; raise the rate or serve fewer requests",
+                    w.requests, a.rate, double(w.requests) / a.rate, kMaxArrivalSpan));
   if (a.kind == serve::ArrivalKind::kTrace && w.trace.empty())
     err({"arrivals", "process"}, "arrivals.process", "trace arrivals need workload.trace");
   if (a.kind == serve::ArrivalKind::kClosedLoop && a.concurrency < 1)
@@ -276,12 +287,15 @@ std::optional<std::string> ReadSpecFile(const std::string& path, const std::stri
 
 namespace {
 
+// A token count of a trace or dataset row: a whole number of at most 10^8 (no model reads
+// or writes more tokens per request; past it the counts would overflow the simulator's ints).
 bool ParseLong(const std::string& s, long* out) {
   const std::string t = Trim(s);
   if (t.empty()) return false;
   char* end = nullptr;
+  errno = 0;
   const long v = std::strtol(t.c_str(), &end, 10);
-  if (*end != '\0') return false;
+  if (*end != '\0' || errno == ERANGE || v > 100000000) return false;
   *out = v;
   return true;
 }
@@ -337,13 +351,22 @@ bool ParseTraceCsv(std::string_view text, const std::string& name, std::vector<s
       diag.Error(at, "", fmt::format("arrival_s '{}' is not a time in seconds ≥ 0", arr));
       continue;
     }
+    if (!(v <= kMaxArrivalSpan)) {
+      diag.Error(at, "",
+                 fmt::format("arrival_s '{}' is beyond {:g} s (31.7 years), the span the simulator keeps to the "
+                             "microsecond",
+                             arr, kMaxArrivalSpan));
+      continue;
+    }
     t.arrival = Seconds(v);
     if (!ParseLong(rec[size_t(cols[1])], &t.input) || t.input < 1) {
-      diag.Error(at, "", fmt::format("input '{}' is not a whole number of tokens ≥ 1", Trim(rec[size_t(cols[1])])));
+      diag.Error(at, "",
+                 fmt::format("input '{}' is not a whole number of tokens from 1 to 10^8", Trim(rec[size_t(cols[1])])));
       continue;
     }
     if (!ParseLong(rec[size_t(cols[2])], &t.output) || t.output < 1) {
-      diag.Error(at, "", fmt::format("output '{}' is not a whole number of tokens ≥ 1", Trim(rec[size_t(cols[2])])));
+      diag.Error(at, "",
+                 fmt::format("output '{}' is not a whole number of tokens from 1 to 10^8", Trim(rec[size_t(cols[2])])));
       continue;
     }
     out->push_back(t);
@@ -365,7 +388,7 @@ bool ParseLengthSamplesCsv(std::string_view text, const std::string& name,
     long in = 0, o = 0;
     if (rec.size() <= size_t(std::max(cols[0], cols[1])) || !ParseLong(rec[size_t(cols[0])], &in) ||
         !ParseLong(rec[size_t(cols[1])], &o) || in < 1 || o < 0) {
-      diag.Error(at, "", "expected input_length ≥ 1 and output_length ≥ 0 as whole numbers");
+      diag.Error(at, "", "expected input_length ≥ 1 and output_length ≥ 0 as whole numbers up to 10^8");
       continue;
     }
     out->push_back({int32_t(in), int32_t(std::max(1L, o))});

@@ -61,10 +61,19 @@ TEST(ServeSpec, ReportsEveryProblemAtOnce) {
 TEST(ServeSpec, ABadTraceRowIsAnErrorNamingItsLine) {
   Diagnostics d;
   std::vector<serve::TraceRequest> t;
-  EXPECT_FALSE(ParseTraceCsv("arrival_s,input,output\n0.0,100,20\n0.5,abc,20\n1.0,100,0\n", "trace.csv", &t, d));
+  EXPECT_FALSE(ParseTraceCsv(
+      "arrival_s,input,output\n0.0,100,20\n0.5,abc,20\n1.0,100,0\n2.0,18446744073709551616,5\ninf,10,10\n", "trace.csv",
+      &t, d));
   const std::string r = d.Render();
-  EXPECT_NE(r.find("trace.csv:3:1: error: input 'abc' is not a whole number of tokens ≥ 1"), std::string::npos) << r;
-  EXPECT_NE(r.find("trace.csv:4:1: error: output '0' is not a whole number of tokens ≥ 1"), std::string::npos) << r;
+  EXPECT_NE(r.find("trace.csv:3:1: error: input 'abc' is not a whole number of tokens from 1 to 10^8"),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("trace.csv:4:1: error: output '0' is not a whole number of tokens from 1 to 10^8"),
+            std::string::npos)
+      << r;
+  // A count past a long is refused, not wrapped to -1; so is an arrival the clock cannot keep.
+  EXPECT_NE(r.find("trace.csv:5:1: error: input '18446744073709551616' is not a whole number"), std::string::npos) << r;
+  EXPECT_NE(r.find("trace.csv:6:1: error: arrival_s 'inf' is beyond 1e+09 s"), std::string::npos) << r;
   d = Diagnostics();
   t.clear();
   EXPECT_TRUE(ParseTraceCsv("arrival_s,input,output\n0.0,100,20\n0.25,300,7\n", "t.csv", &t, d)) << d.Render();

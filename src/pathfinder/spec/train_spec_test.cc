@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "pathfinder/spec/scenario.h"
 
 namespace pf::spec {
@@ -113,6 +115,25 @@ TEST(TrainSpec, ExampleScenariosLoad) {
     EXPECT_TRUE(sc->train) << name;
     EXPECT_TRUE(sc->model) << name;
   }
+}
+
+// --dump-config writes a file that loads back to the same settings; the text list
+// lora_targets has to come out as a YAML list, not "qkv, proj".
+TEST(TrainSpec, TheDumpOfATrainingScenarioLoadsBackWithItsLoraTargets) {
+  Diagnostics d;
+  auto sc = LoadScenario(std::string(PF_SOURCE_DIR) + "/examples/train-llama3-70b-1024xh100.yaml", d);
+  ASSERT_TRUE(sc && sc->train) << d.Render();
+  sc->train->lora_targets = {"qkv", "fc2"};
+  const std::string path = testing::TempDir() + "/train_dump.yaml";
+  {
+    std::ofstream out(path);
+    out << DumpScenario(*sc);
+  }
+  Diagnostics d2;
+  auto again = LoadScenario(path, d2);
+  ASSERT_TRUE(again && again->train) << d2.Render();
+  EXPECT_EQ(again->train->lora_targets, (std::vector<std::string>{"qkv", "fc2"}));
+  EXPECT_EQ(again->train->seq_len, sc->train->seq_len);
 }
 
 }  // namespace
