@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <memory>
 #include <regex>
@@ -32,11 +33,18 @@ std::string Lower(std::string s) {
 }
 bool Has(const std::string& haystack, const char* needle) { return Lower(haystack).find(needle) != std::string::npos; }
 
+// The whole number a cell starts with ("2048 seq", "1 (FSDP 64)"); nullopt when the cell
+// does not start with one, or starts with a decimal or exponent ("3.5", "1e308"), or with
+// a number beyond an int (every count of a row is one: layers, widths, degrees, batch).
 std::optional<long> Int(const std::string& s) {
   const std::string t = Trim(s);
   if (t.empty() || !std::isdigit(static_cast<unsigned char>(t[0]))) return std::nullopt;
-  char* end = nullptr;
-  const long v = std::strtol(t.c_str(), &end, 10);
+  size_t digits = 0;
+  while (digits < t.size() && std::isdigit(static_cast<unsigned char>(t[digits]))) ++digits;
+  if (digits > 10) return std::nullopt;
+  if (digits < t.size() && (t[digits] == '.' || t[digits] == 'e' || t[digits] == 'E')) return std::nullopt;
+  const long v = std::strtol(t.substr(0, digits).c_str(), nullptr, 10);
+  if (v > std::numeric_limits<int>::max()) return std::nullopt;
   return v;
 }
 
@@ -223,9 +231,22 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   if (!arch) return Row(t, row, false, why);
 
   graph::Parallelism p;
-  auto col = [&](const char* c, int dflt) { auto v = Int(t.Get(row, c)); return v ? int(*v) : dflt; };
+  // A parallel degree: the cell's whole number, the default where the cell is empty; a cell
+  // that is neither (a negative, decimal or absurd count) fails the row.
+  std::string bad_cell;
+  auto col = [&](const char* c, int dflt) {
+    const std::string cell = Trim(t.Get(row, c));
+    if (cell.empty()) return dflt;
+    auto v = Int(cell);
+    if (!v || *v < 1 || *v > 100000000) {
+      if (bad_cell.empty()) bad_cell = fmt::format("column {}: '{}' is not a count from 1 to 10^8", c, cell);
+      return dflt;
+    }
+    return int(*v);
+  };
   p.tp = col("tp", 1), p.pp = col("pp", 1), p.dp = col("dp", 1), p.cp = col("cp", 1), p.ep = col("ep", 1);
   const long chips_in_row = col("num_chips", int(p.chips()));
+  if (!bad_cell.empty()) return Row(t, row, false, bad_cell);
   if (long(p.chips()) != chips_in_row) {
     return Row(t, row, false, fmt::format("tp·pp·dp·cp = {} differs from num_chips = {}", p.chips(), chips_in_row));
   }
@@ -238,6 +259,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   const std::string& rc = t.Get(row, "recompute");
   train::TrainSettings s;
   s.seq_len = col("seq_len", 2048);
+  if (!bad_cell.empty()) return Row(t, row, false, bad_cell);
   s.recompute = Has(rc, "full") || Has(rc, "checkpointing") ? graph::Recompute::kFull
                 : Has(rc, "selective")                      ? graph::Recompute::kSelective
                                                             : graph::Recompute::kNone;
@@ -355,7 +377,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     const std::string gb = Trim(t.Get(row, "global_batch_tokens_or_sequences"));
     auto n = Int(gb);
     if (!n) return Row(t, row, false, "missing field: global_batch_tokens_or_sequences");
-    const std::string rest = gb.substr(gb.find_first_not_of("0123456789"));
+    const size_t unit = gb.find_first_not_of("0123456789");
+    const std::string rest = unit == std::string::npos ? "" : gb.substr(unit);
     s.global_batch = Has(rest.substr(0, 5), "tok") ? *n / s.seq_len : *n;
   }
   if (s.global_batch % (int64_t(p.dp) * s.micro_batch) != 0) {
