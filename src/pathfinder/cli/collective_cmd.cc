@@ -66,7 +66,11 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx) {
                  fmt::format("unknown issuer '{}'; expected library, torch or torch-barrier", o->issuer));
     }
     auto size = ParseQuantity<Bytes>(o->size);
-    if (!size.ok()) diag.Error({}, "--size", size.error());
+    if (!size.ok()) {
+      diag.Error({}, "--size", size.error());
+    } else if (!(size.value().value() >= 1 && size.value().value() <= 1e18)) {
+      diag.Error({}, "--size", fmt::format("{} is not a payload from 1 B to 1 EB per rank", o->size));
+    }
     if (cluster && o->chips > 0) {
       const long d = cluster->scale_up.chips * std::max(1, cluster->sites.count);
       if (o->chips % d != 0 && o->chips > cluster->scale_up.chips) {

@@ -63,6 +63,10 @@ void AddCommonOptions(CLI::App* cmd, OpOpts* o) {
 
 }  // namespace
 
+// The largest product of an operator's dimensions the operator model takes: its FLOPs (a
+// few times this) are counted in 64-bit integers, which hold 9.2·10^18.
+constexpr double kMaxOpProduct = 1e17;
+
 void AddOpCommand(CLI::App& app, CommandContext& ctx) {
   auto* op = app.add_subcommand("op", "Time of one operator on one chip (matmul, attention)");
   op->require_subcommand(1);
@@ -78,6 +82,17 @@ void AddOpCommand(CLI::App& app, CommandContext& ctx) {
     DType dt;
     ops::Fidelity fid;
     std::string note;
+    // The operator model counts FLOPs, bytes and tiles in 64-bit integers.
+    if (double(o->batch) * double(o->m) * double(o->n) * double(o->k) > kMaxOpProduct) {
+      Diagnostics d;
+      d.Error({}, "--m/--n/--k/--batch",
+              fmt::format("batch·m·n·k = {:.3g} is beyond the {:.3g} the operator model counts; no chip runs one "
+                          "matmul that large",
+                          double(o->batch) * double(o->m) * double(o->n) * double(o->k), kMaxOpProduct));
+      *ctx.err << d.Render();
+      ctx.exit_code = 2;
+      return;
+    }
     auto model = LoadModel(*o, &dt, &fid, &note, ctx);
     if (!model) return;
     const auto c = model->Matmul({o->m, o->n, o->k, o->batch}, dt, fid);
@@ -143,6 +158,17 @@ void AddOpCommand(CLI::App& app, CommandContext& ctx) {
     Diagnostics diag;
     if (o->decode && o->context <= 0) diag.Error({}, "--context", "--decode needs --context N (cached tokens), N ≥ 1");
     if (!o->decode && o->seq <= 0) diag.Error({}, "--seq", "prefill needs --seq N, N ≥ 1");
+    {
+      const double q = o->decode ? std::max(1.0, double(o->seq)) : double(o->seq);
+      const double kv = o->decode ? double(o->context) + q : double(o->seq);
+      const double work = double(o->batch) * double(o->heads) * double(o->head_dim) * q * kv;
+      if (work > kMaxOpProduct) {
+        diag.Error({}, "--batch/--heads/--head-dim/--seq/--context",
+                   fmt::format("batch·heads·head_dim·queries·keys = {:.3g} is beyond the {:.3g} the operator model "
+                               "counts; no chip runs one attention that large",
+                               work, kMaxOpProduct));
+      }
+    }
     const auto kernel = ops::ParseAttentionKernel(o->kernel);
     if (!kernel) {
       diag.Error({}, "--kernel",

@@ -298,6 +298,11 @@ void AddPlanCommand(CLI::App& app, CommandContext& ctx) {
       ->delimiter(',');
   cmd->callback([&ctx, o] {
     Diagnostics diag;
+    // CLI11's range checks let nan through; a demand beyond 10^9 requests/s (every replica
+    // count and chip total is a 64-bit integer) is a typo.
+    if (o->demand != 0 && !(o->demand > 0 && o->demand <= 1e9)) {
+      diag.Error({}, "--demand", fmt::format("{} is not a rate from 0 to 1e9 requests/s", o->demand));
+    }
     auto sc = spec::LoadScenario(o->path, diag);
     if (sc && (!sc->chip || !sc->model || (!sc->train && !sc->serve))) {
       diag.Error({o->path, 0, 0}, "", "`pathfinder plan` needs a model, a chip or cluster, and a train or serve section");
