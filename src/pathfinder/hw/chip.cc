@@ -16,6 +16,11 @@ std::vector<Problem> Validate(const Chip& chip) {
   if (chip.hbm.bandwidth.value() <= 0) out.push_back({"hbm.bandwidth", "HBM bandwidth must be given and > 0, e.g. \"3.35 TB/s\""});
   if (chip.cores <= 0) out.push_back({"cores", "the number of cores (SMs, CUs, TensorCores) must be given and > 0"});
   if (chip.clock.value() <= 0) out.push_back({"clock", "the clock must be given and > 0, e.g. \"1.98 GHz\""});
+  // A scenario without a cluster joins chips by these links alone.
+  if (chip.scale_up.domain > 1 && chip.scale_up.bandwidth.value() <= 0) {
+    out.push_back({"scale_up.bandwidth", fmt::format("links joining {} chips need their bandwidth, e.g. \"450 GB/s\"",
+                                                     chip.scale_up.domain)});
+  }
   // A matrix-unit description, when given, must be able to produce the stated bf16/fp16
   // peak at the stated clock within a factor of 4 (some vendors quote peaks at boost
   // clocks or with dual-issue); anything further apart is a typo.
