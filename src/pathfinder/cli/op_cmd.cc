@@ -83,12 +83,13 @@ void AddOpCommand(CLI::App& app, CommandContext& ctx) {
     ops::Fidelity fid;
     std::string note;
     // The operator model counts FLOPs, bytes and tiles in 64-bit integers.
-    if (double(o->batch) * double(o->m) * double(o->n) * double(o->k) > kMaxOpProduct) {
+    const double product = double(o->batch) * double(o->m) * double(o->n) * double(o->k);
+    if (product > kMaxOpProduct) {
       Diagnostics d;
       d.Error({}, "--m/--n/--k/--batch",
               fmt::format("batch·m·n·k = {:.3g} is beyond the {:.3g} the operator model counts; no chip runs one "
                           "matmul that large",
-                          double(o->batch) * double(o->m) * double(o->n) * double(o->k), kMaxOpProduct));
+                          product, kMaxOpProduct));
       *ctx.err << d.Render();
       ctx.exit_code = 2;
       return;

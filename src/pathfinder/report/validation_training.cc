@@ -246,6 +246,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   };
   p.tp = col("tp", 1), p.pp = col("pp", 1), p.dp = col("dp", 1), p.cp = col("cp", 1), p.ep = col("ep", 1);
   const long chips_in_row = col("num_chips", int(p.chips()));
+  const int seq_len = col("seq_len", 2048);
   if (!bad_cell.empty()) return Row(t, row, false, bad_cell);
   if (long(p.chips()) != chips_in_row) {
     return Row(t, row, false, fmt::format("tp·pp·dp·cp = {} differs from num_chips = {}", p.chips(), chips_in_row));
@@ -258,8 +259,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   const bool megatron_2022 = id.rfind("meg21_", 0) == 0 || id.rfind("korth22_", 0) == 0;
   const std::string& rc = t.Get(row, "recompute");
   train::TrainSettings s;
-  s.seq_len = col("seq_len", 2048);
-  if (!bad_cell.empty()) return Row(t, row, false, bad_cell);
+  s.seq_len = seq_len;
   s.recompute = Has(rc, "full") || Has(rc, "checkpointing") ? graph::Recompute::kFull
                 : Has(rc, "selective")                      ? graph::Recompute::kSelective
                                                             : graph::Recompute::kNone;
