@@ -170,6 +170,25 @@ std::optional<Scenario> LoadScenarioNode(const YAML::Node& root_node, const std:
       ctx.Error(at, JoinPath("parallelism", p.key_path), p.message);
     }
   }
+  // Serving: the replicas must find their chips in the cluster (`serve` runs dp replicas when
+  // engine.replicas is left at 1, as it does).
+  if (sc.serve && sc.cluster) {
+    const graph::Parallelism& p = sc.parallelism;
+    const long replicas = p.dp > 1 && sc.serve->engine.replicas == 1 ? p.dp : sc.serve->engine.replicas;
+    const long need = replicas * p.tp * p.pp;
+    if (need > sc.cluster->chips) {
+      const YAML::Node serve = (*root)["serve"];
+      const YAML::Node engine = serve && serve.IsMap() ? serve["engine"] : YAML::Node();
+      const bool given = engine && engine.IsMap() && engine["replicas"];
+      ctx.Error(given                    ? engine["replicas"]
+                : (*root)["parallelism"] ? (*root)["parallelism"]
+                                         : *root,
+                given ? "serve.engine.replicas" : "parallelism.dp",
+                fmt::format("{} replicas of tp {} × pp {} chips need {} chips; the cluster has {}; serve fewer "
+                            "replicas or give the cluster more chips",
+                            replicas, p.tp, p.pp, need, sc.cluster->chips));
+    }
+  }
   if (diag.error_count() != before) return std::nullopt;
   return sc;
 }

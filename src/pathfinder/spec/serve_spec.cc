@@ -224,12 +224,9 @@ void CheckSettings(ServeSettings& s, const YAML::Node& node, LoadContext& ctx, c
   const auto& a = s.arrivals;
   if (a.kind == serve::ArrivalKind::kPoisson && a.rate <= 0)
     err({"arrivals"}, "arrivals.rate", "Poisson arrivals need a rate > 0, e.g. \"10 req/s\"");
-  else if (a.kind == serve::ArrivalKind::kPoisson && w.trace.empty() &&
-           !(double(w.requests) / a.rate <= kMaxArrivalSpan))
-    err({"arrivals", "rate"}, "arrivals.rate",
-        fmt::format("{} requests at {:g} req/s arrive over about {:g} s, beyond the {:g} s (31.7 years) the simulator "
-                    "keeps to the microsecond; raise the rate or serve fewer requests",
-                    w.requests, a.rate, double(w.requests) / a.rate, kMaxArrivalSpan));
+  else if (a.kind == serve::ArrivalKind::kPoisson && w.trace.empty()) {
+    if (auto m = PoissonSpanError(w.requests, a.rate)) err({"arrivals", "rate"}, "arrivals.rate", *m);
+  }
   if (a.kind == serve::ArrivalKind::kTrace && w.trace.empty())
     err({"arrivals", "process"}, "arrivals.process", "trace arrivals need workload.trace");
   if (a.kind == serve::ArrivalKind::kClosedLoop && a.concurrency < 1)
@@ -397,6 +394,14 @@ bool ParseLengthSamplesCsv(std::string_view text, const std::string& name,
   return diag.error_count() == before;
 }
 
+std::optional<std::string> PoissonSpanError(long requests, double rate) {
+  if (double(requests) / rate <= kMaxArrivalSpan) return std::nullopt;
+  return fmt::format(
+      "{} requests at {:g} req/s arrive over about {:g} s, beyond the {:g} s (31.7 years) the simulator keeps to "
+      "the microsecond; raise the rate or serve fewer requests",
+      requests, rate, double(requests) / rate, kMaxArrivalSpan);
+}
+
 Result<serve::Objectives> ParseSloText(const std::string& text) {
   serve::Objectives o;
   size_t b = 0;
@@ -410,11 +415,17 @@ Result<serve::Objectives> ParseSloText(const std::string& text) {
       if (k == "p" || k == "percentile") {
         char* end = nullptr;
         o.percentile = std::strtod(v.c_str(), &end);
-        if (*end != '\0' || o.percentile <= 0 || o.percentile > 100)
-          return Error{fmt::format("percentile '{}' is not in (0, 100]", v)};
+        if (v.empty() || *end != '\0' || !(o.percentile >= 1 && o.percentile <= 100))
+          return Error{fmt::format("percentile '{}' is not in [1, 100], as serve.slo.percentile", v)};
       } else {
         auto q = ParseQuantity<Seconds>(v);
         if (!q.ok()) return Error{fmt::format("{}: {}", k, q.error())};
+        // The limits serve.slo takes in a scenario (Bounds::Positive, PlausibleMagnitude):
+        // a limit of 0 s or less, or past 10^24 s, is a typo, not "no SLO".
+        const double sec = q.value().value();
+        if (!(sec > 0) || !PlausibleMagnitude(sec))
+          return Error{fmt::format("{}: '{}' is not a time limit between {:g} s and {:g} s", k, v, kMinMagnitude,
+                                   kMaxMagnitude)};
         if (k == "ttft")
           o.ttft = q.value();
         else if (k == "tpot")

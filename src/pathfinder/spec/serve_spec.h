@@ -42,6 +42,10 @@ bool ParseTraceCsv(std::string_view text, const std::string& name, std::vector<s
 bool ParseLengthSamplesCsv(std::string_view text, const std::string& name,
                            std::vector<std::pair<int32_t, int32_t>>* out, Diagnostics& diag);
 
+// Why `requests` Poisson arrivals at `rate` req/s cannot be simulated (they would span more
+// than the 10^9 s a double keeps to the microsecond), or nullopt when they can.
+std::optional<std::string> PoissonSpanError(long requests, double rate);
+
 // "ttft=2s,tpot=200ms[,e2e=20s][,p=99]" (the CLI's --slo). Units are required.
 Result<serve::Objectives> ParseSloText(const std::string& text);
 

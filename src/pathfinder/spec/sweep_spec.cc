@@ -22,6 +22,60 @@ namespace {
 const std::vector<std::string> kTopKeys = {"source", "design", "scenario", "workload", "method", "samples", "seed", "parameters", "objectives", "constraints"};
 const std::vector<std::string> kRangeKeys = {"values", "min", "max", "steps", "integer", "log"};
 
+// Sets `value` at a dotted path of a YAML map, creating maps on the way.
+void SetPath(YAML::Node root, const std::string& path, const std::string& value) {
+  YAML::Node n = root;
+  size_t start = 0;
+  for (;;) {
+    const size_t dot = path.find('.', start);
+    const std::string seg = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (dot == std::string::npos) {
+      n[seg] = value;
+      return;
+    }
+    YAML::Node child = n[seg];
+    if (!child.IsMap()) {
+      // A section written as a preset name (`chip: h100-sxm`) becomes {preset: h100-sxm}
+      // so that the point overrides one field of the preset.
+      const std::string preset = child.IsScalar() ? child.Scalar() : "";
+      n[seg] = YAML::Node(YAML::NodeType::Map);
+      child = n[seg];
+      if (!preset.empty()) child["preset"] = preset;
+    }
+    n.reset(child);  // reset, not operator= (which would overwrite the node's content)
+    start = dot + 1;
+  }
+}
+
+// What the loader says about `value` as the field `path` of a sweep's base, or nullopt when
+// it takes it. Asked twice: in the base file, and in a file holding only that field. A value
+// refused in both is wrong whatever the other fields are (a word where a number goes, -1
+// chips, a quantity in the wrong unit) and is an error of the sweep file; one refused only
+// in the base (tp 3 of a 64-head model) or only alone (prefill replicas beyond the default
+// replica count) stays a point the sweep reports as infeasible.
+std::optional<std::string> ValueProblem(const std::string& base_kind, const YAML::Node& base, const std::string& name,
+                                        const std::string& path, const std::string& value) {
+  auto complaint = [&](const YAML::Node& doc) -> std::optional<std::string> {
+    YAML::Node root = YAML::Clone(doc);
+    SetPath(root, path, value);
+    Diagnostics d;
+    if (base_kind == "design") {
+      YAML::Emitter out;
+      out << root;
+      LoadDesignText(out.c_str(), name, d);
+    } else {
+      LoadScenarioNode(root, name, d);
+    }
+    for (const auto& e : d.entries())
+      if (e.severity == Diagnostic::Severity::kError && e.key_path == path) return e.message;
+    return std::nullopt;
+  };
+  if (!base.IsMap()) return std::nullopt;
+  auto in_base = complaint(base);
+  if (!in_base || !complaint(YAML::Node(YAML::NodeType::Map))) return std::nullopt;
+  return in_base;
+}
+
 // "1.2 GHz" → 1.2, "GHz"; "$17000" → 17000, "$"; "64" → 64, "". False when no number leads.
 bool SplitNumber(const std::string& text, double* v, std::string* unit) {
   std::string t = Trim(text);
@@ -215,6 +269,7 @@ class Parser {
       for (const auto& e : vals) {
         if (!e.IsScalar()) return ctx_.Error(e, path + ".values", "expected a list of single values");
         p.values.push_back(ScalarText(e));
+        CheckValue(e, path + ".values", s, p.path, p.values.back());
       }
       s.parameters.push_back(std::move(p));
       return;
@@ -228,6 +283,8 @@ class Parser {
     if (!(p.lo <= p.hi)) return ctx_.Error(mx, path + ".max", "max is below min");
     p.unit = ulo;
     p.integer = ulo.empty() && IsWhole(p.lo) && IsWhole(p.hi);
+    CheckValue(mn, path + ".min", s, p.path, ScalarText(mn));
+    CheckValue(mx, path + ".max", s, p.path, ScalarText(mx));
     if (const YAML::Node n = v["integer"]) {
       const std::string t = n.IsScalar() ? ScalarText(n) : "";
       if (t != "true" && t != "false") return ctx_.Error(n, path + ".integer", "expected true or false");
@@ -252,6 +309,16 @@ class Parser {
       p.steps = size_t(p.hi - p.lo) + 1;  // every whole number
     }
     s.parameters.push_back(std::move(p));
+  }
+
+  // A value the base's loader refuses whatever the other fields are: an error here, at the
+  // value, rather than a sweep of infeasible points.
+  void CheckValue(const YAML::Node& at, const std::string& path, const SweepSpec& s, const std::string& field,
+                  const std::string& value) {
+    if (s.base_kind.empty()) return;
+    const std::string name = s.base_kind == "design" ? ctx_.file + " (point)" : s.base_path;
+    if (auto m = ValueProblem(s.base_kind, s.base, name, field, value))
+      ctx_.Error(at, path, fmt::format("'{}' is not a value of {}: {}", value, field, *m));
   }
 
   // A path in the sweep file, resolved against the sweep file's folder.
@@ -369,31 +436,6 @@ class Parser {
   std::optional<std::string> base_text_;
   std::string workload_texts_;  // every workload file's text, in order (for the hash)
 };
-
-// Sets `value` at a dotted path of a YAML map, creating maps on the way.
-void SetPath(YAML::Node root, const std::string& path, const std::string& value) {
-  YAML::Node n = root;
-  size_t start = 0;
-  for (;;) {
-    const size_t dot = path.find('.', start);
-    const std::string seg = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (dot == std::string::npos) {
-      n[seg] = value;
-      return;
-    }
-    YAML::Node child = n[seg];
-    if (!child.IsMap()) {
-      // A section written as a preset name (`chip: h100-sxm`) becomes {preset: h100-sxm}
-      // so that the point overrides one field of the preset.
-      const std::string preset = child.IsScalar() ? child.Scalar() : "";
-      n[seg] = YAML::Node(YAML::NodeType::Map);
-      child = n[seg];
-      if (!preset.empty()) child["preset"] = preset;
-    }
-    n.reset(child);  // reset, not operator= (which would overwrite the node's content)
-    start = dot + 1;
-  }
-}
 
 }  // namespace
 

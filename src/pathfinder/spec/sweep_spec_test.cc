@@ -69,12 +69,25 @@ TEST(SweepSpec, AppliedPointsLoadThroughTheDesignLoader) {
   EXPECT_DOUBLE_EQ(f->econ.pue, 1.1);
 }
 
-TEST(SweepSpec, AnOutOfRangePointFailsValidationLikeAFile) {
+// A value its field refuses in any design (99 HBM stacks; a word for a count) is an error of
+// the sweep file at the value, with the field's own message, not 1 point in 2 infeasible.
+TEST(SweepSpec, AValueItsFieldRefusesIsAnErrorAtTheValue) {
   Diagnostics d;
-  auto s = Load(Sweep("parameters:\n  design.hbm.stacks: {values: [4, 99]}\n"), d);
-  ASSERT_TRUE(s) << d.Render();
-  EXPECT_FALSE(LoadDesignText(ApplyPoint(*s, {1}), "point", d));
-  EXPECT_NE(d.Render().find("design.hbm.stacks: 99 is out of range; allowed: 1 … 64"), std::string::npos) << d.Render();
+  EXPECT_FALSE(Load(Sweep("parameters:\n  design.hbm.stacks: {values: [4, 99, six]}\n"), d));
+  const std::string r = d.Render();
+  EXPECT_EQ(d.error_count(), 2) << r;
+  EXPECT_NE(r.find("s.yaml:3:35: error: parameters.design.hbm.stacks.values: '99' is not a value of design.hbm.stacks: "
+                   "99 is out of range; allowed: 1 … 64"),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("'six' is not a value of design.hbm.stacks: expected a whole number"), std::string::npos) << r;
+  // The bounds of a range are the values checked there.
+  Diagnostics d2;
+  EXPECT_FALSE(Load(Sweep("method: lhs\nsamples: 4\nparameters:\n  design.hbm.stacks: {min: 4, max: 99}\n"), d2));
+  EXPECT_NE(d2.Render().find("parameters.design.hbm.stacks.max: '99' is not a value"), std::string::npos)
+      << d2.Render();
+  Diagnostics d3;
+  EXPECT_TRUE(Load(Sweep("parameters:\n  design.hbm.stacks: {values: [4, 8]}\n"), d3)) << d3.Render();
 }
 
 TEST(SweepSpec, TheHashNamesTheDefinitionNotItsLayout) {
