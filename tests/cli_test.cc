@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
 
 namespace {
 namespace fs = std::filesystem;
@@ -286,4 +287,28 @@ TEST(Cli, ServeTraceAndJsonSplitIterationTimeByPart) {
   }
   EXPECT_GT(slices, 10);
   fs::remove_all(dir);
+}
+
+// `serve` flags are held to the rules of the scenario fields they override: a rate that is
+// not a positive finite number, one that spreads the requests past the simulator's 10^9 s,
+// and SLO limits of 0 s, below 0 or past 10^24 s were ignored or ran (nan passed
+// CLI::PositiveNumber); each is now exit 2 naming the flag's value. A good rate still runs.
+TEST(Cli, ServeRefusesARateOrAnSloItCannotUse) {
+  const std::string example = "'" + std::string(PF_EXAMPLES_DIR) + "/serve-llama3.3-70b-8xh100.yaml'";
+  const auto ok = RunPf("serve --requests 40 --rate 4 " + example);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  const std::pair<const char*, const char*> bad[] = {
+      {"--rate nan", "'nan' is not a positive number"},
+      {"--rate inf", "'inf' is not a positive number"},
+      {"--rate 1e-300", "beyond the 1e+09 s"},
+      {"--slo ttft=0s", "ttft: '0s' is not a time limit"},
+      {"--slo tpot=-5ms", "tpot: '-5ms' is not a time limit"},
+      {"--slo e2e=1e308s", "e2e: '1e308s' is not a time limit"},
+      {"--slo ttft=2s,p=0", "percentile '0' is not in [1, 100]"},
+  };
+  for (const auto& [flags, message] : bad) {
+    const auto r = RunPf(std::string("serve --requests 40 ") + flags + " " + example);
+    EXPECT_EQ(r.exit_code, 2) << flags << "\n" << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << flags << "\n" << r.out;
+  }
 }

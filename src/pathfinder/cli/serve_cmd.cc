@@ -8,6 +8,8 @@
 // tokens (spec/chip_price, econ/).
 #include <fmt/core.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -256,7 +258,16 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--slo", o->slo, "SLOs, e.g. ttft=2s,tpot=200ms[,e2e=30s][,p=99] (overrides serve.slo)");
   cmd->add_option("--requests", o->requests, "override serve.workload.requests")->check(CLI::Range(1L, 100000000L));
   cmd->add_option("--rate", o->rate, "override the arrival rate (requests/s; makes arrivals Poisson)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            // CLI::PositiveNumber lets nan through (nan <= 0 is false), and the run then ignored it.
+            char* end = nullptr;
+            const double r = std::strtod(v.c_str(), &end);
+            if (v.empty() || *end != '\0' || !(r > 0) || !std::isfinite(r))
+              return "'" + v + "' is not a positive number of requests/s";
+            return {};
+          },
+          "POSITIVE"));
   cmd->callback([&ctx, o] {
     Diagnostics diag;
     auto sc = spec::LoadScenario(o->scenario, diag);
@@ -282,6 +293,14 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
     if (o->requests > 0) s.workload.requests = o->requests;
     if (o->rate > 0) s.arrivals = {serve::ArrivalKind::kPoisson, o->rate, 0};
     if (sc->parallelism.dp > 1 && s.engine.replicas == 1) s.engine.replicas = sc->parallelism.dp;
+    // What the flags changed is checked as serve: checks the scenario's own values.
+    if (s.arrivals.kind == serve::ArrivalKind::kPoisson && s.workload.trace.empty()) {
+      if (auto m = spec::PoissonSpanError(s.workload.requests, s.arrivals.rate)) {
+        *ctx.err << "error: " << *m << "\n";
+        ctx.exit_code = 2;
+        return;
+      }
+    }
     if (o->find_max_rate && s.slo.ttft.value() <= 0 && s.slo.tpot.value() <= 0 && s.slo.e2e.value() <= 0) {
       *ctx.err << "error: --find-max-rate needs SLOs: give --slo ttft=2s,tpot=200ms or serve.slo\n";
       ctx.exit_code = 2;
