@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "pathfinder/core/strings.h"
 
@@ -95,9 +96,32 @@ std::optional<YAML::Node> ParseYaml(const std::string& text, const std::string& 
     diag.Error({name, 0, 0}, "", "file is empty; expected a YAML or JSON map of settings");
     return std::nullopt;
   }
+  // Classic Mac line endings (a lone CR): yaml-cpp reads such a file as one comment line, so
+  // it loaded as "no settings". Each lone CR ends a line, as it did for its editor.
+  std::string normalized;
+  const std::string* src = &text;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n')) {
+      normalized = text;
+      for (size_t j = i; j < normalized.size(); ++j)
+        if (normalized[j] == '\r' && (j + 1 == normalized.size() || normalized[j + 1] != '\n')) normalized[j] = '\n';
+      src = &normalized;
+      break;
+    }
+  }
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    // Every document, so that a second one (after `---`) is an error rather than ignored.
+    std::vector<YAML::Node> docs = YAML::LoadAll(*src);
+    docs.erase(std::remove_if(docs.begin(), docs.end(), [](const YAML::Node& d) { return d.IsNull(); }), docs.end());
+    if (docs.size() > 1) {
+      const YAML::Mark m = docs[1].Mark();
+      diag.Error({name, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1}, "",
+                 "a second YAML document (after '---'); a file holds one map of settings: merge the two, or put "
+                 "the second in a file of its own");
+      return std::nullopt;
+    }
+    if (!docs.empty()) root = docs[0];
   } catch (const YAML::Exception& e) {
     diag.Error({name, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1}, "",
                "YAML syntax error: " + e.msg);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pathfinder/spec/file.h"
+
 namespace pf::spec {
 namespace {
 
@@ -116,6 +118,24 @@ TEST(Schema, DescribeListsEveryFieldWithUnitAndRange) {
   EXPECT_EQ(docs[2].unit, "size");
   EXPECT_EQ(docs[2].range, "> 0 B");
   EXPECT_EQ(docs[0].default_text, "required");
+}
+
+// The text under the schema: a file saved with lone-CR line endings loaded as "no settings"
+// (yaml-cpp read it as one comment line), and a second document after `---` was dropped.
+TEST(ParseYaml, LoneCrEndsALineAndASecondDocumentIsAnError) {
+  Diagnostics d;
+  auto cr = ParseYaml("# a comment\rname: x\rmem: {stacks: 4}\r", "cr.yaml", d);
+  ASSERT_TRUE(cr) << d.Render();
+  EXPECT_EQ((*cr)["name"].as<std::string>(), "x");
+  EXPECT_EQ((*cr)["mem"]["stacks"].Mark().line, 2);  // the third line, as its editor shows it
+  auto crlf = ParseYaml("name: x\r\nmem: {stacks: 4}\r\n", "crlf.yaml", d);
+  ASSERT_TRUE(crlf) << d.Render();
+  EXPECT_EQ((*crlf)["mem"]["stacks"].as<int>(), 4);
+  EXPECT_TRUE(ParseYaml("---\nname: x\n---\n", "one.yaml", d)) << d.Render();  // markers around one document
+  EXPECT_FALSE(d.has_errors());
+  EXPECT_FALSE(ParseYaml("name: x\n---\nname: y\n", "two.yaml", d));
+  EXPECT_NE(d.Render().find("two.yaml:3:1: error: a second YAML document (after '---')"), std::string::npos)
+      << d.Render();
 }
 
 }  // namespace
