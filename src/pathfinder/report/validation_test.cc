@@ -150,9 +150,62 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   for (const auto& x : r.rows) capped += x.ok && x.reason.find("power cap: clock") != std::string::npos;
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
-  EXPECT_EQ(s.validated, 114);
+  EXPECT_EQ(s.validated, 125);
   EXPECT_LE(s.mape, 30.0) << SummaryLine(s);
   EXPECT_LE(s.median, 17.5) << SummaryLine(s);
+}
+
+// MLPerf time-to-train rows with the tokens their scored runs trained
+// (data/validation/mlperf-time-to-train.csv, from the result logs): each row of that file is a
+// time_to_train_min row of the shared set whose logged minutes are its measured value; a row
+// with a step-time twin is simulated with the twin's layout and settings, and its minutes are
+// the trained tokens at the twin's step rate plus evaluations that add something but less than
+// a quarter; a row without a twin, or without tokens, is skipped and says why.
+TEST(Validation, TimeToTrainRowsAreTheirStepTimesTheTokensTrainedPlusEvaluations) {
+  if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
+    GTEST_SKIP() << "../shared/validation not present";
+  Diagnostics d;
+  auto text = spec::ReadTextFile(spec::DataDir() + "/validation/mlperf-time-to-train.csv", d);
+  ASSERT_TRUE(text) << d.Render();
+  std::vector<std::vector<std::string>> records;
+  std::vector<int> lines;
+  std::string err;
+  ASSERT_TRUE(spec::SplitCsv(*text, &records, &lines, &err)) << err;
+  auto t = spec::LoadValidationCsv(std::string(PF_SHARED_DIR) + "/validation/training_results.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  std::map<std::string, RowResult> by_id;
+  for (const auto& x : Validate(*t).rows) by_id[x.id] = x;
+  int simulated = 0;
+  for (size_t i = 1; i < records.size(); ++i) {
+    const std::string& id = records[i][0];
+    ASSERT_TRUE(by_id.count(id)) << id;
+    const RowResult& x = by_id[id];
+    const double logged = std::stod(records[i][6]);
+    if (x.ok) EXPECT_NEAR(logged, x.measured, 0.002 * x.measured) << id;
+    const std::string twin = id.substr(0, id.size() - 4) + "_step";
+    if (!by_id.count(twin)) {
+      EXPECT_FALSE(x.ok) << id;
+      EXPECT_NE(x.reason.find("no step-time row of the same submission"), std::string::npos) << x.reason;
+      continue;
+    }
+    ASSERT_TRUE(x.ok) << id << ": " << x.reason;
+    ++simulated;
+    const RowResult& step = by_id[twin];
+    if (step.kind != "step_time_s") continue;  // a samples/s twin (LoRA): checked by the twin rule only
+    const double tokens = std::stod(records[i][2]);
+    // The twin's step (seconds) over the tokens of one step: the training minutes alone.
+    const auto* row = &t->rows[0];
+    for (const auto& r : t->rows)
+      if (t->Get(r, "id") == twin) row = &r;
+    const double seqs = std::stod(t->Get(*row, "global_batch_tokens_or_sequences"));
+    const double seq_len = std::stod(t->Get(*row, "seq_len"));
+    const double training_min = step.predicted * tokens / (seqs * seq_len) / 60.0 * std::stod(records[i][5]);
+    EXPECT_GT(x.predicted, training_min) << id;
+    EXPECT_LT(x.predicted, 1.25 * training_min) << id;
+  }
+  EXPECT_GE(simulated, 9);
+  ASSERT_TRUE(by_id.count("mlptv40_gpt3_google_v5p_512_ttt"));
+  EXPECT_NE(by_id["mlptv40_gpt3_google_v5p_512_ttt"].reason.find("neither in the row nor in"), std::string::npos);
 }
 
 // data/validation/training-settings.csv: what each listed row's submitted configuration

@@ -202,6 +202,70 @@ const SettingsFile& TrainingRowSettings() {
   return file;
 }
 
+// What an MLPerf time-to-train row leaves out: the tokens its scored runs trained, their
+// evaluations and the score's RCP scaling (data/validation/mlperf-time-to-train.csv, made by
+// scripts/mlperf_time_to_train.py from the submissions' result logs), by row id.
+struct TimeToTrain {
+  double trained_tokens = 0, evals = 0, eval_tokens = 0, rcp_scaling = 1;
+};
+struct TimeToTrainFile {
+  std::map<std::string, TimeToTrain> by_id;
+  std::string error;
+};
+const TimeToTrainFile& TimeToTrainRows() {
+  static const TimeToTrainFile file = [] {
+    TimeToTrainFile f;
+    const std::vector<std::string> want = {"id",          "scored_runs", "trained_tokens", "evals",
+                                           "eval_tokens", "rcp_scaling", "logged_minutes", "source"};
+    const SettingsCsv csv = ReadSettingsCsv("mlperf-time-to-train.csv", want);
+    if (!csv.error.empty()) {
+      f.error = csv.error;
+      return f;
+    }
+    for (size_t i = 0; i < csv.records.size(); ++i) {
+      const auto& r = csv.records[i];
+      const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
+      auto number = [&](size_t c, double* out) {
+        char* end = nullptr;
+        const std::string v = Trim(r[c]);
+        *out = std::strtod(v.c_str(), &end);
+        return !v.empty() && *end == '\0' && *out > 0 && std::isfinite(*out);
+      };
+      TimeToTrain x;
+      if (r.size() != want.size() || Trim(r[7]).empty() || !number(2, &x.trained_tokens) || !number(3, &x.evals) ||
+          !number(4, &x.eval_tokens) || !number(5, &x.rcp_scaling)) {
+        f.error = where +
+                  ": every row needs an id, positive trained_tokens, evals, eval_tokens and rcp_scaling, and a "
+                  "source";
+        return f;
+      }
+      f.by_id[Trim(r[0])] = x;
+    }
+    return f;
+  }();
+  return file;
+}
+
+// Minutes to train: the scored runs' tokens at the simulated step rate, plus each
+// evaluation — a forward-only pass of the eval tokens through the same layout: each data-
+// parallel replica's share in micro-batches of the training size, pipelined through the
+// stages (fill (pp−1)/v of the slowest stage's forward, one send per stage boundary). The
+// eval's own launch and metric reduction are not modelled. Times the score's RCP scaling.
+struct TrainMinutes {
+  double minutes = 0, eval_s = 0;  // eval_s: one evaluation
+};
+TrainMinutes TimeToTrainMinutes(const TimeToTrain& x, const train::TrainResult& r, const graph::Parallelism& p,
+                                const train::TrainSettings& s) {
+  double fwd = 0, p2p = 0;
+  for (const auto& st : r.stages) fwd = std::max(fwd, st.fwd.value()), p2p = std::max(p2p, st.p2p.value());
+  const double sequences = std::ceil(x.eval_tokens / double(s.seq_len));
+  const double per_replica = std::ceil(sequences / double(p.dp));
+  const double microbatches = std::ceil(per_replica / double(s.micro_batch));
+  const double v = double(std::max(1, r.virtual_stages));
+  const double eval_s = (microbatches + double(p.pp - 1) / v) * fwd + double(p.pp - 1) * p2p;
+  return {x.rcp_scaling * (x.trained_tokens / r.tokens_per_s + x.evals * eval_s) / 60.0, eval_s};
+}
+
 }  // namespace
 
 RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
@@ -212,8 +276,31 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   static const char* kThroughput[] = {"tflops_per_chip", "step_time_s",   "tokens_per_s",
                                       "tokens_per_s_per_chip", "samples_per_s", "mfu"};
   if (std::find(std::begin(kThroughput), std::end(kThroughput), metric) == std::end(kThroughput)) {
-    if (metric == "time_to_train_min") return Row(t, row, false, "time_to_train_min: the tokens to train are not in the row");
-    return Row(t, row, false, "metric not modelled: " + metric);
+    if (metric != "time_to_train_min") return Row(t, row, false, "metric not modelled: " + metric);
+  }
+  // A time-to-train row is its submission's training step (simulated as its step-time twin,
+  // `<stem>_step`, whose configuration the settings file holds) times the tokens its scored
+  // runs trained, plus their evaluations.
+  const TimeToTrain* ttt = nullptr;
+  std::string settings_id = id;
+  if (metric == "time_to_train_min") {
+    const TimeToTrainFile& f = TimeToTrainRows();
+    if (!f.error.empty()) return Row(t, row, false, f.error);
+    auto it = f.by_id.find(id);
+    if (it == f.by_id.end())
+      return Row(t, row, false,
+                 "time_to_train_min: the tokens trained are neither in the row nor in "
+                 "data/validation/mlperf-time-to-train.csv");
+    const bool suffixed = id.size() > 4 && id.compare(id.size() - 4, 4, "_ttt") == 0;
+    settings_id = suffixed ? id.substr(0, id.size() - 4) + "_step" : "";
+    const bool twin = !settings_id.empty() && std::any_of(t.rows.begin(), t.rows.end(), [&](const spec::CsvRow& x) {
+      return Trim(t.Get(x, "id")) == settings_id;
+    });
+    if (!twin)
+      return Row(t, row, false,
+                 "time_to_train_min: no step-time row of the same submission (<id>_step) gives the configuration "
+                 "(virtual stages, overlaps) the step is simulated with");
+    ttt = &it->second;
   }
   double measured = 0;
   {
@@ -333,7 +420,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   if (!vp) vp = FromNotes(notes, R"(interleaved schedule with (\d+) stages)");
   // What the run's submitted configuration states beyond the row.
   const SettingsFile& extra = TrainingRowSettings();
-  if (auto it = extra.by_id.find(id); it != extra.by_id.end() || !extra.error.empty()) {
+  if (auto it = extra.by_id.find(settings_id); it != extra.by_id.end() || !extra.error.empty()) {
     if (!extra.error.empty()) return Row(t, row, false, extra.error);
     const RowSettings& x = it->second;
     if (x.virtual_stages > 0) {
@@ -434,11 +521,19 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   } else if (metric == "mfu") {
     predicted = r.mfu * (Has(unit, "%") ? 100.0 : 1.0);
   }
+  std::string ttt_note;
+  if (ttt != nullptr) {
+    const TrainMinutes m = TimeToTrainMinutes(*ttt, r, p, s);
+    predicted = m.minutes;
+    ttt_note =
+        fmt::format("; {:.4g} tokens at the step's rate + {:g} evals of {:.3g} s{}", ttt->trained_tokens, ttt->evals,
+                    m.eval_s, ttt->rcp_scaling != 1 ? fmt::format(", × RCP scaling {:g}", ttt->rcp_scaling) : "");
+  }
   RowResult out =
       Row(t, row, true,
           fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{} on {}: step {:.3g} s "
                       "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
-                      "{:.1f}%{}{}",
+                      "{:.1f}%{}{}{}",
                       arch->name,
                       s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
                       p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
@@ -450,7 +545,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
                       r.step.ep_comm.value(), r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(),
                       r.step.dp_comm.value(), s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward",
                       r.mfu * 100, clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
-                      r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason));
+                      r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason, ttt_note));
   out.measured = measured;
   out.predicted = predicted;
   out.unit = unit;
