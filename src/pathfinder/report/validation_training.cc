@@ -278,9 +278,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   if (std::find(std::begin(kThroughput), std::end(kThroughput), metric) == std::end(kThroughput)) {
     if (metric != "time_to_train_min") return Row(t, row, false, "metric not modelled: " + metric);
   }
-  // A time-to-train row is its submission's training step (simulated as its step-time twin,
-  // `<stem>_step`, whose configuration the settings file holds) times the tokens its scored
-  // runs trained, plus their evaluations.
+  // A time-to-train row is its submission's training step times the tokens its scored runs
+  // trained, plus their evaluations.
   const TimeToTrain* ttt = nullptr;
   std::string settings_id = id;
   if (metric == "time_to_train_min") {
@@ -291,15 +290,21 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       return Row(t, row, false,
                  "time_to_train_min: the tokens trained are neither in the row nor in "
                  "data/validation/mlperf-time-to-train.csv");
+    // The configuration the row leaves out (virtual stages, overlaps): its own entry in the
+    // settings file, else its step-time twin's — read, or known to be absent, for that row.
+    const SettingsFile& settings = TrainingRowSettings();
     const bool suffixed = id.size() > 4 && id.compare(id.size() - 4, 4, "_ttt") == 0;
-    settings_id = suffixed ? id.substr(0, id.size() - 4) + "_step" : "";
-    const bool twin = !settings_id.empty() && std::any_of(t.rows.begin(), t.rows.end(), [&](const spec::CsvRow& x) {
-      return Trim(t.Get(x, "id")) == settings_id;
+    const std::string twin_id = suffixed ? id.substr(0, id.size() - 4) + "_step" : "";
+    const bool twin = !twin_id.empty() && std::any_of(t.rows.begin(), t.rows.end(), [&](const spec::CsvRow& x) {
+      return Trim(t.Get(x, "id")) == twin_id;
     });
-    if (!twin)
-      return Row(t, row, false,
-                 "time_to_train_min: no step-time row of the same submission (<id>_step) gives the configuration "
-                 "(virtual stages, overlaps) the step is simulated with");
+    if (!settings.by_id.count(id)) {
+      if (!twin)
+        return Row(t, row, false,
+                   "time_to_train_min: neither data/validation/training-settings.csv nor a step-time row of the "
+                   "same submission (<id>_step) gives the configuration (virtual stages, overlaps) to simulate");
+      settings_id = twin_id;
+    }
     ttt = &it->second;
   }
   double measured = 0;
