@@ -104,6 +104,10 @@ struct Engine {
   int prefill_replicas = 0;
 };
 
+// The replicas a serving run has: engine.replicas, or the layout's data-parallel degree when
+// replicas is left at 1 (a scenario with dp 4 serves 4 replicas).
+inline int ServedReplicas(const Engine& e, int dp) { return dp > 1 && e.replicas == 1 ? dp : e.replicas; }
+
 // Speculative decoding (Leviathan et al., "Fast Inference from Transformers via Speculative
 // Decoding", ICML 2023): every decode step a drafter proposes `draft_tokens` tokens and the
 // model verifies them in the same pass (1 + k query tokens per sequence). A proposed token

@@ -170,11 +170,10 @@ std::optional<Scenario> LoadScenarioNode(const YAML::Node& root_node, const std:
       ctx.Error(at, JoinPath("parallelism", p.key_path), p.message);
     }
   }
-  // Serving: the replicas must find their chips in the cluster (`serve` runs dp replicas when
-  // engine.replicas is left at 1, as it does).
+  // Serving: the replicas must find their chips in the cluster.
   if (sc.serve && sc.cluster) {
     const graph::Parallelism& p = sc.parallelism;
-    const long replicas = p.dp > 1 && sc.serve->engine.replicas == 1 ? p.dp : sc.serve->engine.replicas;
+    const long replicas = serve::ServedReplicas(sc.serve->engine, p.dp);
     const long need = replicas * p.tp * p.pp;
     if (need > sc.cluster->chips) {
       const YAML::Node serve = (*root)["serve"];
