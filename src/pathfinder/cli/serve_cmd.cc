@@ -20,6 +20,7 @@
 #include "pathfinder/cli/table.h"
 #include "pathfinder/comm/topology.h"
 #include "pathfinder/serve/metrics.h"
+#include "pathfinder/serve/settings.h"
 #include "pathfinder/spec/calibration_spec.h"
 #include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/chip_price.h"
@@ -292,7 +293,7 @@ void AddServeCommand(CLI::App& app, CommandContext& ctx) {
     }
     if (o->requests > 0) s.workload.requests = o->requests;
     if (o->rate > 0) s.arrivals = {serve::ArrivalKind::kPoisson, o->rate, 0};
-    if (sc->parallelism.dp > 1 && s.engine.replicas == 1) s.engine.replicas = sc->parallelism.dp;
+    s.engine.replicas = serve::ServedReplicas(s.engine, sc->parallelism.dp);
     // What the flags changed is checked as serve: checks the scenario's own values.
     if (s.arrivals.kind == serve::ArrivalKind::kPoisson && s.workload.trace.empty()) {
       if (auto m = spec::PoissonSpanError(s.workload.requests, s.arrivals.rate)) {

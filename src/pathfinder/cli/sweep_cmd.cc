@@ -28,6 +28,7 @@
 #include "pathfinder/search/objective.h"
 #include "pathfinder/search/space.h"
 #include "pathfinder/serve/metrics.h"
+#include "pathfinder/serve/settings.h"
 #include "pathfinder/serve/simulator.h"
 #include "pathfinder/serve/steady_state.h"
 #include "pathfinder/spec/calibration_spec.h"
@@ -370,7 +371,7 @@ search::Evaluation EvaluateServe(const spec::Scenario& sc, CalibrationCache* cal
     e.reason = !sc.chip || !sc.model ? "the point has no chip or no model" : "no calibration";
   } else {
     serve::ServeSettings s = *sc.serve;
-    if (sc.parallelism.dp > 1 && s.engine.replicas == 1) s.engine.replicas = sc.parallelism.dp;  // as `pathfinder serve`
+    s.engine.replicas = serve::ServedReplicas(s.engine, sc.parallelism.dp);  // as `pathfinder serve`
     const ops::OpModel op(*sc.chip, *ceilings);
     std::optional<comm::Network> net;
     if (sc.cluster) net.emplace(*sc.cluster);
@@ -502,7 +503,7 @@ void AddSweepCommand(CLI::App& app, CommandContext& ctx) {
     spec::ResolveSweepMetrics(*spec, metrics, diag);
     if (diag.has_errors()) return fail(diag.Render());
     for (ServeWorkload& w : workloads)
-      if (w.parallelism.dp > 1 && w.settings.engine.replicas == 1) w.settings.engine.replicas = w.parallelism.dp;
+      w.settings.engine.replicas = serve::ServedReplicas(w.settings.engine, w.parallelism.dp);
     std::string error;
     const std::vector<search::Point> points = Points(*spec, &error);
     if (!error.empty()) return fail(fmt::format("{}: error: {}\n", o->file, error));
