@@ -21,6 +21,7 @@
 #include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/cluster_spec.h"
 #include "pathfinder/spec/model_spec.h"
+#include "pathfinder/spec/schema.h"
 #include "pathfinder/spec/validation_csv.h"
 #include "pathfinder/train/simulator.h"
 
@@ -225,12 +226,7 @@ const TimeToTrainFile& TimeToTrainRows() {
     for (size_t i = 0; i < csv.records.size(); ++i) {
       const auto& r = csv.records[i];
       const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
-      auto number = [&](size_t c, double* out) {
-        char* end = nullptr;
-        const std::string v = Trim(r[c]);
-        *out = std::strtod(v.c_str(), &end);
-        return !v.empty() && *end == '\0' && *out > 0 && std::isfinite(*out);
-      };
+      auto number = [&](size_t c, double* out) { return spec::ParseDoubleText(r[c], out) && *out > 0; };
       TimeToTrain x;
       if (r.size() != want.size() || Trim(r[7]).empty() || !number(2, &x.trained_tokens) || !number(3, &x.evals) ||
           !number(4, &x.eval_tokens) || !number(5, &x.rcp_scaling)) {
