@@ -282,7 +282,8 @@ RowResult LayerRow(const spec::ValidationTable& t, const spec::CsvRow& row, Chip
 // µs): size_params "b=… h=… kvh=… s=… d=… causal=0|1 kernel=<name>" (prefill) or
 // "b=… h=… kvh=… q=… context=… d=…" (decode). TFLOP/s use the FlashAttention papers'
 // convention: forward 4·b·h·s²·d (half with a causal mask), backward 2.5× that, timed as
-// (forward + backward) − forward.
+// (forward + backward) − forward. "dv=…" gives a value head dim other than d (MLA-style
+// 192/128); the forward's FLOPs are then 2·b·h·s²·(d + dv).
 RowResult AttentionRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
   RowResult skip;
   auto p = Prepare(t, row, chips, &skip);
@@ -293,6 +294,7 @@ RowResult AttentionRow(const spec::ValidationTable& t, const spec::CsvRow& row, 
     return Skip(t, row, "metric not modelled: unit '" + p->unit + "' for " + kind);
   const std::string& size = t.Get(row, "size_params");
   auto b = KeyValue(size, "b"), h = KeyValue(size, "h"), kvh = KeyValue(size, "kvh"), d = KeyValue(size, "d");
+  auto dv = KeyValue(size, "dv");
   auto s = decode ? KeyValue(size, "q") : KeyValue(size, "s");
   auto context = KeyValue(size, "context");
   if (!b || !h || !d || !s || (decode && !context))
@@ -304,6 +306,7 @@ RowResult AttentionRow(const spec::ValidationTable& t, const spec::CsvRow& row, 
   a.heads = *h;
   a.kv_heads = kvh ? *kvh : *h;
   a.head_dim = *d;
+  a.v_head_dim = dv ? *dv : 0;
   a.q_len = *s;
   a.kv_len = decode ? *context + *s : *s;
   a.causal = decode || size.find("causal=1") != std::string::npos;
@@ -322,8 +325,8 @@ RowResult AttentionRow(const spec::ValidationTable& t, const spec::CsvRow& row, 
     return Done(
         t, row, *p, fwd.time.value() * 1e6,
         fmt::format("decode attention {} sequences × {} cached tokens: {} bound", a.batch, *context, Name(fwd.bound)));
-  const double flops =
-      4.0 * double(a.batch * a.heads) * double(a.q_len) * double(a.q_len) * double(a.head_dim) * (a.causal ? 0.5 : 1.0);
+  const double flops = 2.0 * double(a.batch * a.heads) * double(a.q_len) * double(a.q_len) *
+                       double(a.head_dim + (dv ? *dv : a.head_dim)) * (a.causal ? 0.5 : 1.0);
   if (kind == "attention_fwd")
     return Done(t, row, *p, flops / fwd.time.value() / 1e12,
                 fmt::format("attention forward, kernel {}: {:.3f} ms", ops::Name(a.kernel), fwd.time.value() * 1e3));
