@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <optional>
 #include <regex>
 
 #include "pathfinder/comm/collective.h"
@@ -59,11 +60,20 @@ hw::Cluster Sized(hw::Cluster c, long n) {
 
 double GBps(BytesPerSec b) { return b.value() / 1e9; }
 
+// The collective whose bus bandwidth a row of `kind` states (nccl-tests' busbw: the payload
+// over the time, times 2(n−1)/n for an all-reduce and (n−1)/n for the other two).
+std::optional<Collective> BusBandwidthCollective(const std::string& kind) {
+  if (kind == "allreduce_busbw") return Collective::kAllReduce;
+  if (kind == "allgather_busbw") return Collective::kAllGather;
+  if (kind == "reducescatter_busbw") return Collective::kReduceScatter;
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool IsCollectiveKind(const std::string& kind) {
-  return kind == "allreduce_busbw" || kind.rfind("moe_alltoall_", 0) == 0 || kind == "p2p_copy_bandwidth" ||
-         kind.rfind("effective_bisection_bandwidth", 0) == 0;
+  return BusBandwidthCollective(kind).has_value() || kind.rfind("moe_alltoall_", 0) == 0 ||
+         kind == "p2p_copy_bandwidth" || kind.rfind("effective_bisection_bandwidth", 0) == 0;
 }
 
 Issuer IssuerOfRow(const MicrobenchRow& row) {
@@ -91,7 +101,7 @@ MicrobenchPrediction PredictMicrobenchRow(const MicrobenchRow& row, const hw::Cl
   MicrobenchPrediction out;
   const std::string& k = row.kind;
   const std::string unit = row.unit;
-  if (k == "allreduce_busbw") {
+  if (const std::optional<Collective> coll = BusBandwidthCollective(k)) {
     const long n = Ranks(row);
     const double S = PayloadBytes(row.size_params);
     if (n < 2 || S <= 0) return {false, 0, "could not read the rank count or payload from '" + row.size_params + "'", ""};
@@ -101,7 +111,7 @@ MicrobenchPrediction PredictMicrobenchRow(const MicrobenchRow& row, const hw::Cl
     Algorithm a = Algorithm::kAuto;
     if (Has(row.size_params, "Ring")) a = Algorithm::kRing;  // the row says the run was forced to ring
     const Issuer issuer = IssuerOfRow(row);
-    const Estimate e = EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(S), a, issuer);
+    const Estimate e = EstimateCollective(net, g.value(), *coll, Bytes(S), a, issuer);
     double v = GBps(e.busbw);
     if (unit.find("Gb/s") != std::string::npos) v *= 8.0;  // gigabits (case matters: GB/s is bytes)
     else if (!Has(unit, "GB/s")) return {false, 0, "unit '" + unit + "' not understood", ""};

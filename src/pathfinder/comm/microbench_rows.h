@@ -1,8 +1,8 @@
 // comm/microbench_rows: predictions for the collective rows of the microbenchmark
-// validation set (shared/validation/microbench_results.csv) — all-reduce bus bandwidth,
-// MoE all-to-all dispatch/combine (bandwidth and low-latency time), point-to-point copies
-// and effective bisection bandwidth — in the row's own unit. The caller (validate) reads
-// the file and resolves the hardware; this only computes.
+// validation set (shared/validation/microbench_results.csv) — all-reduce, all-gather and
+// reduce-scatter bus bandwidth, MoE all-to-all dispatch/combine (bandwidth and low-latency
+// time), point-to-point copies and effective bisection bandwidth — in the row's own unit.
+// The caller (validate) reads the file and resolves the hardware; this only computes.
 #pragma once
 
 #include <string>
@@ -13,7 +13,7 @@
 namespace pf::comm {
 
 struct MicrobenchRow {
-  std::string kind;         // "allreduce_busbw", "moe_alltoall_dispatch", ...
+  std::string kind;         // "allreduce_busbw", "allgather_busbw", "moe_alltoall_dispatch", ...
   std::string hardware;     // the row's hardware text (used only to pick a cluster preset)
   std::string chip_preset;  // resolved chip preset, e.g. "b200"
   long chips = 0;           // resolved chip count (0 = take it from size_params: "32 ranks", "EP=16")

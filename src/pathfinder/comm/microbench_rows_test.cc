@@ -140,6 +140,35 @@ TEST(IssuerOfRow, ReadsTheHarnessFromTheRowText) {
   EXPECT_EQ(IssuerOfRow(lat), Issuer::kTorchDistributed);
 }
 
+// nccl-tests' all_gather_perf and reduce_scatter_perf rows: the size is the whole output
+// (input) buffer and busbw the (n−1)/n one, which is what the estimate reports; NVLS
+// reduces only in an all-reduce, so on 8× H200 the other two run the ring.
+TEST(MicrobenchRows, AllGatherAndReduceScatterRowsArePricedAsTheirOwnCollective) {
+  const hw::Cluster h200 = Preset("dgx-h200");
+  const Network net(h200);
+  auto g = MakeGroup(net, 1, 8);
+  ASSERT_TRUE(g.ok());
+  const Bytes S(16.0 * 1024 * 1024 * 1024);
+  std::map<std::string, double> busbw;
+  for (const auto& [kind, coll] : {std::pair<const char*, Collective>{"allgather_busbw", Collective::kAllGather},
+                                   {"reducescatter_busbw", Collective::kReduceScatter},
+                                   {"allreduce_busbw", Collective::kAllReduce}}) {
+    EXPECT_TRUE(IsCollectiveKind(kind));
+    MicrobenchRow r{kind, "8x NVIDIA H200 (1 node)", "h200-sxm", 8, "payload 16GiB, 8 ranks", "GB/s busbw"};
+    const auto p = PredictMicrobenchRow(r, h200);
+    ASSERT_TRUE(p.ok) << p.skip;
+    EXPECT_NEAR(p.value, EstimateCollective(net, g.value(), coll, S).busbw.value() / 1e9, 1e-9) << kind;
+    busbw[kind] = p.value;
+  }
+  EXPECT_NE(
+      PredictMicrobenchRow(
+          {"allgather_busbw", "8x NVIDIA H200 (1 node)", "h200-sxm", 8, "payload 16GiB, 8 ranks", "GB/s busbw"}, h200)
+          .detail.find("ring"),
+      std::string::npos);
+  EXPECT_GT(busbw["allreduce_busbw"], 1.2 * busbw["allgather_busbw"]);  // NVLS: the switch reduces
+  EXPECT_FALSE(IsCollectiveKind("broadcast_busbw"));
+}
+
 // The torch.distributed per-call overhead is what the paired 8× H200 rows (one 4 GB call;
 // 1000 calls of 4 MB) leave over this library estimate: collective.cc states the arithmetic,
 // this recomputes it so that a change to the library model that moves it is caught.
