@@ -48,11 +48,13 @@ inline constexpr double kFallbackHbmFraction = 0.863;
 inline constexpr double kFallbackKernelOverheadSeconds = 3e-6;
 // Fused attention reaches less of the matrix units than a plain GEMM (softmax, masking,
 // online rescaling, and in the backward pass five dependent MMAs with atomics on dQ).
-// Fallback shares of the chip's own matmul ceiling, from the one chip with both measured
-// (data/calibration/h100-sxm.yaml): FlashAttention-3 forward 620.7 TFLOP/s and backward
-// 561 TFLOP/s (head dim 128, 16k tokens) over its GEMM ceiling 794.5 TFLOP/s → 0.781 and
-// 0.706. Assumption: other chips' best attention kernels keep the same share of their GEMM
-// ceiling (stated in data/calibration/README.md).
+// Fallback shares of the chip's own matmul ceiling, for chips whose calibration states no
+// attention shares of their own (Blackwell's come from cuDNN on GB200,
+// data/calibration/blackwell.yaml), from the H100 (data/calibration/h100-sxm.yaml):
+// FlashAttention-3 forward 620.7 TFLOP/s and backward 561 TFLOP/s (head dim 128, 16k
+// tokens) over its GEMM ceiling 794.5 TFLOP/s → 0.781 and 0.706. Assumption: those chips'
+// best attention kernels keep the same share of their GEMM ceiling (stated in
+// data/calibration/README.md).
 inline constexpr double kFallbackAttentionForwardShare = 620.7 / 794.5;
 inline constexpr double kFallbackAttentionBackwardShare = 561.0 / 794.5;
 // The best kernel's backward pass slows at short sequences much more than its forward: per
