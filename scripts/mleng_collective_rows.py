@@ -15,9 +15,10 @@ busbw as the harness printed it):
     H200, and the 16GiB all_reduce_bench.py all-reduce there with NVLS off.
 
 Left out, and counted on stderr: rows already in the shared set (same hardware, harness and
-payload), and the four 1-node B200 payloads (64, 128, 256, 512KiB) that set
-comm/collective.cc's kTorchBarrierLaunch, so every row written was never used to set
-anything. A row whose run was forced to the ring says "Ring" in size_params (the validator
+payload), the four 1-node B200 payloads (64, 128, 256, 512KiB) that set comm/collective.cc's
+kTorchBarrierLaunch, and the two 8-GPU B200 rows of the GPU-count sweep (ring and NVLS) that
+set the NVLink5 efficiencies of data/clusters/{hgx-b200,aws-p6-b200,gb200-nvl72}.yaml, so
+every row written was never used to set anything. A row whose run was forced to the ring says "Ring" in size_params (the validator
 then prices the ring); the algorithm NCCL chose by itself is in the notes only.
 
 Usage: scripts/mleng_collective_rows.py MIRROR_GIT_DIR > data/heldout/collective_results.csv
@@ -29,7 +30,7 @@ import subprocess
 import sys
 
 README = "network/README.md"
-CALIBRATION = {("b200_1node", s) for s in ("64KiB", "128KiB", "256KiB", "512KiB")}
+CALIBRATION = {("b200_1node", s) for s in ("64KiB", "128KiB", "256KiB", "512KiB")} | {("b200_gpus", "8"), ("b200_gpus", "8_ring")}
 # (series, payload) of the rows ../shared/validation already has from this README.
 SHARED = {("a100_1node", "16GiB"), ("h200_1node", "16GiB")} | {
     ("b200_1node", s) for s in ("32KiB", "64MiB", "256MiB", "1GiB", "4GiB", "16GiB")} | {
@@ -87,7 +88,7 @@ def main():
         if (series, payload) in SHARED:
             return drop("already in ../shared/validation")
         if (series, payload) in CALIBRATION:
-            return drop("sets kTorchBarrierLaunch (comm/collective.cc)")
+            return drop("sets a constant (kTorchBarrierLaunch in comm/collective.cc, NVLink5 efficiencies in data/clusters)")
         rows.append([rid, hw, kind, size, f"{value:g}", "GB/s busbw", source, notes])
 
     # nccl-tests on one A100 node: a fenced block after the all_reduce_perf command line.

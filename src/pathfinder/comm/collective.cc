@@ -97,11 +97,11 @@ constexpr double kTorchDistributedCallOverhead = 8.85e-6;  // s
 // depends on intra-node speed" (P6-B200, torch 2.9.1+cu130, NCCL 2.27.7) at the payloads
 // where bandwidth is negligible and that are not rows of shared/validation: 64, 128, 256
 // and 512 KiB at 2.17, 4.86, 9.54, 18.71 GB/s busbw, i.e. t = S·1.75/busbw = 52.852,
-// 47.198, 48.088, 49.040 µs. This file's T on hgx-b200 there is 17.500, 17.960, 20.085,
-// 20.085 µs and T(4 B) = 15.001 µs, so the launch is mean(t − T) − T(4 B) = 30.387 − 15.001
-// = 15.39 µs (comm/microbench_rows_test.cc recomputes it). The 32 KiB and 4-node rows of
+// 47.197, 48.087, 49.038 µs. This file's T on hgx-b200 there is 17.627, 18.113, 20.366,
+// 20.366 µs and T(4 B) = 15.001 µs, so the launch is mean(t − T) − T(4 B) = 30.176 − 15.001
+// = 15.17 µs (comm/microbench_rows_test.cc recomputes it). The 32 KiB and 4-node rows of
 // the same table, which are validation rows, were not used.
-constexpr double kTorchBarrierLaunch = 15.39e-6;  // s
+constexpr double kTorchBarrierLaunch = 15.17e-6;  // s
 
 struct View {
   int levels = 0;
