@@ -57,6 +57,10 @@ std::vector<Problem> Validate(const Cluster& c) {
     if (up.in_network_efficiency <= 0) {
       out.push_back({"scale_up.in_network_efficiency", "give the achieved all-reduce algorithm bandwidth fraction (> 0)"});
     }
+    if ((up.in_network_chunk_cost.value() > 0) != (up.in_network_head_rate.value() > 0)) {
+      out.push_back({up.in_network_chunk_cost.value() > 0 ? "scale_up.in_network_head_rate" : "scale_up.in_network_chunk_cost",
+                     "chunks are priced with both in_network_chunk_cost and in_network_head_rate: give both, or neither"});
+    }
   }
   const long domains_per_site = per_site / up.chips;
   if (domains_per_site > 1 || c.sites.count > 1) {

@@ -37,6 +37,16 @@ struct ScaleUpDomain {
   double efficiency = 1.0;  // achieved fraction of `bandwidth` for bulk collective traffic
   bool in_network_reduction = false;  // switch reduces (NVLink SHARP / NVLS)
   double in_network_efficiency = 0;   // all-reduce algorithm bandwidth / `bandwidth` with in-network reduction
+  // How the collective library cuts an in-domain in-network all-reduce into chunks (NCCL's
+  // NVLS: NVLS_NCHANNELS channels, each with one head per member, NCCL_NVLS_CHUNKSIZE the
+  // largest chunk). Small payloads get smaller chunks, and a chunk costs a fixed time plus
+  // its bytes at a per-operation rate when that is longer than its share of the switch, so
+  // they reach less of the switch's bandwidth (comm/collective.cc). Chunks are priced only
+  // where in_network_chunk_cost and in_network_head_rate are given (measured).
+  int in_network_channels = 16;                 // NCCL's default on Hopper (NVLS_NCHANNELS_SM90)
+  Bytes in_network_chunk = Bytes(128.0 * 1024);  // NCCL's default NCCL_NVLS_CHUNKSIZE
+  Seconds in_network_chunk_cost;                // fixed time of one chunk of one operation; 0 = chunks not priced
+  BytesPerSec in_network_head_rate;             // one operation's rate beyond that fixed time
 };
 
 struct Server {

@@ -100,6 +100,19 @@ TEST(ClusterValidate, DimsAndInNetworkReductionNeedTheRightTopology) {
   EXPECT_TRUE(HasProblemAt(Validate(nvls), "scale_up.in_network_efficiency"));
 }
 
+TEST(ClusterValidate, ChunksArePricedWithBothTheirCostAndTheirRate) {
+  Cluster c = DgxLike();
+  c.scale_up.in_network_reduction = true;
+  c.scale_up.in_network_efficiency = 0.5;
+  EXPECT_TRUE(Validate(c).empty());
+  c.scale_up.in_network_chunk_cost = Seconds(10e-6);  // a cost without a rate
+  EXPECT_TRUE(HasProblemAt(Validate(c), "scale_up.in_network_head_rate"));
+  c.scale_up.in_network_head_rate = BytesPerSec(3e9);
+  EXPECT_TRUE(Validate(c).empty());
+  c.scale_up.in_network_chunk_cost = Seconds(0.0);  // a rate without a cost
+  EXPECT_TRUE(HasProblemAt(Validate(c), "scale_up.in_network_chunk_cost"));
+}
+
 TEST(ClusterValidate, SeveralDomainsNeedANicAndEfficienciesAreFractions) {
   Cluster c = DgxLike(64);
   c.scale_out.nic_bandwidth = BytesPerSec(0);

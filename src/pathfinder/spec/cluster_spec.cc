@@ -76,7 +76,19 @@ std::shared_ptr<const Schema<hw::ScaleUpDomain>> ScaleUpSchema() {
       .Quantity("latency", &U::latency, "wire + switch latency per algorithm step beyond the library's", Bounds<Seconds>::NonNegative())
       .Number("efficiency", &U::efficiency, "achieved fraction of the bandwidth for bulk collectives", 0.01, 1)
       .Flag("in_network_reduction", &U::in_network_reduction, "switches reduce (NVLink SHARP)")
-      .Number("in_network_efficiency", &U::in_network_efficiency, "all-reduce algorithm bandwidth / bandwidth with in-switch reduction", 0, 2);
+      .Number("in_network_efficiency", &U::in_network_efficiency, "all-reduce algorithm bandwidth / bandwidth with in-switch reduction", 0, 2)
+      .Integer("in_network_channels", &U::in_network_channels,
+               "channels the library runs an in-domain in-network all-reduce on (NCCL NVLS_NCHANNELS: 16 on Hopper, 24 on one "
+               "Blackwell NVLink domain)",
+               1, 64)
+      .Quantity("in_network_chunk", &U::in_network_chunk,
+                "largest chunk of an in-domain in-network all-reduce (NCCL_NVLS_CHUNKSIZE; NCCL's default 128 KiB)",
+                Bounds<Bytes>::Positive())
+      .Quantity("in_network_chunk_cost", &U::in_network_chunk_cost,
+                "fixed time of one chunk of one channel-head operation, measured (0 = chunks not priced)",
+                Bounds<Seconds>::NonNegative())
+      .Quantity("in_network_head_rate", &U::in_network_head_rate,
+                "rate of one channel-head operation beyond the chunk's fixed time, measured", Bounds<BytesPerSec>::NonNegative());
   return s;
 }
 
