@@ -16,9 +16,10 @@ busbw as the harness printed it):
 
 Left out, and counted on stderr: rows already in the shared set (same hardware, harness and
 payload), the four 1-node B200 payloads (64, 128, 256, 512KiB) that set comm/collective.cc's
-kTorchBarrierLaunch, and the two 8-GPU B200 rows of the GPU-count sweep (ring and NVLS) that
-set the NVLink5 efficiencies of data/clusters/{hgx-b200,aws-p6-b200,gb200-nvl72}.yaml, so
-every row written was never used to set anything. A row whose run was forced to the ring says "Ring" in size_params (the validator
+kTorchBarrierLaunch, the two 8-GPU B200 rows of the GPU-count sweep (ring and NVLS) that
+set the NVLink5 efficiencies of data/clusters/{hgx-b200,aws-p6-b200,gb200-nvl72}.yaml, and
+the seven 1-node B200 payloads (4, 8, 16, 32, 128, 512MiB, 2GiB) that set those presets'
+NVLS chunk cost and rate, so every row written was never used to set anything. A row whose run was forced to the ring says "Ring" in size_params (the validator
 then prices the ring); the algorithm NCCL chose by itself is in the notes only.
 
 Usage: scripts/mleng_collective_rows.py MIRROR_GIT_DIR > data/heldout/collective_results.csv
@@ -30,7 +31,8 @@ import subprocess
 import sys
 
 README = "network/README.md"
-CALIBRATION = {("b200_1node", s) for s in ("64KiB", "128KiB", "256KiB", "512KiB")} | {("b200_gpus", "8"), ("b200_gpus", "8_ring")}
+CALIBRATION = {("b200_1node", s) for s in ("64KiB", "128KiB", "256KiB", "512KiB")} | {("b200_gpus", "8"), ("b200_gpus", "8_ring")} | {
+    ("b200_1node", s) for s in ("4MiB", "8MiB", "16MiB", "32MiB", "128MiB", "512MiB", "2GiB")}
 # (series, payload) of the rows ../shared/validation already has from this README.
 SHARED = {("a100_1node", "16GiB"), ("h200_1node", "16GiB")} | {
     ("b200_1node", s) for s in ("32KiB", "64MiB", "256MiB", "1GiB", "4GiB", "16GiB")} | {
@@ -88,7 +90,7 @@ def main():
         if (series, payload) in SHARED:
             return drop("already in ../shared/validation")
         if (series, payload) in CALIBRATION:
-            return drop("sets a constant (kTorchBarrierLaunch in comm/collective.cc, NVLink5 efficiencies in data/clusters)")
+            return drop("sets a constant (kTorchBarrierLaunch in comm/collective.cc, NVLink5 efficiencies and NVLS chunk costs in data/clusters)")
         rows.append([rid, hw, kind, size, f"{value:g}", "GB/s busbw", source, notes])
 
     # nccl-tests on one A100 node: a fenced block after the all_reduce_perf command line.
@@ -125,7 +127,7 @@ def main():
             n, algo = int(cells[0]), cells[1]
             hw = hw_of.format(n)
             s = f"{src}, section 'SHARP': nccl-tests all-reduce at 8GiB on {n} of the node's GPUs" + (
-                ", nccl 2.27.7" if chip == "b200" else "")
+                " of an AWS P6-B200 instance (p6-b200.48xlarge), nccl 2.27.7" if chip == "b200" else "")
             add(series, f"{n}", f"mleng_{chip}_{n}gpu_8GiB", hw, "allreduce_busbw", f"payload 8GiB, {n} ranks", gbps(cells[2]), s,
                 f"NCCL chose {algo}")
             add(series, f"{n}_ring", f"mleng_{chip}_{n}gpu_8GiB_nvls_off", hw, "allreduce_busbw",

@@ -61,6 +61,18 @@ constexpr double kCollChannels = 32.0;
 
 constexpr double kUs = 1e-6;
 
+// ---- NCCL's NVLS all-reduce inside one NVLink domain, chunk by chunk ----------------------
+// NCCL cuts the payload over nChannels × nHeads concurrent operations (one head per member,
+// at most NCCL_MAX_NVLS_ARITY = 32: src/include/device.h, src/graph/search.cc) and shrinks
+// the chunk for smaller payloads (src/enqueue.cc, calcCollChunking, NCCL_ALGO_NVLS): from
+// NCCL_NVLS_CHUNKSIZE to 64 KiB below 64 such loops, to 32 KiB below 8, to 16 KiB below 2
+// (NVIDIA/nccl commit 5067397c; the same in 2.27.3). Where the cluster gives a measured
+// chunk cost (hw::ScaleUpDomain), each operation moves its chunks one after another, a chunk
+// taking the longer of its share of the switch and the fixed cost plus its bytes at the
+// operation's rate, t(C) = max(C·ops/B_inr, cost + C/rate), and the last chunk adds one
+// t(C) of pipeline drain.
+constexpr double kMaxNvlsArity = 32.0;
+
 // ---- Per-call overhead of torch.distributed ------------------------------------------------
 // From the paired rows allreduce_h200_latency_1x4GB and allreduce_h200_latency_1000x4MB of
 // shared/validation/microbench_results.csv (stas00/ml-engineering all_reduce_latency_comp.py,
@@ -113,6 +125,10 @@ struct View {
   std::array<bool, kMaxLevels> net{};
   std::array<double, kMaxLevels> extra{};  // s
   std::array<double, kMaxLevels> inr{};    // B/s
+  double inr_channels = 0;                 // level 0: NVLS channels
+  double inr_chunk = 0;                    // level 0: largest NVLS chunk, bytes
+  double inr_chunk_cost = 0;               // level 0: s per chunk per operation; 0 = not priced
+  double inr_head_rate = 0;                // level 0: B/s per operation
   bool any_net = false;
   int top = 0;  // highest active level
 };
@@ -133,6 +149,12 @@ View MakeView(const Network& net, const Group& g) {
     v.net[i] = lv.network;
     v.extra[i] = lv.extra_latency.value();
     v.inr[i] = lv.in_network.value();
+    if (L == 0) {
+      v.inr_channels = double(lv.in_network_channels);
+      v.inr_chunk = lv.in_network_chunk.value();
+      v.inr_chunk_cost = lv.in_network_chunk_cost.value();
+      v.inr_head_rate = lv.in_network_head_rate.value();
+    }
     if (g.fanout[i] > 1) {
       v.top = L;
       if (lv.network) v.any_net = true;
@@ -172,6 +194,7 @@ struct Cost {
   double lat = 0;  // s
   int bound = 0;
   double channels = 1;  // share of NCCL's channels used (ring, tree)
+  double chunk = 0;     // NVLS inside one domain: NCCL's chunk, bytes
 };
 
 // Pipelined ring over all levels; `mult` = 2 for all-reduce, 1 for RS/AG; `torus_all`:
@@ -270,23 +293,45 @@ Cost Hierarchical(const View& v, double S, double mult) {
   return c;
 }
 
+// NCCL's NVLS chunk for S bytes over `ops` concurrent operations (see kMaxNvlsArity).
+double NvlsChunk(double S, double ops, double largest) {
+  double c = largest;
+  if (S < 64.0 * ops * c && c > 65536) c = 65536;
+  if (S < 8.0 * ops * c && c > 32768) c = 32768;
+  if (S < 2.0 * ops * c && c > 16384) c = 16384;
+  return c;
+}
+
+// NVLS inside one domain, chunk by chunk (see kMaxNvlsArity); sets c.chunk.
+double NvlsInDomain(const View& v, double S, Cost& c) {
+  const double ops = std::max(1.0, v.inr_channels) * std::min(kMaxNvlsArity, double(v.f[0]));
+  const double C = NvlsChunk(S, ops, v.inr_chunk);
+  const double t = std::max(C * ops / v.inr[0], v.inr_chunk_cost + C / v.inr_head_rate);
+  const double chunks = S / (ops * C);  // per operation
+  c.chunk = C;
+  return (chunks + std::min(chunks, 1.0)) * t;
+}
+
 // NVLS in the domain (or a ring there if the switch cannot reduce), SHARP or a tree across,
 // pipelined (NVLS-tree / CollNet).
 Cost InNetwork(const View& v, double S) {
   Cost c;
   const double f0 = double(v.f[0]);
+  const double nu = double(v.n) / f0;
   double t0 = 0;
   c.lat = 0;
   if (v.f[0] > 1) {
     if (v.inr[0] > 0) {
-      t0 = S / v.inr[0];
+      // Across domains NCCL runs NVLS-tree, whose chunking (NCCL_NVLSTREE_MAX_CHUNKSIZE and
+      // its own thresholds) is not modelled: there the switch's share is the bandwidth.
+      t0 = nu > 1 || v.inr_chunk_cost <= 0 || v.inr_head_rate <= 0 || v.inr_chunk <= 0 ? S / v.inr[0]
+                                                                                       : NvlsInDomain(v, S, c);
       c.lat += kNvlsNvlinkLat * kUs + v.extra[0];
     } else {
       t0 = 2.0 * (f0 - 1) / f0 * S / v.B[0];
       c.lat += kBaseLatRing[2] * kUs + 2.0 * (f0 - 1) * Hop(v, 0, false, 2);
     }
   }
-  const double nu = double(v.n) / f0;
   double tu = 0;
   int wl = 0;
   if (nu > 1) {
@@ -518,6 +563,7 @@ Estimate EstimateCollective(const Network& net, const Group& g, Collective c, By
         e.bound_level = k.bound;
         e.latency = Seconds(k.lat);
         e.channel_fraction = k.channels;
+        e.chunk = Bytes(k.chunk);
       }
     }
   }

@@ -74,6 +74,7 @@ struct Estimate {
   Seconds latency;              // the library's α part of `time`
   Seconds overhead;             // the issuer's per-call host time (and barrier wait), also part of `time`
   double channel_fraction = 1;  // NCCL ring/tree: channels used / channels available (< 1 for small messages)
+  Bytes chunk;  // in-network inside one domain (NCCL NVLS): the chunk NCCL cuts the payload into; 0 otherwise
 };
 
 // Per-call host time of a collective issued by `i` beyond the library's own (see collective.cc

@@ -88,7 +88,9 @@ std::string ClusterPresetForRow(const MicrobenchRow& row) {
   const std::string& h = row.hardware;
   const std::string& c = row.chip_preset;
   if (Has(h, "H800") || c == "h800-sxm") return "hgx-h800";
-  if (Has(h, "B200") || c == "b200") return Has(h, "EFA") || Has(h, "nodes") ? "aws-p6-b200" : "hgx-b200";
+  if (Has(h, "B200") || c == "b200") {
+    return Has(h, "EFA") || Has(h, "nodes") || Has(row.source, "P6-B200") ? "aws-p6-b200" : "hgx-b200";
+  }
   if (Has(h, "H200") || c == "h200-sxm") return Has(h, "EFA") || Has(h, "p5en") ? "aws-p5en-h200" : "dgx-h200";
   if (Has(h, "H100") || c == "h100-sxm") return "dgx-h100";
   if (Has(h, "A100") || c.rfind("a100", 0) == 0) return "dgx-a100";

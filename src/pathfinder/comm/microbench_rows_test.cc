@@ -206,6 +206,97 @@ TEST(TorchCallOverhead, ReproducesBothPairedRows) {
   EXPECT_GT(PredictMicrobenchRow(many, h200).value, 1.1 * 1146.127);
 }
 
+// The NVLink5 presets' NVLS chunk cost and rate are the least-squares fit (log busbw) to the
+// 1-node P6-B200 all_reduce_bench.py sweep of stas00/ml-engineering network/README.md (commit
+// 744d01e1) at its payloads that are not rows of shared/validation, run as NVLS: this redoes
+// the fit over a 0.1 µs × 0.05 GB/s grid and finds the preset's values.
+TEST(NvlsChunks, CostAndRateAreTheFitToTheB200Sweep) {
+  const hw::Cluster preset = Preset("aws-p6-b200");
+  constexpr double MiB = 1024.0 * 1024;
+  const std::array<std::pair<double, double>, 7> sweep = {{{4 * MiB, 76.48},
+                                                           {8 * MiB, 126.49},
+                                                           {16 * MiB, 254.96},
+                                                           {32 * MiB, 325.97},
+                                                           {128 * MiB, 568.38},
+                                                           {512 * MiB, 688.99},
+                                                           {2048 * MiB, 734.97}}};
+  auto error = [&](double cost, double rate, double* worst) {
+    hw::Cluster c = preset;
+    c.chips = 8;
+    c.scale_up.in_network_chunk_cost = Seconds(cost);
+    c.scale_up.in_network_head_rate = BytesPerSec(rate);
+    const Network net(c);
+    auto g = MakeGroup(net, 1, 8);
+    double sum = 0;
+    for (const auto& [bytes, measured] : sweep) {
+      const Estimate e = EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(bytes), Algorithm::kInNetwork,
+                                            Issuer::kTorchAfterBarrier);
+      const double r = std::log(e.busbw.value() / 1e9 / measured);
+      sum += r * r;
+      if (worst) *worst = std::max(*worst, std::abs(std::exp(r) - 1));
+    }
+    return sum;
+  };
+  double best = -1, best_cost = 0, best_rate = 0;
+  for (int i = 1; i <= 200; ++i)
+    for (int j = 20; j <= 160; ++j) {
+      const double e = error(i * 0.1e-6, j * 0.05e9, nullptr);
+      if (best < 0 || e < best) best = e, best_cost = i * 0.1e-6, best_rate = j * 0.05e9;
+    }
+  double worst = 0;
+  error(best_cost, best_rate, &worst);
+  fmt::print("fit: {:.1f} us, {:.2f} GB/s; worst row {:.1f} %\n", best_cost * 1e6, best_rate / 1e9, 100 * worst);
+  EXPECT_NEAR(preset.scale_up.in_network_chunk_cost.value(), best_cost, 0.05e-6);
+  EXPECT_NEAR(preset.scale_up.in_network_head_rate.value(), best_rate, 0.025e9);
+  EXPECT_LT(worst, 0.12);
+  for (const char* other : {"hgx-b200", "gb200-nvl72"}) {  // the same links, switches and library
+    EXPECT_EQ(Preset(other).scale_up.in_network_chunk_cost.value(), preset.scale_up.in_network_chunk_cost.value())
+        << other;
+    EXPECT_EQ(Preset(other).scale_up.in_network_head_rate.value(), preset.scale_up.in_network_head_rate.value())
+        << other;
+  }
+}
+
+// NVLink5's in-network fraction is the one at which nccl-tests' 8 GiB NVLS run on a P6-B200
+// node (838.0 GB/s busbw, 512 KiB chunks there) comes back.
+TEST(NvlsChunks, TheInNetworkFractionReproducesTheNcclTestsRow) {
+  hw::Cluster c = Preset("aws-p6-b200");
+  c.chips = 8;
+  const Network net(c);
+  auto g = MakeGroup(net, 1, 8);
+  const Estimate e = EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(8.0 * 1024 * 1024 * 1024),
+                                        Algorithm::kInNetwork);
+  EXPECT_EQ(e.chunk.value(), 512.0 * 1024);
+  EXPECT_NEAR(e.busbw.value() / 1e9 / 838.0, 1.0, 0.002);
+}
+
+// NCCL's chunk shrinks with the payload (512 KiB → 64 → 32 → 16 KiB on a P6-B200 node) and a
+// smaller chunk reaches less of the switch; NCCL's default 128 KiB on other B200 platforms;
+// no chunking where the group leaves the domain (NVLS-tree) or where no cost is measured.
+TEST(NvlsChunks, ShrinkWithThePayloadAsNcclDoes) {
+  constexpr double MiB = 1024.0 * 1024;
+  auto run = [](const char* preset, long ranks, double bytes) {
+    hw::Cluster c = Preset(preset);
+    c.chips = std::max<long>(ranks, 8);
+    const Network net(c);
+    auto g = MakeGroup(net, 1, ranks);
+    EXPECT_TRUE(g.ok());
+    return EstimateCollective(net, g.value(), Collective::kAllReduce, Bytes(bytes), Algorithm::kInNetwork);
+  };
+  // 24 channels × 8 heads: 64 KiB below 64·192·512 KiB = 6 GiB, 32 KiB below 96 MiB, 16 KiB below 12 MiB.
+  const std::array<std::pair<double, double>, 6> expected = {
+      {{16384 * MiB, 512}, {6144 * MiB, 512}, {6143 * MiB, 64}, {96 * MiB, 64}, {95 * MiB, 32}, {11 * MiB, 16}}};
+  for (const auto& [bytes, kib] : expected) EXPECT_EQ(run("aws-p6-b200", 8, bytes).chunk.value(), kib * 1024) << bytes;
+  EXPECT_LT(run("aws-p6-b200", 8, 64 * MiB).busbw, run("aws-p6-b200", 8, 1024 * MiB).busbw);
+  EXPECT_LT(run("aws-p6-b200", 8, 1024 * MiB).busbw, run("aws-p6-b200", 8, 16384 * MiB).busbw);
+  // Where NCCL crosses from 64 KiB to 512 KiB chunks the bigger payload is done sooner, as in
+  // the measured sweep (4 GiB at 740.6 GB/s, 8 GiB at 839.1).
+  EXPECT_LT(run("aws-p6-b200", 8, 6144 * MiB).time, run("aws-p6-b200", 8, 6143 * MiB).time);
+  EXPECT_EQ(run("hgx-b200", 8, 8192 * MiB).chunk.value(), 128.0 * 1024);
+  EXPECT_EQ(run("aws-p6-b200", 32, 1024 * MiB).chunk.value(), 0);  // four nodes: NVLS-tree
+  EXPECT_EQ(run("dgx-h200", 8, 1024 * MiB).chunk.value(), 0);      // no measured chunk cost
+}
+
 // all_reduce_bench.py times one call alone after dist.barrier(): the launch constant is what
 // the 1-node B200 sweep's small payloads (network/README.md, not validation rows) leave over
 // the library estimate and the barrier's own all-reduce; collective.cc states the arithmetic.

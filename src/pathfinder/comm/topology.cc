@@ -56,7 +56,13 @@ Network::Network(const hw::Cluster& c) : cluster_(c) {
   l0.capacity = std::max(1, up.chips);
   l0.bandwidth = up.bandwidth * up.efficiency;
   l0.extra_latency = up.latency;
-  if (up.in_network_reduction) l0.in_network = up.bandwidth * up.in_network_efficiency;
+  if (up.in_network_reduction) {
+    l0.in_network = up.bandwidth * up.in_network_efficiency;
+    l0.in_network_channels = up.in_network_channels;
+    l0.in_network_chunk = up.in_network_chunk;
+    l0.in_network_chunk_cost = up.in_network_chunk_cost;
+    l0.in_network_head_rate = up.in_network_head_rate;
+  }
   levels_[0] = l0;
   n_levels_ = 1;
 

@@ -33,6 +33,11 @@ struct Level {
   Seconds extra_latency;   // wire + switch latency per algorithm step beyond the library's own
   bool network = false;    // crosses a NIC (library network latencies apply)
   BytesPerSec in_network;  // all-reduce algorithm bandwidth per chip with in-switch reduction; 0 = none
+  // Scale-up only: how the library chunks an in-domain in-network all-reduce (hw::ScaleUpDomain).
+  int in_network_channels = 0;
+  Bytes in_network_chunk;
+  Seconds in_network_chunk_cost;  // 0 = chunks not priced
+  BytesPerSec in_network_head_rate;
 };
 
 class Network {
