@@ -257,6 +257,31 @@ TEST(Cli, CollectiveIssuerAddsThePerCallOverheadOnly) {
   EXPECT_EQ(RunPf(base + " --issuer nccl").exit_code, 2);
 }
 
+// An NVLS all-reduce inside one P6-B200 node reports the chunk NCCL cuts it into (the
+// plugin's 512 KiB at 8 GiB, 64 KiB at 1 GiB) and a sweep names it per size; across nodes
+// (NVLS-tree) and for a ring there is none.
+TEST(Cli, CollectiveReportsTheNvlsChunk) {
+  const std::string base =
+      "collective allreduce --cluster aws-p6-b200 --chips 8 --group dp --algorithm in-network --json";
+  const auto big = RunPf(base + " --size 8GiB"), mid = RunPf(base + " --size 1GiB");
+  ASSERT_EQ(big.exit_code, 0) << big.out;
+  ASSERT_EQ(mid.exit_code, 0) << mid.out;
+  EXPECT_EQ(nlohmann::json::parse(big.out)["chunk_bytes"].get<double>(), 512.0 * 1024);
+  EXPECT_EQ(nlohmann::json::parse(mid.out)["chunk_bytes"].get<double>(), 64.0 * 1024);
+  const auto nodes = RunPf(
+      "collective allreduce --cluster aws-p6-b200 --chips 32 --group dp --algorithm in-network --size 1GiB --json");
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.out;
+  EXPECT_EQ(nlohmann::json::parse(nodes.out)["chunk_bytes"].get<double>(), 0.0);
+  const auto ring =
+      RunPf("collective allreduce --cluster aws-p6-b200 --chips 8 --group dp --algorithm ring --size 1GiB --json");
+  EXPECT_EQ(nlohmann::json::parse(ring.out)["chunk_bytes"].get<double>(), 0.0);
+  const auto sweep =
+      RunPf("collective allreduce --cluster aws-p6-b200 --chips 8 --group dp --algorithm in-network --sweep-sizes");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.out;
+  EXPECT_NE(sweep.out.find("16 KiB chunks"), std::string::npos) << sweep.out;
+  EXPECT_NE(sweep.out.find("512 KiB chunks"), std::string::npos) << sweep.out;
+}
+
 // `serve --trace` writes one slice per iteration whose parts (linear, attention,
 // communication, host, drafter) add up to its duration, and `--json` reports the run's
 // busy time by part as shares that sum to one (TP2 spends some of it in all-reduces).

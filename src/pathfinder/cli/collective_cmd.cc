@@ -123,11 +123,17 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx) {
       for (double s = 8; s <= 16.0 * 1073741824.0; s *= 4) {
         const auto e = comm::EstimateCollective(net, *group, coll, Bytes(s), algo, issuer);
         if (!e.ok) continue;
-        const std::string name = fmt::format("{}/{}", comm::AlgorithmName(e.algorithm), comm::ProtocolName(e.protocol));
+        std::string name = fmt::format("{}/{}", comm::AlgorithmName(e.algorithm), comm::ProtocolName(e.protocol));
+        if (e.chunk.value() > 0) name += fmt::format(", {:g} KiB chunks", e.chunk.value() / 1024);
         t.Row({ToString(Bytes(s)), ToString(e.time), ToString(e.algbw), ToString(e.busbw), name, bound(e)});
-        rows.push_back({{"size_bytes", s}, {"time_s", e.time.value()}, {"algbw_Bps", e.algbw.value()}, {"busbw_Bps", e.busbw.value()},
-                        {"algorithm", comm::AlgorithmName(e.algorithm)}, {"protocol", comm::ProtocolName(e.protocol)},
-                        {"bound_level", comm::LevelKindName(net.level(e.bound_level).kind)}});
+        rows.push_back({{"size_bytes", s},
+                        {"time_s", e.time.value()},
+                        {"algbw_Bps", e.algbw.value()},
+                        {"busbw_Bps", e.busbw.value()},
+                        {"algorithm", comm::AlgorithmName(e.algorithm)},
+                        {"protocol", comm::ProtocolName(e.protocol)},
+                        {"bound_level", comm::LevelKindName(net.level(e.bound_level).kind)},
+                        {"chunk_bytes", e.chunk.value()}});
       }
       if (o->json) {
         *ctx.out << nlohmann::json{{"cluster", cluster->name}, {"collective", o->op}, {"group", o->group}, {"members", group->members},
@@ -158,7 +164,8 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx) {
                                  {"algbw_Bps", e.algbw.value()},
                                  {"busbw_Bps", e.busbw.value()},
                                  {"bound_level", comm::LevelKindName(net.level(e.bound_level).kind)},
-                                 {"bound_link", net.level(e.bound_level).link}}
+                                 {"bound_link", net.level(e.bound_level).link},
+                                 {"chunk_bytes", e.chunk.value()}}
                       .dump(2)
                << "\n";
       return;
@@ -173,7 +180,10 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx) {
       t.Row({"of which torch.distributed launch and barrier wait", ToString(e.overhead)});
     else if (issuer != comm::Issuer::kLibrary)
       t.Row({fmt::format("of which {} per-call overhead", comm::IssuerName(issuer)), ToString(e.overhead)});
-    t.Row({"algorithm", fmt::format("{} ({} protocol)", comm::AlgorithmName(e.algorithm), comm::ProtocolName(e.protocol))});
+    t.Row(
+        {"algorithm",
+         fmt::format("{} ({} protocol{})", comm::AlgorithmName(e.algorithm), comm::ProtocolName(e.protocol),
+                     e.chunk.value() > 0 ? fmt::format(", {:g} KiB chunks", e.chunk.value() / 1024) : std::string())});
     t.Row({"algorithm bandwidth", ToString(e.algbw)});
     t.Row({"bus bandwidth", ToString(e.busbw)});
     t.Row({"bound by", bound(e)});

@@ -122,6 +122,7 @@ MicrobenchPrediction PredictMicrobenchRow(const MicrobenchRow& row, const hw::Cl
     out.detail = fmt::format("{} ranks, {}/{}, bound by {} ({}), time {}", n, AlgorithmName(e.algorithm), ProtocolName(e.protocol),
                              LevelKindName(net.level(e.bound_level).kind), net.level(e.bound_level).link, ToString(e.time));
     if (e.channel_fraction < 1) out.detail += fmt::format(", {:.0f}% of NCCL's channels", 100 * e.channel_fraction);
+    if (e.chunk.value() > 0) out.detail += fmt::format(", {:g} KiB NVLS chunks", e.chunk.value() / 1024);
     if (e.overhead.value() > 0) {
       out.detail +=
           issuer == Issuer::kTorchAfterBarrier
