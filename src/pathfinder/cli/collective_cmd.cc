@@ -116,6 +116,10 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx) {
     auto bound = [&](const comm::Estimate& e) {
       return fmt::format("{} ({})", comm::LevelKindName(net.level(e.bound_level).kind), net.level(e.bound_level).link);
     };
+    // NVLS inside one domain: the chunk NCCL cuts the payload into ("" elsewhere).
+    auto chunks = [](const comm::Estimate& e) {
+      return e.chunk.value() > 0 ? fmt::format(", {:g} KiB chunks", e.chunk.value() / 1024) : std::string();
+    };
     if (o->sweep) {
       nlohmann::json rows = nlohmann::json::array();
       TextTable t({"size", "time", "algbw", "busbw", "algorithm", "bound by"});
@@ -123,8 +127,8 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx) {
       for (double s = 8; s <= 16.0 * 1073741824.0; s *= 4) {
         const auto e = comm::EstimateCollective(net, *group, coll, Bytes(s), algo, issuer);
         if (!e.ok) continue;
-        std::string name = fmt::format("{}/{}", comm::AlgorithmName(e.algorithm), comm::ProtocolName(e.protocol));
-        if (e.chunk.value() > 0) name += fmt::format(", {:g} KiB chunks", e.chunk.value() / 1024);
+        const std::string name =
+            fmt::format("{}/{}{}", comm::AlgorithmName(e.algorithm), comm::ProtocolName(e.protocol), chunks(e));
         t.Row({ToString(Bytes(s)), ToString(e.time), ToString(e.algbw), ToString(e.busbw), name, bound(e)});
         rows.push_back({{"size_bytes", s},
                         {"time_s", e.time.value()},
@@ -180,10 +184,8 @@ void AddCollectiveCommand(CLI::App& app, CommandContext& ctx) {
       t.Row({"of which torch.distributed launch and barrier wait", ToString(e.overhead)});
     else if (issuer != comm::Issuer::kLibrary)
       t.Row({fmt::format("of which {} per-call overhead", comm::IssuerName(issuer)), ToString(e.overhead)});
-    t.Row(
-        {"algorithm",
-         fmt::format("{} ({} protocol{})", comm::AlgorithmName(e.algorithm), comm::ProtocolName(e.protocol),
-                     e.chunk.value() > 0 ? fmt::format(", {:g} KiB chunks", e.chunk.value() / 1024) : std::string())});
+    t.Row({"algorithm", fmt::format("{} ({} protocol{})", comm::AlgorithmName(e.algorithm),
+                                    comm::ProtocolName(e.protocol), chunks(e))});
     t.Row({"algorithm bandwidth", ToString(e.algbw)});
     t.Row({"bus bandwidth", ToString(e.busbw)});
     t.Row({"bound by", bound(e)});
