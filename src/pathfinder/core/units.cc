@@ -38,9 +38,10 @@ struct Prefix {
   const char* symbol;
 };
 
-// Picks the largest prefix with |v|/factor ≥ 1 (falling back to the smallest).
+// Picks the largest prefix with |v|/factor ≥ 1 (falling back to the smallest); zero and
+// non-finite values take no prefix ("0 B", not "0 EB").
 std::string WithPrefix(double v, const std::vector<Prefix>& prefixes, std::string_view unit, int digits) {
-  if (v == 0 || !std::isfinite(v)) return FormatNumber(v, digits) + " " + std::string(prefixes.front().symbol) + std::string(unit);
+  if (v == 0 || !std::isfinite(v)) return FormatNumber(v, digits) + " " + std::string(unit);
   const Prefix* chosen = &prefixes.back();
   for (const auto& p : prefixes) {
     if (std::fabs(v) >= p.factor * 0.9995) {

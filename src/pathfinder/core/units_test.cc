@@ -46,6 +46,14 @@ TEST(UnitsPrint, ChoosesADecimalPrefix) {
   EXPECT_EQ(ToString(Seconds(7200)), "2 h");
 }
 
+// Zero has no prefix: `pf train` printed an empty communication buffer as "0 EB".
+TEST(UnitsPrint, ZeroTakesNoPrefix) {
+  EXPECT_EQ(ToString(Bytes(0)), "0 B");
+  EXPECT_EQ(ToString(FlopsPerSec(0)), "0 FLOP/s");
+  EXPECT_EQ(ToString(Watts(0)), "0 W");
+  EXPECT_EQ(ToString(Seconds(0)), "0 s");
+}
+
 struct ParseCase {
   const char* text;
   Dimension dim;
