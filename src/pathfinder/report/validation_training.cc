@@ -99,7 +99,16 @@ std::optional<model::Architecture> ModelFor(const spec::ValidationTable& t, cons
     if (name.find(key) != std::string::npos) {
       Diagnostics diag;
       auto a = spec::LoadModelByName(preset, diag);
-      if (!a) *why = "model preset " + std::string(preset) + " failed to load";
+      if (!a) {
+        *why = "model preset " + std::string(preset) + " failed to load";
+        return a;
+      }
+      // A slice of the model (this project's single-GPU runs train a few of its layers):
+      // the row's layer count, when it names fewer layers than the preset has.
+      if (auto layers = Int(t.Get(row, "layers")); layers && *layers >= 1 && *layers < a->layers) {
+        a->layers = int(*layers);
+        a->name += fmt::format(" ({} layers)", a->layers);
+      }
       return a;
     }
   }
