@@ -45,7 +45,7 @@ ap.add_argument("--configs", default="llama1b,llama8b-8l,llama1b-full")
 ap.add_argument("--compile", action="store_true")
 ap.add_argument("--warmup", type=int, default=4)
 ap.add_argument("--steps", type=int, default=12)
-ap.add_argument("--check", action="store_true", help="check Permute/Unpermute against autograd's index ops first")
+ap.add_argument("--check", action="store_true", help="check Permute/Unpermute and Fp8Matmul against reference products first")
 args = ap.parse_args()
 os.makedirs(args.out, exist_ok=True)
 log = open(os.path.join(args.out, "train.jsonl"), "a")
@@ -232,14 +232,14 @@ class MoeLayer(nn.Module):
     Megatron-Core's all-to-all dispatcher runs it on one rank: router matmul, softmax in
     fp32, top-k, permute (tokens gathered into expert order), one grouped GEMM for gate+up
     and one for down (torch._grouped_mm, bf16), SwiGLU, unpermute (rows scaled by their
-    routing weight and scatter-added back). Routing is Megatron's force-balanced benchmark
+    routing weight, each token's copies summed). Routing is Megatron's force-balanced benchmark
     mode (moe_router_force_load_balancing: top-k of random scores, so every expert gets
     about T·k/E tokens); the weights still come from the router's softmax, so the router
     gets gradients. Permute and unpermute gather only (the two Functions above)."""
 
     def __init__(self, h, nh, nkv, hd, experts, topk, effn, qk_norm):
         super().__init__()
-        self.nh, self.nkv, self.hd, self.e, self.k, self.f = nh, nkv, hd, experts, topk, effn
+        self.nh, self.nkv, self.hd, self.e, self.k = nh, nkv, hd, experts, topk
         self.n1 = nn.RMSNorm(h, eps=1e-6)
         self.qkv = nn.Linear(h, (nh + 2 * nkv) * hd, bias=False)
         self.qn = nn.RMSNorm(hd, eps=1e-6) if qk_norm else None
@@ -255,7 +255,6 @@ class MoeLayer(nn.Module):
         # RMSNorm with fp32 weights returns fp32 under autocast; the grouped GEMMs take bf16
         # (autocast casts a Linear's input the same way).
         x = x.to(torch.bfloat16)
-        t = x.shape[0]
         probs = self.router(x).float().softmax(-1)
         idx = torch.randn_like(probs).topk(self.k, -1).indices
         w = probs.gather(1, idx)
