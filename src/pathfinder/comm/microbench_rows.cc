@@ -212,4 +212,51 @@ MicrobenchPrediction PredictMicrobenchRow(const MicrobenchRow& row, const hw::Cl
   return {false, 0, "not a collective kind", ""};
 }
 
+std::optional<double> MeasuredCallSeconds(const MicrobenchRow& row, double measured) {
+  const std::optional<Collective> coll = BusBandwidthCollective(row.kind);
+  const long n = Ranks(row);
+  const double S = PayloadBytes(row.size_params);
+  if (!coll || n < 2 || S <= 0 || !(measured > 0)) return std::nullopt;
+  double bytes_per_s = measured * 1e9;
+  if (row.unit.find("Gb/s") != std::string::npos)
+    bytes_per_s /= 8.0;  // gigabits (case matters: GB/s is bytes)
+  else if (!Has(row.unit, "GB/s"))
+    return std::nullopt;
+  const double f = double(n - 1) / double(n);
+  const double factor = *coll == Collective::kAllReduce ? 2 * f : f;
+  return S * factor / bytes_per_s;
+}
+
+std::map<size_t, std::string> SweepOutliers(const std::vector<MicrobenchRow>& rows, const std::vector<double>& measured,
+                                            const std::vector<std::string>& ids) {
+  struct Call {
+    size_t index;
+    double bytes, seconds;
+  };
+  std::map<std::string, std::vector<Call>> sweeps;
+  for (size_t i = 0; i < rows.size() && i < measured.size() && i < ids.size(); ++i) {
+    const auto t = MeasuredCallSeconds(rows[i], measured[i]);
+    if (!t) continue;
+    const std::string key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", rows[i].kind, rows[i].hardware, Ranks(rows[i]),
+                                        rows[i].source, rows[i].notes);
+    sweeps[key].push_back({i, PayloadBytes(rows[i].size_params), *t});
+  }
+  std::map<size_t, std::string> out;
+  for (const auto& [key, calls] : sweeps) {
+    for (const Call& c : calls) {
+      const Call* worst = nullptr;  // the larger payload whose call was fastest against c
+      for (const Call& d : calls)
+        if (d.bytes > c.bytes && c.seconds > kSweepOutlierFactor * d.seconds && (!worst || d.seconds < worst->seconds))
+          worst = &d;
+      if (!worst) continue;
+      out[c.index] = fmt::format(
+          "measured {} for {}, {:.1f}x the {} that {} took for {:.0f}x the bytes in the same sweep: it timed something "
+          "besides the collective",
+          ToString(Seconds(c.seconds)), ToString(Bytes(c.bytes)), c.seconds / worst->seconds,
+          ToString(Seconds(worst->seconds)), ids[worst->index], worst->bytes / c.bytes);
+    }
+  }
+  return out;
+}
+
 }  // namespace pf::comm

@@ -5,7 +5,10 @@
 // The caller (validate) reads the file and resolves the hardware; this only computes.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "pathfinder/comm/collective.h"
 #include "pathfinder/hw/cluster.h"
@@ -44,5 +47,27 @@ std::string ClusterPresetForRow(const MicrobenchRow& row);
 
 // Predicts the row on `cluster` (its chip count is set from the row).
 MicrobenchPrediction PredictMicrobenchRow(const MicrobenchRow& row, const hw::Cluster& cluster);
+
+// The seconds one call of a bus-bandwidth row took: its payload × the collective's bus factor
+// over the measured bus bandwidth `measured` (in the row's unit), the nccl-tests definitions
+// of collective.h read backwards. nullopt for other kinds, or when the payload, the rank
+// count or the unit cannot be read.
+std::optional<double> MeasuredCallSeconds(const MicrobenchRow& row, double measured);
+
+// A row whose measured call took more than this many times as long as a call with a larger
+// payload in the same sweep. A collective library can always move the smaller payload the way
+// it moves the larger one, so no network takes longer for fewer bytes; neighbouring sizes of
+// the sweeps in the validation sets differ by up to 1.12× the other way (the 1-node P6-B200
+// sweep's 64 and 128 KiB calls), well inside the factor.
+inline constexpr double kSweepOutlierFactor = 2.0;
+
+// The rows of `rows` (with their measured values and ids, index for index) that one sweep
+// contradicts: bus-bandwidth rows of the same kind, hardware, rank count, source and notes,
+// whose call took more than kSweepOutlierFactor × the time of a larger payload's call.
+// Such a measurement timed something besides the collective (the first payloads of the
+// 4-node P6-B200 sweep of stas00/ml-engineering: 6.3 ms for 32 KiB, 0.38 ms for 1 MiB), and
+// no model of the network should be judged by it. Index → the reason, naming the larger row.
+std::map<size_t, std::string> SweepOutliers(const std::vector<MicrobenchRow>& rows, const std::vector<double>& measured,
+                                            const std::vector<std::string>& ids);
 
 }  // namespace pf::comm

@@ -394,3 +394,57 @@ TEST(BisectionBandwidth, CountsOneNicStreamPerDataParallelRingAndNeedsTheDegree)
 
 }  // namespace
 }  // namespace pf::comm
+
+namespace pf::comm {
+namespace {
+
+MicrobenchRow BusRow(const std::string& payload, long ranks,
+                     const std::string& hardware = "32x NVIDIA B200 (4 nodes)") {
+  return MicrobenchRow{"allreduce_busbw",
+                       hardware,
+                       "b200",
+                       ranks,
+                       "payload " + payload + ", " + std::to_string(ranks) + " ranks",
+                       "GB/s busbw",
+                       "all_reduce_bench.py",
+                       ""};
+}
+
+// stas00/ml-engineering network/README.md works the 4 GiB, 32-rank row backwards by hand:
+// 4 GiB / (377.34 GBps / 1.9375) = 22.05 ms; and 4 GiB / (740.64 / 1.75) = 10.15 ms on 8.
+TEST(MeasuredCallSeconds, IsThePayloadTimesTheBusFactorOverTheBusBandwidth) {
+  EXPECT_NEAR(MeasuredCallSeconds(BusRow("4GiB", 32), 377.34).value(), 22.05e-3, 0.01e-3);
+  EXPECT_NEAR(MeasuredCallSeconds(BusRow("4GiB", 8), 740.64).value(), 10.15e-3, 0.01e-3);
+  MicrobenchRow gather = BusRow("16GiB", 8);
+  gather.kind = "allgather_busbw";  // (n−1)/n, not 2(n−1)/n
+  EXPECT_NEAR(MeasuredCallSeconds(gather, 361.4).value(), 16.0 * (1 << 30) * 7 / 8 / 361.4e9, 1e-9);
+  MicrobenchRow bits = BusRow("4GiB", 8);
+  bits.unit = "Gb/s busbw";
+  EXPECT_NEAR(MeasuredCallSeconds(bits, 740.64 * 8).value(), 10.15e-3, 0.01e-3);
+  MicrobenchRow moe = BusRow("4GiB", 8);
+  moe.kind = "moe_alltoall_dispatch";
+  EXPECT_FALSE(MeasuredCallSeconds(moe, 10).has_value());
+  EXPECT_FALSE(MeasuredCallSeconds(BusRow("4GiB", 8), 0).has_value());
+}
+
+// A call that took more than twice as long as a larger payload's call of the same sweep is
+// an outlier; within the factor, or against another sweep (other ranks, other hardware),
+// it is not.
+TEST(SweepOutliers, FlagsACallSlowerThanTwiceALargerPayloadsOfTheSameSweep) {
+  const std::vector<MicrobenchRow> rows = {BusRow("32KiB", 32), BusRow("128KiB", 32), BusRow("512KiB", 32),
+                                           BusRow("1MiB", 32),  BusRow("32KiB", 8),   BusRow("32KiB", 32, "32x other")};
+  // 32 ranks: 6.35 ms for 32 KiB, 0.56 ms for 128 KiB (1.57x the 512 KiB call), 0.36 ms,
+  // 0.38 ms; 8 ranks and another machine: slow 32 KiB calls with no larger payload beside them.
+  const std::vector<double> busbw = {0.01, 0.45, 2.84, 5.37, 0.001, 0.01};
+  const std::vector<std::string> ids = {"a32k", "a128k", "a512k", "a1m", "b32k", "c32k"};
+  const auto out = SweepOutliers(rows, busbw, ids);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_TRUE(out.count(0));
+  EXPECT_NE(out.at(0).find("a512k"), std::string::npos) << out.at(0);  // the fastest larger call
+  EXPECT_NE(out.at(0).find("6.349 ms"), std::string::npos) << out.at(0);
+  // Ids and measured values line up with the rows index for index; a short list is cut there.
+  EXPECT_TRUE(SweepOutliers(rows, {0.01}, ids).empty());
+}
+
+}  // namespace
+}  // namespace pf::comm
