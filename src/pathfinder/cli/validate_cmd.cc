@@ -19,7 +19,10 @@ void AddValidateCommand(CLI::App& app, CommandContext& ctx) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("file", o->file, "microbenchmark, training or inference results CSV")->required();
-  cmd->add_option("--out", o->out, "write id,status,measured,predicted,abs_pct_error,reason per row");
+  cmd->add_option(
+      "--out", o->out,
+      "write id,status,measured,predicted,abs_pct_error,reason per row (status: ok, skipped, or left_out for a "
+      "simulated collective row its own sweep contradicts)");
   cmd->callback([&ctx, o] {
     Diagnostics diag;
     auto table = spec::LoadValidationCsv(o->file, diag);

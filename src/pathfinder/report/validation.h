@@ -32,6 +32,9 @@ struct RowResult {
   double measured = 0, predicted = 0, abs_pct_error = 0;
   std::string unit;
   std::string reason;  // why skipped; for ok rows what was simulated
+  // Non-empty: simulated, but its measurement contradicts another row of the same file
+  // (comm::SweepOutliers), so it is shown and left out of the summaries; says why.
+  std::string left_out;
 };
 
 // Chips resolved from hardware cells, with their calibrated op models, loaded once each.
@@ -70,6 +73,7 @@ std::vector<MicrobenchKind> RegisterBuiltinMicrobenchKinds();
 
 struct Summary {
   int validated = 0, total = 0;
+  int left_out = 0;  // simulated rows left out of the error figures (RowResult::left_out)
   double mape = 0, median = 0, max = 0;
 };
 Summary Summarize(const std::vector<RowResult>& rows);
@@ -85,7 +89,8 @@ ValidationReport Validate(const spec::ValidationTable& table);
 
 // The per-row table, summaries per source group and per kind, and the last line.
 std::string Render(const ValidationReport& r);
-// "validated N of M rows: MAPE X.X%, median Y.Y%, max Z.Z%"
+// "validated N of M rows: MAPE X.X%, median Y.Y%, max Z.Z%", followed by
+// " (K left out: …)" when rows were left out.
 std::string SummaryLine(const Summary& s);
 // id,status,measured,predicted,abs_pct_error,reason (CSV, quoted where needed).
 std::string RowsCsv(const ValidationReport& r);

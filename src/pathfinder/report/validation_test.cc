@@ -41,6 +41,14 @@ TEST(Validation, SummaryLineHasTheExactFormat) {
   rows[1].ok = true;
   rows[1].abs_pct_error = 2;
   EXPECT_EQ(SummaryLine(Summarize(rows)), "validated 2 of 3 rows: MAPE 6.0%, median 6.0%, max 10.0%");
+  // A simulated row left out (RowResult::left_out) counts in neither the rows nor the errors.
+  rows[2].ok = true;
+  rows[2].abs_pct_error = 1500;
+  rows[2].left_out = "slower than a larger payload";
+  EXPECT_EQ(
+      SummaryLine(Summarize(rows)),
+      "validated 2 of 3 rows: MAPE 6.0%, median 6.0%, max 10.0% (1 more simulated and left out: measured slower than "
+      "a larger payload of the same sweep)");
 }
 
 TEST(Validation, TrainingAndInferenceRowsMissingTheirConfigurationAreSkippedWithTheReason) {
@@ -115,12 +123,13 @@ TEST(Validation, AttentionRowsCountTheValueHeadDimTheyState) {
 // the worst Blackwell's causal forward at 2048 tokens, which the best kernel's forward
 // models without a length term; collectives from stas00/ml-engineering's network chapter,
 // 78 rows MAPE 30.3 %, median 4.2 %, max 739.8 %, the worst the 4-node B200 sweep's 64 KiB
-// payload, 3.2 ms for what takes 0.38 ms at 256 KiB) with a margin, so a change that makes
-// them worse shows.
+// payload, 3.2 ms for what takes 0.36 ms at 512 KiB; since comm::SweepOutliers leaves that
+// row out, 77 of 78 at MAPE 21.1 %, max 236.5 %, the A100 nccl-tests sweep's 1 MiB call)
+// with a margin, so a change that makes them worse shows.
 TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
   for (const auto& [file, rows, mape, max] :
        {std::tuple{"inference_results.csv", 51, 17.0, 45.0}, std::tuple{"training_results.csv", 32, 58.0, 260.0},
-        std::tuple{"microbench_results.csv", 191, 12.0, 65.0}, std::tuple{"collective_results.csv", 78, 34.0, 800.0}}) {
+        std::tuple{"microbench_results.csv", 191, 12.0, 65.0}, std::tuple{"collective_results.csv", 77, 24.0, 260.0}}) {
     ExpectWithinRecordedError(spec::DataDir() + "/heldout/" + file, rows, mape, max);
   }
 }
@@ -406,6 +415,43 @@ TEST(Validation, SharedMicrobenchSetValidatesMatmulStreamAndLayerRows) {
   // Issue 3 target: MAPE ≤ 10 %, max ≤ 25 %.
   EXPECT_LE(s.mape, 10.0) << SummaryLine(s);
   EXPECT_LE(s.max, 25.0) << SummaryLine(s);
+}
+
+// Issue 4's target on the shared set's collective rows (all-reduce bus bandwidth, MoE
+// dispatch/combine, point-to-point, bisection): MAPE ≤ 10 %, max ≤ 30 %. One row is left
+// out, by the sweep check of comm::SweepOutliers: the 4-node P6-B200 sweep's 32 KiB call
+// (0.01 GB/s busbw, 6.3 ms) took 16.8 times as long as the same sweep's 1 MiB call.
+TEST(Validation, SharedCollectiveRowsMeetTheIssueTargetWithTheirSweepOutlierLeftOut) {
+  if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
+    GTEST_SKIP() << "../shared/validation not present";
+  Diagnostics d;
+  auto t = spec::LoadValidationCsv(std::string(PF_SHARED_DIR) + "/validation/microbench_results.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  const auto r = Validate(*t);
+  std::vector<RowResult> collective;
+  for (const auto& x : r.rows) {
+    if (x.kind.find("busbw") != std::string::npos || x.kind.rfind("moe_alltoall", 0) == 0 ||
+        x.kind == "p2p_copy_bandwidth" || x.kind.rfind("effective_bisection", 0) == 0) {
+      EXPECT_TRUE(x.ok) << x.id << ": " << x.reason;
+      collective.push_back(x);
+      EXPECT_EQ(x.left_out.empty(), x.id != "allreduce_b200_4node_32KiB") << x.id << ": " << x.left_out;
+    }
+  }
+  const Summary s = Summarize(collective);
+  EXPECT_EQ(s.total, 37);
+  EXPECT_EQ(s.validated, 36);
+  EXPECT_EQ(s.left_out, 1);
+  EXPECT_LE(s.mape, 10.0) << SummaryLine(s);
+  EXPECT_LE(s.max, 30.0) << SummaryLine(s);
+  for (const auto& x : r.rows) {
+    if (x.id == "allreduce_b200_4node_32KiB") {
+      EXPECT_NE(x.left_out.find("allreduce_b200_4node_1MiB"), std::string::npos) << x.left_out;
+    }
+  }
+  // The whole file's line says how many were left out, and why.
+  EXPECT_NE(SummaryLine(r.all).find("(1 more simulated and left out: measured slower than a larger payload"),
+            std::string::npos)
+      << SummaryLine(r.all);
 }
 
 TEST(GptLayer, SequenceParallelAndRecomputeMoveTimeTheRightWay) {
