@@ -677,6 +677,21 @@ std::string SummaryLine(const Summary& s) {
   return line;
 }
 
+std::string SpreadLine(const std::vector<RowResult>& rows) {
+  std::vector<double> e;
+  for (const auto& x : rows)
+    if (x.ok && x.left_out.empty()) e.push_back(x.abs_pct_error);
+  if (e.empty()) return "";
+  std::sort(e.begin(), e.end());
+  const auto within = std::count_if(e.begin(), e.end(), [](double v) { return v <= 10.0; });
+  const size_t best = size_t(std::ceil(0.85 * double(e.size())));
+  double sum = 0;
+  for (size_t i = 0; i < best; ++i) sum += e[i];
+  return fmt::format(
+      "within 10 %: {} of {} validated rows ({:.1f} %); the best 85 % ({} rows): MAPE {:.1f}%, max {:.1f}%", within,
+      e.size(), 100.0 * double(within) / double(e.size()), best, sum / double(best), e[best - 1]);
+}
+
 std::string Render(const ValidationReport& r) {
   std::ostringstream out;
   out << fmt::format("{} ({} rows, {} file)\n", r.file, r.rows.size(), spec::Name(r.kind));
@@ -712,6 +727,7 @@ std::string Render(const ValidationReport& r) {
   };
   section("per source:", [](const RowResult& x) { return x.group; });
   section("per kind:", [](const RowResult& x) { return x.kind; });
+  if (const std::string spread = SpreadLine(r.rows); !spread.empty()) out << spread << "\n";
   out << SummaryLine(r.all) << "\n";
   return out.str();
 }

@@ -92,6 +92,10 @@ std::string Render(const ValidationReport& r);
 // "validated N of M rows: MAPE X.X%, median Y.Y%, max Z.Z%", followed by
 // " (K left out: …)" when rows were left out.
 std::string SummaryLine(const Summary& s);
+// "within 10 %: K of N validated rows (P %); the best 85 % (B rows): MAPE X.X%, max Y.Y%" —
+// the form of the training issue's target (MAPE ≤ 10 % over at least 85 % of the rows); ""
+// when no row was validated. Render prints it just above the summary line.
+std::string SpreadLine(const std::vector<RowResult>& rows);
 // id,status,measured,predicted,abs_pct_error,reason (CSV, quoted where needed).
 std::string RowsCsv(const ValidationReport& r);
 

@@ -51,6 +51,19 @@ TEST(Validation, SummaryLineHasTheExactFormat) {
       "a larger payload of the same sweep)");
 }
 
+// The spread line: how many validated rows are within 10 %, and the MAPE and largest error of
+// the best 85 % (the training issue's target is MAPE ≤ 10 % over at least 85 % of the rows).
+TEST(Validation, SpreadLineCountsRowsWithinTenPercentAndTheBestEightyFivePercent) {
+  std::vector<RowResult> rows(22);
+  for (int i = 0; i < 20; ++i) rows[i].ok = true, rows[i].abs_pct_error = double(i);  // 0 … 19 %
+  rows[20].ok = false;                                                                // skipped: not counted
+  rows[21].ok = true, rows[21].abs_pct_error = 900, rows[21].left_out = "sweep";      // left out: not counted
+  // 11 of 20 within 10 % (0 … 10); the best ceil(0.85·20) = 17 rows are 0 … 16 %: mean 8.0, max 16.
+  EXPECT_EQ(SpreadLine(rows),
+            "within 10 %: 11 of 20 validated rows (55.0 %); the best 85 % (17 rows): MAPE 8.0%, max 16.0%");
+  EXPECT_EQ(SpreadLine({}), "");
+}
+
 TEST(Validation, TrainingAndInferenceRowsMissingTheirConfigurationAreSkippedWithTheReason) {
   Diagnostics d;
   auto t = spec::ParseValidationCsv("id,model,hardware,measured_metric,measured_value\nt1,m,H100,mfu,40\n", "t.csv", d);
