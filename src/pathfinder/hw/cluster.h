@@ -35,6 +35,11 @@ struct ScaleUpDomain {
   std::vector<BytesPerSec> dim_link_bandwidth;  // torus only, optional: one link, one direction, per dimension
   Seconds latency;          // wire + switch latency per algorithm step, on top of the library's own
   double efficiency = 1.0;  // achieved fraction of `bandwidth` for bulk collective traffic
+  // Measured time of one step of the library's ring in its bulk protocol (NCCL Simple) inside
+  // the domain, where it differs from the library's own tuning constant (NCCL: 3.4 µs on
+  // NVLink); 0 = the constant. It prices the time only: the library still picks its
+  // algorithm and protocol on its own model (comm/collective.cc).
+  Seconds ring_simple_step;
   bool in_network_reduction = false;  // switch reduces (NVLink SHARP / NVLS)
   double in_network_efficiency = 0;   // all-reduce algorithm bandwidth / `bandwidth` with in-network reduction
   // How the collective library cuts an in-domain in-network all-reduce into chunks (NCCL's

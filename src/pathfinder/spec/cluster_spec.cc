@@ -57,28 +57,42 @@ std::shared_ptr<const Schema<hw::ScaleUpDomain>> ScaleUpSchema() {
       .Text("link", &U::link, "interconnect preset (see `pathfinder presets links`)")
       .Integer("chips", &U::chips, "chips in one scale-up domain", 1, 100000000)
       .Required()
-      .Custom("dims", {"dims", "list of integers", "", "", "torus: chips along each dimension (product = chips)"},
-              [](const YAML::Node& n, U& u, LoadContext& ctx, const std::string& p) { LoadIntList(n, u.dims, ctx, p); },
-              [](const U& u, const std::string& p, auto* rows) {
-                std::vector<std::string> v;
-                for (int d : u.dims) v.push_back(std::to_string(d));
-                rows->push_back({p, v.empty() ? "-" : Join(v, "x")});
-              })
-      .Quantity("bandwidth", &U::bandwidth, "per chip, one direction, summed over its scale-up links", Bounds<BytesPerSec>::NonNegative())
-      .Custom("dim_link_bandwidth",
-              {"dim_link_bandwidth", "list of bandwidths", "", "", "torus: one link's bandwidth, one direction, per dimension"},
-              [](const YAML::Node& n, U& u, LoadContext& ctx, const std::string& p) { LoadBandwidthList(n, u.dim_link_bandwidth, ctx, p); },
-              [](const U& u, const std::string& p, auto* rows) {
-                std::vector<std::string> v;
-                for (auto b : u.dim_link_bandwidth) v.push_back(ToString(b));
-                rows->push_back({p, v.empty() ? "-" : Join(v, ", ")});
-              })
-      .Quantity("latency", &U::latency, "wire + switch latency per algorithm step beyond the library's", Bounds<Seconds>::NonNegative())
+      .Custom(
+          "dims", {"dims", "list of integers", "", "", "torus: chips along each dimension (product = chips)"},
+          [](const YAML::Node& n, U& u, LoadContext& ctx, const std::string& p) { LoadIntList(n, u.dims, ctx, p); },
+          [](const U& u, const std::string& p, auto* rows) {
+            std::vector<std::string> v;
+            for (int d : u.dims) v.push_back(std::to_string(d));
+            rows->push_back({p, v.empty() ? "-" : Join(v, "x")});
+          })
+      .Quantity("bandwidth", &U::bandwidth, "per chip, one direction, summed over its scale-up links",
+                Bounds<BytesPerSec>::NonNegative())
+      .Custom(
+          "dim_link_bandwidth",
+          {"dim_link_bandwidth", "list of bandwidths", "", "",
+           "torus: one link's bandwidth, one direction, per dimension"},
+          [](const YAML::Node& n, U& u, LoadContext& ctx, const std::string& p) {
+            LoadBandwidthList(n, u.dim_link_bandwidth, ctx, p);
+          },
+          [](const U& u, const std::string& p, auto* rows) {
+            std::vector<std::string> v;
+            for (auto b : u.dim_link_bandwidth) v.push_back(ToString(b));
+            rows->push_back({p, v.empty() ? "-" : Join(v, ", ")});
+          })
+      .Quantity("latency", &U::latency, "wire + switch latency per algorithm step beyond the library's",
+                Bounds<Seconds>::NonNegative())
       .Number("efficiency", &U::efficiency, "achieved fraction of the bandwidth for bulk collectives", 0.01, 1)
+      .Quantity("ring_simple_step", &U::ring_simple_step,
+                "measured time of one ring step of the library's bulk (Simple) protocol in the domain, for the time "
+                "only (0 = "
+                "the library's tuning constant, NCCL 3.4 us)",
+                Bounds<Seconds>::NonNegative())
       .Flag("in_network_reduction", &U::in_network_reduction, "switches reduce (NVLink SHARP)")
-      .Number("in_network_efficiency", &U::in_network_efficiency, "all-reduce algorithm bandwidth / bandwidth with in-switch reduction", 0, 2)
+      .Number("in_network_efficiency", &U::in_network_efficiency,
+              "all-reduce algorithm bandwidth / bandwidth with in-switch reduction", 0, 2)
       .Integer("in_network_channels", &U::in_network_channels,
-               "channels the library runs an in-domain in-network all-reduce on (NCCL NVLS_NCHANNELS: 16 on Hopper, 24 on one "
+               "channels the library runs an in-domain in-network all-reduce on (NCCL NVLS_NCHANNELS: 16 on Hopper, 24 "
+               "on one "
                "Blackwell NVLink domain)",
                1, 64)
       .Quantity("in_network_chunk", &U::in_network_chunk,
@@ -88,7 +102,8 @@ std::shared_ptr<const Schema<hw::ScaleUpDomain>> ScaleUpSchema() {
                 "fixed time of one chunk of one channel-head operation, measured (0 = chunks not priced)",
                 Bounds<Seconds>::NonNegative())
       .Quantity("in_network_head_rate", &U::in_network_head_rate,
-                "rate of one channel-head operation beyond the chunk's fixed time, measured", Bounds<BytesPerSec>::NonNegative());
+                "rate of one channel-head operation beyond the chunk's fixed time, measured",
+                Bounds<BytesPerSec>::NonNegative());
   return s;
 }
 

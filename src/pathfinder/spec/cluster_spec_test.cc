@@ -46,6 +46,21 @@ TEST(ClusterSpec, ReportsBadFieldsAndCrossFieldRules) {
   EXPECT_NE(d2.Render().find("not a whole number of 8-chip scale-up domains"), std::string::npos) << d2.Render();
 }
 
+// A measured ring step of the library's Simple protocol is a time; negative is an error.
+TEST(ClusterSpec, RingSimpleStepIsANonNegativeTime) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  auto c = LoadClusterSection(YAML::Load("{preset: dgx-h100, chips: 16, scale_up: {ring_simple_step: 12 us}}"), ctx,
+                              "cluster");
+  ASSERT_TRUE(c) << d.Render();
+  EXPECT_DOUBLE_EQ(c->scale_up.ring_simple_step.value(), 12e-6);
+  Diagnostics d2;
+  LoadContext ctx2{"s.yaml", "", &d2, nullptr};
+  EXPECT_FALSE(LoadClusterSection(YAML::Load("{preset: dgx-h100, chips: 16, scale_up: {ring_simple_step: -1 us}}"),
+                                  ctx2, "cluster"));
+  EXPECT_NE(d2.Render().find("cluster.scale_up.ring_simple_step"), std::string::npos) << d2.Render();
+}
+
 TEST(ClusterSpec, UnknownPresetSuggestsTheClosest) {
   Diagnostics d;
   EXPECT_FALSE(LoadClusterPreset("dgx-h10", d));
