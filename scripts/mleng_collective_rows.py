@@ -19,7 +19,9 @@ payload), the four 1-node B200 payloads (64, 128, 256, 512KiB) that set comm/col
 kTorchBarrierLaunch, the two 8-GPU B200 rows of the GPU-count sweep (ring and NVLS) that
 set the NVLink5 efficiencies of data/clusters/{hgx-b200,aws-p6-b200,gb200-nvl72}.yaml, and
 the seven 1-node B200 payloads (4, 8, 16, 32, 128, 512MiB, 2GiB) that set those presets'
-NVLS chunk cost and rate, so every row written was never used to set anything. A row whose run was forced to the ring says "Ring" in size_params (the validator
+NVLS chunk cost and rate, and the seven A100 nccl-tests payloads (32MiB-2GiB) that set
+data/clusters/dgx-a100.yaml's ring_simple_step, so every row written was never used to set
+anything. A row whose run was forced to the ring says "Ring" in size_params (the validator
 then prices the ring); the algorithm NCCL chose by itself is in the notes only.
 
 Usage: scripts/mleng_collective_rows.py MIRROR_GIT_DIR > data/heldout/collective_results.csv
@@ -32,7 +34,8 @@ import sys
 
 README = "network/README.md"
 CALIBRATION = {("b200_1node", s) for s in ("64KiB", "128KiB", "256KiB", "512KiB")} | {("b200_gpus", "8"), ("b200_gpus", "8_ring")} | {
-    ("b200_1node", s) for s in ("4MiB", "8MiB", "16MiB", "32MiB", "128MiB", "512MiB", "2GiB")}
+    ("b200_1node", s) for s in ("4MiB", "8MiB", "16MiB", "32MiB", "128MiB", "512MiB", "2GiB")} | {
+    ("a100_1node", s) for s in ("32MiB", "64MiB", "128MiB", "256MiB", "512MiB", "1GiB", "2GiB")}
 # (series, payload) of the rows ../shared/validation already has from this README.
 SHARED = {("a100_1node", "16GiB"), ("h200_1node", "16GiB")} | {
     ("b200_1node", s) for s in ("32KiB", "64MiB", "256MiB", "1GiB", "4GiB", "16GiB")} | {
@@ -90,7 +93,8 @@ def main():
         if (series, payload) in SHARED:
             return drop("already in ../shared/validation")
         if (series, payload) in CALIBRATION:
-            return drop("sets a constant (kTorchBarrierLaunch in comm/collective.cc, NVLink5 efficiencies and NVLS chunk costs in data/clusters)")
+            return drop("sets a constant (kTorchBarrierLaunch in comm/collective.cc; NVLink5 efficiencies, NVLS chunk costs and "
+                        "the A100 Simple ring step in data/clusters)")
         rows.append([rid, hw, kind, size, f"{value:g}", "GB/s busbw", source, notes])
 
     # nccl-tests on one A100 node: a fenced block after the all_reduce_perf command line.

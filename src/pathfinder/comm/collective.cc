@@ -125,6 +125,7 @@ struct View {
   std::array<bool, kMaxLevels> net{};
   std::array<double, kMaxLevels> extra{};  // s
   std::array<double, kMaxLevels> inr{};    // B/s
+  double ring_simple_step = 0;             // level 0: measured Simple ring step, s (0 = NCCL's constant)
   double inr_channels = 0;                 // level 0: NVLS channels
   double inr_chunk = 0;                    // level 0: largest NVLS chunk, bytes
   double inr_chunk_cost = 0;               // level 0: s per chunk per operation; 0 = not priced
@@ -150,6 +151,7 @@ View MakeView(const Network& net, const Group& g) {
     v.extra[i] = lv.extra_latency.value();
     v.inr[i] = lv.in_network.value();
     if (L == 0) {
+      v.ring_simple_step = lv.ring_simple_step.value();
       v.inr_channels = double(lv.in_network_channels);
       v.inr_chunk = lv.in_network_chunk.value();
       v.inr_chunk_cost = lv.in_network_chunk_cost.value();
@@ -192,6 +194,9 @@ int CeilLog2(long x) {
 struct Cost {
   double bw = 0;   // s
   double lat = 0;  // s
+  // s: what a measured cost adds to the library's own model (hw::ScaleUpDomain
+  // ring_simple_step); part of the time, not of the choice, which the library makes alone.
+  double unmodelled = 0;
   int bound = 0;
   double channels = 1;  // share of NCCL's channels used (ring, tree)
   double chunk = 0;     // NVLS inside one domain: NCCL's chunk, bytes
@@ -221,6 +226,9 @@ Cost Ring(const View& v, const Group& g, double S, double mult, int p, bool toru
     double steps = mult * (above * double(v.f[i]) - above);
     if (L == 0 && torus_all && g.torus) steps = mult * above * double(g.torus_steps);
     c.lat += steps * Hop(v, L, false, p);
+    // A measured Simple step inside the domain replaces NCCL's constant in the time.
+    if (L == 0 && p == 2 && !torus_all && v.ring_simple_step > 0 && !v.net[i])
+      c.unmodelled = steps * (v.ring_simple_step - kNvlinkLatRing[2] * kUs);
     above *= double(v.f[i]);
   }
   if (p == 2 && v.any_net && mult == 2) c.lat *= kRingPlateau;
@@ -546,7 +554,7 @@ Estimate EstimateCollective(const Network& net, const Group& g, Collective c, By
   // automatic choice is among those. A torus domain (TPU ICI, Trainium NeuronLink) runs its
   // own library, which may pick any of them. Named, every algorithm stays available.
   const bool nccl = set == AlgorithmSet::kNccl && net.cluster().scale_up.topology != hw::ScaleUpTopology::kTorus;
-  double best = -1;
+  double best = -1, unmodelled = 0;
   for (Algorithm cand : kAll) {
     if (a != Algorithm::kAuto && cand != a) continue;
     if (a == Algorithm::kAuto && nccl && (cand == Algorithm::kHalvingDoubling || cand == Algorithm::kHierarchical))
@@ -557,11 +565,12 @@ Estimate EstimateCollective(const Network& net, const Group& g, Collective c, By
       const double t = k.bw + k.lat;
       if (best < 0 || t < best) {
         best = t;
+        unmodelled = k.unmodelled;
         e.ok = true;
         e.algorithm = cand;
         e.protocol = static_cast<Protocol>(p);
         e.bound_level = k.bound;
-        e.latency = Seconds(k.lat);
+        e.latency = Seconds(k.lat + k.unmodelled);
         e.channel_fraction = k.channels;
         e.chunk = Bytes(k.chunk);
       }
@@ -576,7 +585,7 @@ Estimate EstimateCollective(const Network& net, const Group& g, Collective c, By
   if (issuer == Issuer::kTorchAfterBarrier)  // the wait for the last rank: the barrier's own all-reduce
     e.overhead +=
         EstimateCollective(net, g, Collective::kAllReduce, Bytes(4.0), Algorithm::kAuto, Issuer::kLibrary, set).time;
-  e.time = Seconds(best) + e.overhead;
+  e.time = Seconds(best + unmodelled) + e.overhead;
   e.algbw = BytesPerSec(S / e.time.value());
   e.busbw = e.algbw * BusFactor(c, g.members);
   return e;

@@ -56,6 +56,7 @@ Network::Network(const hw::Cluster& c) : cluster_(c) {
   l0.capacity = std::max(1, up.chips);
   l0.bandwidth = up.bandwidth * up.efficiency;
   l0.extra_latency = up.latency;
+  l0.ring_simple_step = up.ring_simple_step;
   if (up.in_network_reduction) {
     l0.in_network = up.bandwidth * up.in_network_efficiency;
     l0.in_network_channels = up.in_network_channels;

@@ -33,6 +33,7 @@ struct Level {
   Seconds extra_latency;   // wire + switch latency per algorithm step beyond the library's own
   bool network = false;    // crosses a NIC (library network latencies apply)
   BytesPerSec in_network;  // all-reduce algorithm bandwidth per chip with in-switch reduction; 0 = none
+  Seconds ring_simple_step;  // scale-up only: measured ring step of the library's Simple protocol; 0 = its constant
   // Scale-up only: how the library chunks an in-domain in-network all-reduce (hw::ScaleUpDomain).
   int in_network_channels = 0;
   Bytes in_network_chunk;

@@ -137,12 +137,14 @@ TEST(Validation, AttentionRowsCountTheValueHeadDimTheyState) {
 // models without a length term; collectives from stas00/ml-engineering's network chapter,
 // 78 rows MAPE 30.3 %, median 4.2 %, max 739.8 %, the worst the 4-node B200 sweep's 64 KiB
 // payload, 3.2 ms for what takes 0.36 ms at 512 KiB; since comm::SweepOutliers leaves that
-// row out, 77 of 78 at MAPE 21.1 %, max 236.5 %, the A100 nccl-tests sweep's 1 MiB call)
-// with a margin, so a change that makes them worse shows.
+// row out, 77 of 78 at MAPE 21.1 %, max 236.5 %, the A100 nccl-tests sweep's 1 MiB call;
+// since that sweep's 32 MiB-2 GiB payloads set dgx-a100's ring_simple_step and left the
+// file, 70 of 71 at MAPE 21.4 %, max 236.5 %) with a margin, so a change that makes them
+// worse shows.
 TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
   for (const auto& [file, rows, mape, max] :
        {std::tuple{"inference_results.csv", 51, 17.0, 45.0}, std::tuple{"training_results.csv", 32, 58.0, 260.0},
-        std::tuple{"microbench_results.csv", 191, 12.0, 65.0}, std::tuple{"collective_results.csv", 77, 24.0, 260.0}}) {
+        std::tuple{"microbench_results.csv", 191, 12.0, 65.0}, std::tuple{"collective_results.csv", 70, 24.0, 260.0}}) {
     ExpectWithinRecordedError(spec::DataDir() + "/heldout/" + file, rows, mape, max);
   }
 }
