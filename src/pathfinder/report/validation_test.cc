@@ -194,7 +194,8 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // runs it: the rows whose modelled power exceeds their chip's TDP run at the clock the cap
 // leaves (40 rows that day: 26 on A100, 14 on H100; 39 moved closer to their measurement and
 // none away), and the set's error is held to the day's (MAPE 28.8 %, median 16.3 %; 30.7 %
-// and 18.4 % before the cap) with a margin. The issue's target (MAPE ≤ 10 %) is not met.
+// and 18.4 % before the cap; 27.8 % and 15.4 % since dgx-a100's measured Simple ring step)
+// with a margin. The issue's target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
     GTEST_SKIP() << "../shared/validation not present";
@@ -207,8 +208,8 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 129);
-  EXPECT_LE(s.mape, 30.0) << SummaryLine(s);
-  EXPECT_LE(s.median, 17.5) << SummaryLine(s);
+  EXPECT_LE(s.mape, 29.0) << SummaryLine(s);
+  EXPECT_LE(s.median, 16.5) << SummaryLine(s);
 }
 
 // MLPerf time-to-train rows with the tokens their scored runs trained
@@ -430,6 +431,15 @@ TEST(Validation, SharedMicrobenchSetValidatesMatmulStreamAndLayerRows) {
   // Issue 3 target: MAPE ≤ 10 %, max ≤ 25 %.
   EXPECT_LE(s.mape, 10.0) << SummaryLine(s);
   EXPECT_LE(s.max, 25.0) << SummaryLine(s);
+  // Korthikanti et al.'s four 22B layers on 8 A100s: 3.6 % MAPE (max 5.7 %) since dgx-a100
+  // prices its measured Simple ring step (6.5 %, max 8.6 %, with NCCL's constant).
+  std::vector<RowResult> layers;
+  for (const auto& x : per_shape)
+    if (x.kind == "transformer_layer_fwd_bwd_time") layers.push_back(x);
+  const Summary l = Summarize(layers);
+  EXPECT_EQ(l.validated, 4);
+  EXPECT_LE(l.mape, 4.5) << SummaryLine(l);
+  EXPECT_LE(l.max, 7.0) << SummaryLine(l);
 }
 
 // Issue 4's target on the shared set's collective rows (all-reduce bus bandwidth, MoE
