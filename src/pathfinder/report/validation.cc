@@ -361,8 +361,6 @@ const MicrobenchSettings& MicrobenchRowSettings() {
   return file;
 }
 
-// Collective rows (all-reduce bus bandwidth, MoE all-to-all, copies, bisection): the
-// row's hardware names a chip and a cluster preset; comm/ predicts in the row's unit.
 // A collective row as comm/ reads it: its text, the chips its hardware cell names, and what
 // data/validation/microbench-settings.csv adds to its size_params.
 comm::MicrobenchRow CollectiveRowText(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips,
@@ -383,6 +381,8 @@ comm::MicrobenchRow CollectiveRowText(const spec::ValidationTable& t, const spec
   return r;
 }
 
+// Collective rows (all-reduce bus bandwidth, MoE all-to-all, copies, bisection): the
+// row's hardware names a chip and a cluster preset; comm/ predicts in the row's unit.
 RowResult CollectiveRow(const spec::ValidationTable& t, const spec::CsvRow& row, ChipCache& chips) {
   RowResult skip;
   auto p = Prepare(t, row, chips, &skip);

@@ -83,17 +83,15 @@ std::shared_ptr<const Schema<hw::ScaleUpDomain>> ScaleUpSchema() {
                 Bounds<Seconds>::NonNegative())
       .Number("efficiency", &U::efficiency, "achieved fraction of the bandwidth for bulk collectives", 0.01, 1)
       .Quantity("ring_simple_step", &U::ring_simple_step,
-                "measured time of one ring step of the library's bulk (Simple) protocol in the domain, for the time "
-                "only (0 = "
-                "the library's tuning constant, NCCL 3.4 us)",
+                "measured time of one ring step of the library's bulk (Simple) protocol in the domain, for the "
+                "time only (0 = the library's tuning constant, NCCL 3.4 us)",
                 Bounds<Seconds>::NonNegative())
       .Flag("in_network_reduction", &U::in_network_reduction, "switches reduce (NVLink SHARP)")
       .Number("in_network_efficiency", &U::in_network_efficiency,
               "all-reduce algorithm bandwidth / bandwidth with in-switch reduction", 0, 2)
       .Integer("in_network_channels", &U::in_network_channels,
-               "channels the library runs an in-domain in-network all-reduce on (NCCL NVLS_NCHANNELS: 16 on Hopper, 24 "
-               "on one "
-               "Blackwell NVLink domain)",
+               "channels the library runs an in-domain in-network all-reduce on (NCCL NVLS_NCHANNELS: 16 on "
+               "Hopper, 24 on one Blackwell NVLink domain)",
                1, 64)
       .Quantity("in_network_chunk", &U::in_network_chunk,
                 "largest chunk of an in-domain in-network all-reduce (NCCL_NVLS_CHUNKSIZE; NCCL's default 128 KiB)",
