@@ -381,19 +381,6 @@ Cost AllToAll(const View& v, double S) {
   return c;
 }
 
-double BusFactor(Collective c, long n) {
-  const double dn = double(n);
-  switch (c) {
-    case Collective::kAllReduce: return 2.0 * (dn - 1) / dn;
-    case Collective::kReduceScatter:
-    case Collective::kAllGather:
-    case Collective::kAllToAll: return (dn - 1) / dn;
-    case Collective::kBroadcast:
-    case Collective::kSendRecv: return 1.0;
-  }
-  return 1.0;
-}
-
 bool Applicable(Collective c, Algorithm a, const View& v, const Group& g) {
   const bool upper = v.top > 0;
   switch (a) {
@@ -512,6 +499,22 @@ Seconds IssueOverhead(Issuer i) {
       return Seconds(kTorchBarrierLaunch);
   }
   return Seconds(0.0);
+}
+
+double BusFactor(Collective c, long n) {
+  const double dn = double(n);
+  switch (c) {
+    case Collective::kAllReduce:
+      return 2.0 * (dn - 1) / dn;
+    case Collective::kReduceScatter:
+    case Collective::kAllGather:
+    case Collective::kAllToAll:
+      return (dn - 1) / dn;
+    case Collective::kBroadcast:
+    case Collective::kSendRecv:
+      return 1.0;
+  }
+  return 1.0;
 }
 
 double ChannelFraction(Bytes size, Protocol p, long ring_ranks) {

@@ -60,6 +60,8 @@ const char* AlgorithmName(Algorithm a);    // "auto", "ring", "tree", "halving-d
 const char* ProtocolName(Protocol p);      // "LL", "LL128", "Simple"
 const char* IssuerName(Issuer i);          // "library", "torch.distributed", "torch.distributed after a barrier"
 bool ParseCollective(const std::string& s, Collective* out);
+// nccl-tests' bus bandwidth / algorithm bandwidth of `c` on n ranks (see the file comment).
+double BusFactor(Collective c, long n);
 bool ParseAlgorithm(const std::string& s, Algorithm* out);
 
 struct Estimate {

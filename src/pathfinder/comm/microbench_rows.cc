@@ -60,6 +60,14 @@ hw::Cluster Sized(hw::Cluster c, long n) {
 
 double GBps(BytesPerSec b) { return b.value() / 1e9; }
 
+// A bus-bandwidth row's unit in GB/s: 8 for gigabits ("Gb/s"; case matters: "GB/s" is
+// bytes), 1 for gigabytes, nullopt for anything else.
+std::optional<double> BusUnitPerGBps(const std::string& unit) {
+  if (unit.find("Gb/s") != std::string::npos) return 8.0;
+  if (Has(unit, "GB/s")) return 1.0;
+  return std::nullopt;
+}
+
 // The collective whose bus bandwidth a row of `kind` states (nccl-tests' busbw: the payload
 // over the time, times 2(n−1)/n for an all-reduce and (n−1)/n for the other two).
 std::optional<Collective> BusBandwidthCollective(const std::string& kind) {
@@ -114,9 +122,9 @@ MicrobenchPrediction PredictMicrobenchRow(const MicrobenchRow& row, const hw::Cl
     if (Has(row.size_params, "Ring")) a = Algorithm::kRing;  // the row says the run was forced to ring
     const Issuer issuer = IssuerOfRow(row);
     const Estimate e = EstimateCollective(net, g.value(), *coll, Bytes(S), a, issuer);
-    double v = GBps(e.busbw);
-    if (unit.find("Gb/s") != std::string::npos) v *= 8.0;  // gigabits (case matters: GB/s is bytes)
-    else if (!Has(unit, "GB/s")) return {false, 0, "unit '" + unit + "' not understood", ""};
+    const std::optional<double> per_GBps = BusUnitPerGBps(unit);
+    if (!per_GBps) return {false, 0, "unit '" + unit + "' not understood", ""};
+    const double v = GBps(e.busbw) * *per_GBps;
     out.ok = true;
     out.value = v;
     out.detail = fmt::format("{} ranks, {}/{}, bound by {} ({}), time {}", n, AlgorithmName(e.algorithm), ProtocolName(e.protocol),
@@ -214,17 +222,11 @@ MicrobenchPrediction PredictMicrobenchRow(const MicrobenchRow& row, const hw::Cl
 
 std::optional<double> MeasuredCallSeconds(const MicrobenchRow& row, double measured) {
   const std::optional<Collective> coll = BusBandwidthCollective(row.kind);
+  const std::optional<double> per_GBps = BusUnitPerGBps(row.unit);
   const long n = Ranks(row);
   const double S = PayloadBytes(row.size_params);
-  if (!coll || n < 2 || S <= 0 || !(measured > 0)) return std::nullopt;
-  double bytes_per_s = measured * 1e9;
-  if (row.unit.find("Gb/s") != std::string::npos)
-    bytes_per_s /= 8.0;  // gigabits (case matters: GB/s is bytes)
-  else if (!Has(row.unit, "GB/s"))
-    return std::nullopt;
-  const double f = double(n - 1) / double(n);
-  const double factor = *coll == Collective::kAllReduce ? 2 * f : f;
-  return S * factor / bytes_per_s;
+  if (!coll || !per_GBps || n < 2 || S <= 0 || !(measured > 0)) return std::nullopt;
+  return S * BusFactor(*coll, n) / (measured / *per_GBps * 1e9);
 }
 
 std::map<size_t, std::string> SweepOutliers(const std::vector<MicrobenchRow>& rows, const std::vector<double>& measured,

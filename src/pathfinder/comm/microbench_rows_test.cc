@@ -358,12 +358,6 @@ TEST(TorchBarrierLaunch, PredictsTheFourNodeSweepFloorWithinFifteenPercent) {
   }
 }
 
-}  // namespace
-}  // namespace pf::comm
-
-namespace pf::comm {
-namespace {
-
 // Effective bisection bandwidth of a data-parallel all-reduce: a cut that halves every
 // DP ring is crossed by one ring edge per group in each direction, so N/DP NIC streams.
 TEST(BisectionBandwidth, CountsOneNicStreamPerDataParallelRingAndNeedsTheDegree) {
@@ -391,12 +385,6 @@ TEST(BisectionBandwidth, CountsOneNicStreamPerDataParallelRingAndNeedsTheDegree)
   EXPECT_FALSE(none.ok);
   EXPECT_NE(none.skip.find("DP="), std::string::npos);
 }
-
-}  // namespace
-}  // namespace pf::comm
-
-namespace pf::comm {
-namespace {
 
 MicrobenchRow BusRow(const std::string& payload, long ranks,
                      const std::string& hardware = "32x NVIDIA B200 (4 nodes)") {
@@ -445,12 +433,6 @@ TEST(SweepOutliers, FlagsACallSlowerThanTwiceALargerPayloadsOfTheSameSweep) {
   // Ids and measured values line up with the rows index for index; a short list is cut there.
   EXPECT_TRUE(SweepOutliers(rows, {0.01}, ids).empty());
 }
-
-}  // namespace
-}  // namespace pf::comm
-
-namespace pf::comm {
-namespace {
 
 // The A100 preset's measured Simple ring step is the least-squares fit (relative error of the
 // call time) to the nccl-tests all_reduce_perf sweep on one 8x A100 node of stas00/
