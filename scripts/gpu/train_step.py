@@ -46,6 +46,10 @@ ap.add_argument("--compile", action="store_true")
 ap.add_argument("--warmup", type=int, default=4)
 ap.add_argument("--steps", type=int, default=12)
 ap.add_argument("--check", action="store_true", help="check Permute/Unpermute and Fp8Matmul against reference products first")
+ap.add_argument("--side-spin", default="", help="comma-separated CTA counts: also time the steps beside a side kernel "
+                "of that many CTAs on a second stream (a stand-in for an overlapped collective; overlap2.py)")
+ap.add_argument("--side-kind", default="copy", choices=("spin", "copy"),
+                help="the side kernel: register arithmetic only (spin) or a 256 MiB bf16 copy again and again (copy)")
 args = ap.parse_args()
 os.makedirs(args.out, exist_ok=True)
 log = open(os.path.join(args.out, "train.jsonl"), "a")
@@ -304,6 +308,89 @@ class Model(nn.Module):
         return self.head(self.norm(x))
 
 
+SIDE = [int(x) for x in args.side_spin.split(",") if x]
+if SIDE:
+    import triton
+    import triton.language as tl
+
+    @triton.jit(do_not_specialize=["passes", "iters"])
+    def spin_kernel(out, passes, iters, BLOCK: tl.constexpr):
+        """Register arithmetic only, as in overlap2.py: holds its SMs, touches no memory."""
+        pid = tl.program_id(0)
+        x = tl.arange(0, BLOCK).to(tl.float32) * 1e-7 + pid
+        for _ in range(passes):
+            for _ in range(iters):
+                x = x * 0.999999 + 1e-6
+        tl.store(out + pid * BLOCK + tl.arange(0, BLOCK), x, mask=x < -1.0)
+
+    @triton.jit(do_not_specialize=["passes"])
+    def copy_kernel(src, dst, n, passes, BLOCK: tl.constexpr, NPROG: tl.constexpr):
+        """As in overlap2.py: each CTA copies its share of the buffer, again and again."""
+        pid = tl.program_id(0)
+        for _ in range(passes):
+            for start in range(pid * BLOCK, n, NPROG * BLOCK):
+                offs = start + tl.arange(0, BLOCK)
+                m = offs < n
+                tl.store(dst + offs, tl.load(src + offs, mask=m), mask=m)
+
+    spin_out = torch.empty(64 * 4096, device="cuda", dtype=torch.float32)
+    COPY_N = 128 * 1024 * 1024
+    copy_src = torch.randn(COPY_N, device="cuda", dtype=torch.bfloat16) if args.side_kind == "copy" else None
+    copy_dst = torch.empty_like(copy_src) if copy_src is not None else None
+    side_stream = torch.cuda.Stream()
+
+    def spin(ctas, passes):
+        if args.side_kind == "copy":
+            copy_kernel[(ctas,)](copy_src, copy_dst, COPY_N, passes, BLOCK=4096, NPROG=ctas, num_warps=16)
+        else:
+            spin_kernel[(ctas,)](spin_out, passes, 20000, BLOCK=4096, num_warps=16)
+
+    def spin_pass_ms(ctas):
+        spin(ctas, 2)
+        torch.cuda.synchronize()
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        spin(ctas, 3)
+        b.record()
+        torch.cuda.synchronize()
+        return a.elapsed_time(b) / 3
+
+
+def side_spin_rows(name, step, steps):
+    """Step time alone and beside a spin kernel of N CTAs, alternating, 3 rounds per N."""
+    def timed(ctas, passes):
+        s0, s1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        if ctas:
+            with torch.cuda.stream(side_stream):
+                s0.record(side_stream)
+                spin(ctas, passes)
+                s1.record(side_stream)
+        e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        e0.record()
+        for _ in range(steps):
+            step()
+        e1.record()
+        torch.cuda.synchronize()
+        covered = (not ctas) or (s0.elapsed_time(s1) >= s0.elapsed_time(e1) and s0.elapsed_time(e0) >= 0)
+        return e0.elapsed_time(e1) / steps, covered
+    for ctas in SIDE:
+        pm = spin_pass_ms(ctas)
+        alone, beside, ok = [], [], True
+        for _ in range(3):
+            a, _ = timed(0, 0)
+            b, c = timed(ctas, max(2, int(a * steps * 2.0 / pm) + 1))
+            alone.append(a)
+            beside.append(b)
+            ok &= c
+        ratios = sorted(b / a for a, b in zip(alone, beside))
+        rec = dict(record="side_" + args.side_kind, name=name, compile=args.compile, ctas=ctas, steps=steps,
+                   alone_ms=alone, beside_ms=beside, slowdown=ratios[1], spin_pass_ms=pm, spin_covered=bool(ok))
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+        print(f"{name:16s} beside {args.side_kind} {ctas:2d} CTAs: x{ratios[1]:.3f} [{ratios[0]:.3f}-{ratios[2]:.3f}]"
+              f"{'' if ok else ' (spin ended first)'}", flush=True)
+
+
 def run(name):
     moe, extra = None, {}
     if name in MOE_CONFIGS:
@@ -389,6 +476,8 @@ def run(name):
     with open(prof_txt, "a") as f:
         f.write(f"==== {name} compile={args.compile} step_ms={ms:.2f}\n")
         f.write(p.key_averages().table(sort_by="cuda_time_total", row_limit=40, max_name_column_width=90))
+    if SIDE:
+        side_spin_rows(name, step, max(3, args.steps // 2))
     del model, opt
     torch.cuda.empty_cache()
 
