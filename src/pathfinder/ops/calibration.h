@@ -71,6 +71,47 @@ inline constexpr double kFallbackAttentionBackwardShare = 561.0 / 794.5;
 inline constexpr double kBestAttentionBackwardBlockOverhead = 5.25;
 inline constexpr double kBestAttentionBackwardCausalFactor = 1.019;
 
+// What a collective overlapped with compute costs that compute, on a chip whose collectives
+// run as kernels on its cores: NCCL and RCCL run one CTA per channel on the SMs/CUs the
+// matmuls use (CollectivesRunOnCores). TPUs, Trainium and Gaudi move collective data with
+// DMA engines beside their cores and are not charged (assumption). Measured on an H100 SXM
+// (data/measurements/README.md, "What a collective's CTAs cost the compute beside them"):
+// a whole training step's time beside a copy kernel of N CTAs over its time alone, median
+// over four bf16 steps (MPT- and Llama-shaped, eager and compiled) and two fp8 steps, at
+// N = 8, 16, 32 of the 132 SMs. A matmul loses the SMs the collective holds, far more than
+// their share (a Hopper GEMM CTA needs a whole SM's register file, and cuBLAS sizes its
+// grid to every SM); memory-bound kernels share SMs with it and lose little, which is why
+// fp8 steps (more of their time memory-bound) lose less. Held as the share of the cores
+// taken, so a chip with more or fewer cores is charged by that share (assumption), and held
+// at the last point beyond 32 of 132 (no measurement there).
+struct BesideCollectivePoint {
+  double core_share, bf16, fp8;  // cores the collective holds / all cores → step time beside / alone
+};
+inline constexpr std::array<BesideCollectivePoint, 4> kBesideCollective = {{
+    {0.0, 1.0, 1.0},
+    {8.0 / 132, 1.160, 1.074},
+    {16.0 / 132, 1.215, 1.135},
+    {32.0 / 132, 1.338, 1.237},
+}};
+// Compute time beside a collective that holds `core_share` of the cores, over alone, for
+// compute in `dtype` (8 bits or fewer: the fp8 column; else bf16's). Linear between points.
+inline double ComputeSlowdownBesideCollective(double core_share, DType dtype) {
+  const bool narrow = BytesPerElement(dtype) <= 1.0;
+  auto at = [&](const BesideCollectivePoint& p) { return narrow ? p.fp8 : p.bf16; };
+  if (core_share <= 0) return 1.0;
+  for (size_t i = 1; i < kBesideCollective.size(); ++i) {
+    const BesideCollectivePoint &lo = kBesideCollective[i - 1], &hi = kBesideCollective[i];
+    if (core_share <= hi.core_share) {
+      const double t = (core_share - lo.core_share) / (hi.core_share - lo.core_share);
+      return at(lo) + t * (at(hi) - at(lo));
+    }
+  }
+  return at(kBesideCollective.back());
+}
+// Whether the chip's collectives run as kernels on its compute cores (NVIDIA's NCCL, AMD's
+// RCCL) and so slow the compute they overlap (ComputeSlowdownBesideCollective).
+inline bool CollectivesRunOnCores(const hw::Chip& chip) { return chip.vendor == "NVIDIA" || chip.vendor == "AMD"; }
+
 // Which fused-attention kernel a run uses. kBest is the best published kernel for the chip
 // (the rates above: FlashAttention-3 on H100, cuDNN-class elsewhere) — what current
 // software reaches. The others are older kernels that real runs used and that reach much
