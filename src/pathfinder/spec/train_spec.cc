@@ -52,6 +52,11 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Default("false")
         .Flag("overlap_dp_comm", &T::overlap_dp_comm, "DP gradient reduction bucketed behind backward")
         .Default("true")
+        .Integer("collective_ctas", &T::collective_ctas,
+                 "CTAs (NCCL channels) an overlapped data-parallel or FSDP collective runs on; on GPUs they slow the "
+                 "compute beside them (measured on an H100), and that cost counts as the collective's exposed time",
+                 1, 1024)
+        .Default("32")
         .Flag("overlap_tp_comm", &T::overlap_tp_comm,
               "TP collectives overlapped with the adjacent GEMMs as Transformer Engine's userbuffers do (needs "
               "sequence parallelism)")

@@ -61,6 +61,15 @@ struct TrainSettings {
   // .grad in the backward, and Adam updates the fp32 parameters in place.
   bool autocast_fp32_params = false;
   bool overlap_dp_comm = true;     // DP gradient reduction bucketed behind backward, param all-gather behind forward
+  // CTAs (NCCL channels) an overlapped data-parallel or FSDP collective runs on. On a chip
+  // whose collectives run on its cores (ops::CollectivesRunOnCores) they slow the compute
+  // beside them (ops::ComputeSlowdownBesideCollective), and what the hidden part of the
+  // collective costs that compute is charged as exposed time of the collective. Default:
+  // 32, the channels NCCL opens on an 8-GPU NVSwitch server of the H100 generation (NCCL's
+  // ring search doubles the channels it finds, up to its 32-channel ceiling of that time;
+  // 24 on 8 A100s, NVIDIA/nccl issue #578's log). A run's own NCCL settings (NCCL_MAX_NCHANNELS,
+  // per-communicator max_ctas) give the number when known.
+  int collective_ctas = 32;
   bool overlap_tp_comm = false;    // TP collectives overlapped with the adjacent GEMMs (TE userbuffers; needs SP)
   TpOverlap tp_overlap;            // how, when overlap_tp_comm
   std::string ub_cfg;              // the scenario's text of tp_overlap (ParseTpOverlap), as written

@@ -485,6 +485,13 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
                               most, ops_.chip().cores));
     }
   }
+  if (s.collective_ctas < 1 ||
+      (ops::CollectivesRunOnCores(ops_.chip()) && ops_.chip().cores > 0 && s.collective_ctas >= ops_.chip().cores)) {
+    return fail(
+        fmt::format("collective_ctas = {}: a collective needs at least 1 CTA and must leave some of the "
+                    "chip's {} cores to the compute beside it",
+                    s.collective_ctas, ops_.chip().cores));
+  }
   if (s.seq_len % p.cp != 0) return fail(fmt::format("cp = {} does not divide seq_len = {}", p.cp, s.seq_len));
   const int v = s.schedule == Schedule::kInterleaved ? std::max(1, s.virtual_stages) : 1;
   // Interleaving needs equal chunks unless the stages are uneven by request (then each
@@ -604,6 +611,16 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     p2p = comm::EstimateCollective(net_, g.pp, comm::Collective::kSendRecv, p2p_bytes).time;
   }
 
+  // A collective overlapped with compute on a chip whose collectives run on its cores holds
+  // collective_ctas of them: the compute beside it takes `slowdown` times as long, so each
+  // second of collective hidden behind compute adds 1 − 1/slowdown seconds to the step.
+  const hw::Chip& chip = ops_.chip();
+  const double slowdown =
+      ops::CollectivesRunOnCores(chip) && chip.cores > 0
+          ? ops::ComputeSlowdownBesideCollective(double(s.collective_ctas) / chip.cores, s.precision)
+          : 1.0;
+  const double beside_cost = 1.0 - 1.0 / slowdown;
+
   // ---- stages
   const double wb = BytesPerElement(DType::kBf16), gb = BytesPerElement(s.grad_dtype);
   const double dense_shard = double(p.dp) * p.cp;
@@ -671,6 +688,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
                                   : rs(params, g.dp_dense, dense_shard) + rs(experts, g.dp_expert, expert_shard);
       const double layers = std::max(1, stage.layers);
       x.fsdp = Exposed(gather, x.fwd) + Exposed(gather + reduce, x.bwd) + gather / layers;
+      // What the hidden part costs the compute it runs beside.
+      x.fsdp += (Min(gather, x.fwd) + Min(gather + reduce, x.bwd)) * beside_cost;
       // Sent: the weights gathered twice, the gradients reduce-scattered once.
       const double ag_dense = SentShare(comm::Collective::kAllGather, long(dense_shard));
       const double ag_expert = SentShare(comm::Collective::kAllGather, long(expert_shard));
@@ -729,6 +748,9 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     out.dp_gather = gather;
     out.dp_grad_exposed = BucketExposed(grad, st[si].bwd, buckets, s.overlap_dp_comm);
     out.dp_gather_exposed = BucketExposed(gather, st[si].fwd, buckets, s.overlap_dp_comm);
+    // What the hidden parts cost the compute they run beside.
+    out.dp_grad_exposed += (grad - out.dp_grad_exposed) * beside_cost;
+    out.dp_gather_exposed += (gather - out.dp_gather_exposed) * beside_cost;
     dp_exposed = Max(dp_exposed, out.dp_grad_exposed + out.dp_gather_exposed);
     if (int(si) == critical) {
       const long nd = long(dense_shard), ne = long(expert_shard);

@@ -58,7 +58,8 @@ struct StageTiming {
   // The stage's own data-parallel sync after its last backward, and its optimizer step:
   // dp_grad is the gradient all-reduce / reduce-scatter, dp_gather the ZeRO-1/2 parameter
   // all-gather; *_exposed is the part the last backward (next step's first forward) does
-  // not hide (BucketExposed).
+  // not hide (BucketExposed), plus what the hidden part costs the compute beside it on a
+  // chip whose collectives run on its cores (TrainSettings::collective_ctas).
   Seconds dp_grad, dp_grad_exposed, dp_gather, dp_gather_exposed, optimizer;
 };
 

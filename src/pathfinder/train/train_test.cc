@@ -1,8 +1,6 @@
 // Training simulator: invariants (MFU ≤ 100 %, recompute never faster, more chips at fixed
 // per-chip work never faster), memory cross-checks against Korthikanti et al. 2022, the fit
 // check's message, and cost independent of the number of chips.
-#include "pathfinder/train/simulator.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,12 +10,14 @@
 #include <vector>
 
 #include "pathfinder/memory/training_memory.h"
-#include "pathfinder/train/event.h"
 #include "pathfinder/model/counts.h"
+#include "pathfinder/ops/calibration.h"
 #include "pathfinder/spec/calibration_spec.h"
 #include "pathfinder/spec/chip_spec.h"
 #include "pathfinder/spec/cluster_spec.h"
 #include "pathfinder/spec/model_spec.h"
+#include "pathfinder/train/event.h"
+#include "pathfinder/train/simulator.h"
 
 namespace pf::train {
 namespace {
@@ -636,6 +636,55 @@ TEST(TrainStep, Fp32GradientReductionSendsTwiceTheBytes) {
   EXPECT_LE(grad32.value(), 2.0 * grad16.value() * (1 + 1e-9));
   EXPECT_EQ(fp32.step.compute.value(), bf16.step.compute.value());
   EXPECT_GT(fp32.step.dp_comm.value(), bf16.step.dp_comm.value());
+}
+
+// An overlapped data-parallel collective holds collective_ctas of the GPU's SMs: the hidden
+// part of it costs the compute beside it 1 − 1/slowdown of its time (ops/calibration.h,
+// measured on an H100), charged as the collective's exposed time. Exposed time is then
+// base + (collective − base) · cost, base being what the compute does not hide at all.
+TEST(TrainStep, OverlappedCollectivesSlowTheComputeBesideThemOnGpus) {
+  TrainSettings s = Llama8bSettings(64, 1);
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 64);
+  const graph::Parallelism p{1, 1, 64, 1, 1, false};
+  auto run = [&](int ctas) {
+    s.collective_ctas = ctas;
+    const TrainResult r = sim.Run(p, s);
+    EXPECT_TRUE(r.ok) << r.reason;
+    return r;
+  };
+  const TrainResult r8 = run(8), r32 = run(32);
+  const double cost8 = 1 - 1 / ops::ComputeSlowdownBesideCollective(8.0 / 132, DType::kBf16);
+  const double cost32 = 1 - 1 / ops::ComputeSlowdownBesideCollective(32.0 / 132, DType::kBf16);
+  ASSERT_GT(cost32, cost8);
+  const double grad = r8.stages[0].dp_grad.value();
+  EXPECT_EQ(grad, r32.stages[0].dp_grad.value());  // the collective itself is the same
+  const double base8 = (r8.stages[0].dp_grad_exposed.value() - grad * cost8) / (1 - cost8);
+  const double base32 = (r32.stages[0].dp_grad_exposed.value() - grad * cost32) / (1 - cost32);
+  EXPECT_NEAR(base8, base32, 1e-12);
+  EXPECT_GT(grad - base8, 0.5 * grad);  // mostly hidden, so the cost matters
+  EXPECT_GT(r32.step.total.value(), r8.step.total.value());
+  EXPECT_EQ(r32.step.compute.value(), r8.step.compute.value());
+
+  // FSDP: the per-layer gathers and reduce-scatters hidden behind the layers cost the same way.
+  s.zero_stage = 3;
+  const TrainResult f8 = run(8), f32 = run(32);
+  EXPECT_GT(f32.step.fsdp_comm.value(), f8.step.fsdp_comm.value());
+  EXPECT_EQ(f32.step.compute.value(), f8.step.compute.value());
+
+  // A chip whose collectives run on DMA engines beside its cores is not charged.
+  const Simulator trn = Make("trainium2", "trn2-two-sites", "llama-3-8b", 64);
+  s.collective_ctas = 4;
+  const TrainResult t4 = trn.Run(p, s);
+  s.collective_ctas = 32;
+  const TrainResult t32 = trn.Run(p, s);
+  ASSERT_TRUE(t4.ok && t32.ok) << t4.reason << t32.reason;
+  EXPECT_EQ(t4.step.total.value(), t32.step.total.value());
+
+  // A collective on every SM leaves none to the compute.
+  s.collective_ctas = 132;
+  const TrainResult all = sim.Run(p, s);
+  EXPECT_FALSE(all.ok);
+  EXPECT_NE(all.reason.find("collective_ctas = 132"), std::string::npos) << all.reason;
 }
 
 // torch.autocast over fp32 parameters: each micro-batch's forward reads every matmul weight
