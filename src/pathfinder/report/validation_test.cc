@@ -194,8 +194,9 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // runs it: the rows whose modelled power exceeds their chip's TDP run at the clock the cap
 // leaves (40 rows that day: 26 on A100, 14 on H100; 39 moved closer to their measurement and
 // none away), and the set's error is held to the day's (MAPE 28.8 %, median 16.3 %; 30.7 %
-// and 18.4 % before the cap; 27.8 % and 15.4 % since dgx-a100's measured Simple ring step)
-// with a margin. The target (MAPE ≤ 10 %) is not met.
+// and 18.4 % before the cap; 27.8 % and 15.4 % since dgx-a100's measured Simple ring step;
+// 26.3 % and 14.7 % since overlapped collectives slow the GPU compute beside them) with a
+// margin. The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
     GTEST_SKIP() << "../shared/validation not present";
@@ -208,8 +209,8 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 129);
-  EXPECT_LE(s.mape, 29.0) << SummaryLine(s);
-  EXPECT_LE(s.median, 16.5) << SummaryLine(s);
+  EXPECT_LE(s.mape, 27.5) << SummaryLine(s);
+  EXPECT_LE(s.median, 15.5) << SummaryLine(s);
 }
 
 // MLPerf time-to-train rows with the tokens their scored runs trained
