@@ -108,6 +108,35 @@ inline double ComputeSlowdownBesideCollective(double core_share, DType dtype) {
   }
   return at(kBesideCollective.back());
 }
+// One matmul beside a kernel that holds N SMs, its time over its time alone, measured on an
+// H100 SXM (data/measurements/README.md, second run: scripts/gpu/overlap2.py,
+// raw/h100-overlap2.jsonl): the median over five training GEMM shapes (MPT-13B qkv, fc1,
+// fc2 and Llama 3 8B fc1 in bf16, GPT-3's fc1 at TP 4 in fp8, all at 4096 tokens) and three
+// stand-ins that hold the SMs alike (register arithmetic, a copy, a reduction), at N = 1, 2,
+// 4, 8, 16, 24, 32 of 132. Far above N/132: a Hopper GEMM CTA needs a whole SM, and cuBLAS
+// sizes its grid to every SM, so the tiles of the held SMs wait for a later wave. Held as
+// the share of the cores, like kBesideCollective, and held at the last point beyond it.
+inline constexpr std::array<std::pair<double, double>, 8> kMatmulBesideHeldCores = {{
+    {0.0, 1.0},
+    {1.0 / 132, 1.092},
+    {2.0 / 132, 1.123},
+    {4.0 / 132, 1.178},
+    {8.0 / 132, 1.186},
+    {16.0 / 132, 1.292},
+    {24.0 / 132, 1.295},
+    {32.0 / 132, 1.512},
+}};
+// A matmul's time beside a kernel holding `core_share` of the cores, over alone (linear
+// between the measured points).
+inline double MatmulSlowdownBesideHeldCores(double core_share) {
+  if (core_share <= 0) return 1.0;
+  for (size_t i = 1; i < kMatmulBesideHeldCores.size(); ++i) {
+    const auto &lo = kMatmulBesideHeldCores[i - 1], &hi = kMatmulBesideHeldCores[i];
+    if (core_share <= hi.first)
+      return lo.second + (core_share - lo.first) / (hi.first - lo.first) * (hi.second - lo.second);
+  }
+  return kMatmulBesideHeldCores.back().second;
+}
 // Whether the chip's collectives run as kernels on its compute cores (NVIDIA's NCCL, AMD's
 // RCCL) and so slow the compute they overlap (ComputeSlowdownBesideCollective).
 inline bool CollectivesRunOnCores(const hw::Chip& chip) { return chip.vendor == "NVIDIA" || chip.vendor == "AMD"; }

@@ -58,6 +58,27 @@ TEST(BesideCollective, InterpolatesAndHoldsTheLastPoint) {
   EXPECT_DOUBLE_EQ(ComputeSlowdownBesideCollective(1.0, DType::kBf16), 1.338);
 }
 
+// The matmul table is the median of raw/h100-overlap2.jsonl's 15 rows per N (5 shapes × 3
+// stand-ins; data/measurements/README.md's table, there to two decimals).
+TEST(BesideCollective, MatmulTableIsTheMedianOfTheOverlap2Rows) {
+  // Per N: spin, copy, reduce for mpt13b qkv, fc1, fc2, llama8b fc1, gpt3 fc1 tp4 fp8.
+  const std::array<std::pair<int, std::array<double, 15>>, 7> rows = {{
+      {1, {1.084, 1.083, 1.085, 1.058, 1.088, 1.091, 1.258, 1.268, 1.302, 1.165, 1.164, 1.155, 1.104, 1.092, 1.084}},
+      {2, {1.078, 1.089, 1.083, 1.110, 1.123, 1.079, 1.315, 1.286, 1.259, 1.158, 1.125, 1.171, 1.086, 1.132, 1.087}},
+      {4, {1.139, 1.172, 1.152, 1.160, 1.178, 1.188, 1.521, 1.508, 1.525, 1.204, 1.193, 1.230, 1.116, 1.119, 1.133}},
+      {8, {1.150, 1.151, 1.160, 1.186, 1.138, 1.215, 1.549, 1.537, 1.541, 1.208, 1.223, 1.193, 1.109, 1.132, 1.152}},
+      {16, {1.236, 1.292, 1.262, 1.281, 1.316, 1.279, 1.531, 1.573, 1.518, 1.348, 1.343, 1.376, 1.223, 1.208, 1.222}},
+      {24, {1.214, 1.233, 1.230, 1.295, 1.333, 1.295, 1.585, 1.568, 1.579, 1.341, 1.363, 1.367, 1.185, 1.280, 1.229}},
+      {32, {1.402, 1.465, 1.523, 1.471, 1.512, 1.542, 1.764, 1.789, 1.848, 1.518, 1.483, 1.569, 1.450, 1.415, 1.481}},
+  }};
+  for (const auto& [n, v] : rows) {
+    std::vector<double> x(v.begin(), v.end());
+    EXPECT_NEAR(MatmulSlowdownBesideHeldCores(n / 132.0), Median(x), 0.0015) << n;
+  }
+  EXPECT_DOUBLE_EQ(MatmulSlowdownBesideHeldCores(0), 1.0);
+  EXPECT_DOUBLE_EQ(MatmulSlowdownBesideHeldCores(0.9), 1.512);
+}
+
 TEST(BesideCollective, OnlyChipsWhoseCollectivesRunOnTheirCores) {
   hw::Chip gpu, amd, tpu;
   gpu.vendor = "NVIDIA";
