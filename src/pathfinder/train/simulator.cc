@@ -301,10 +301,11 @@ double SentShare(comm::Collective c, long n) {
 // * ring exchange over t ranks: the GEMM runs as t chunks of M/t rows, each while the next
 //   chunk's 1/(t−1) of the collective moves: (t−1)·max(0, c − g), plus the chunked GEMMs'
 //   extra time over the whole one;
-// * pipeline (k splits, s SMs): k chunks on cores − s SMs, each chunk's reduce-scatter
-//   behind the next chunk: g + (k−1)·max(g, c) + c;
+// * pipeline (k splits, s SMs): k chunks, each beside the collective's s SMs (so slower by
+//   ops::MatmulSlowdownBesideHeldCores(s / cores), measured on an H100), each chunk's
+//   reduce-scatter behind the next chunk: g + (k−1)·max(g, c) + c;
 // * bulk (s SMs): the collective beside a whole GEMM, max(0, C − G), while its s SMs slow
-//   the GEMM by min(C, G)·s/cores.
+//   the GEMM by the same measured factor f: min(C, G)·(1 − 1/f).
 // The collectives of a block without these GEMMs (MoE experts, MLA attention) and those
 // outside the blocks (the LM head's) are not TE-overlapped: exposed whole. A chip that
 // states no core count pays nothing for the SMs a collective holds.
@@ -320,19 +321,20 @@ void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Gr
     c.m = std::max<int64_t>(1, int64_t(std::ceil(double(op->m) / split)));
     return Cost(m, c, o, kernel).time * split;
   };
-  auto held = [&](int sms) { return cores > 0 ? double(sms) / cores : 0.0; };  // Run() keeps sms < cores
+  // A GEMM's time beside a collective holding `sms` SMs over alone. Run() keeps sms < cores.
+  auto beside = [&](int sms) { return cores > 0 ? ops::MatmulSlowdownBesideHeldCores(double(sms) / cores) : 1.0; };
   auto ring = [&](const graph::Op* op, Seconds c) {
     const Seconds chunks = gemm(op, t);
     return chunks - gemm(op, 1) + Max(Seconds(0), c / (t - 1) - chunks / t) * (t - 1);
   };
   auto pipeline = [&](const graph::Op* op, Seconds c, int sms) {
     const double k = std::max(1, ub.splits);
-    const Seconds g = gemm(op, k) / (k * (1 - held(sms)));
+    const Seconds g = gemm(op, k) / k * beside(sms);
     return g + Max(g, c / k) * (k - 1) + c / k - gemm(op, 1);
   };
   auto bulk = [&](const graph::Op* op, Seconds c, int sms) {
     const Seconds g = gemm(op, 1);
-    return Max(Seconds(0), c - g) + Min(c, g) * held(sms);
+    return Max(Seconds(0), c - g) + Min(c, g) * (1 - 1 / beside(sms));
   };
   struct Gemms {
     const graph::Op *f = nullptr, *dgrad = nullptr, *wgrad = nullptr;

@@ -295,6 +295,18 @@ TEST(TrainStep, UserbufferOverlapFollowsItsConfiguration) {
   no_bulk_sms.tp_overlap.qkv_dgrad_sms = no_bulk_sms.tp_overlap.qkv_wgrad_sms = 0;
   no_bulk_sms.tp_overlap.fc1_dgrad_sms = no_bulk_sms.tp_overlap.fc1_wgrad_sms = 0;
   EXPECT_LT(tp(no_bulk_sms), te_defaults);
+  // What a bulk collective's SMs cost its GEMM follows the measured matmul slowdown beside
+  // held SMs (ops::MatmulSlowdownBesideHeldCores), not their share of the 132: two SMs cost
+  // (1 − 1/f(2)) / (1 − 1/f(1)) ≈ 1.30 times what one does, where the share would give 2.
+  auto bulk = [&](int sms) {
+    TrainSettings x = s;
+    x.tp_overlap.qkv_dgrad_sms = x.tp_overlap.qkv_wgrad_sms = sms;
+    x.tp_overlap.fc1_dgrad_sms = x.tp_overlap.fc1_wgrad_sms = sms;
+    return tp(x) - tp(no_bulk_sms);
+  };
+  const double f1 = ops::MatmulSlowdownBesideHeldCores(1.0 / 132), f2 = ops::MatmulSlowdownBesideHeldCores(2.0 / 132);
+  ASSERT_GT(bulk(1), 0.0);
+  EXPECT_NEAR(bulk(2) / bulk(1), (1 - 1 / f2) / (1 - 1 / f1), 1e-6);
   TrainSettings one_split = s;  // one chunk: the whole reduce-scatter waits for the whole GEMM
   one_split.tp_overlap.splits = 1;
   EXPECT_GT(tp(one_split), te_defaults);
