@@ -77,18 +77,20 @@ inline constexpr double kBestAttentionBackwardCausalFactor = 1.019;
 // DMA engines beside their cores and are not charged (assumption). Measured on an H100 SXM
 // (data/measurements/README.md, "What a collective's CTAs cost the compute beside them"):
 // a whole training step's time beside a copy kernel of N CTAs over its time alone, median
-// over four bf16 steps (MPT- and Llama-shaped, eager and compiled) and two fp8 steps, at
-// N = 8, 16, 32 of the 132 SMs. A matmul loses the SMs the collective holds, far more than
-// their share (a Hopper GEMM CTA needs a whole SM's register file, and cuBLAS sizes its
-// grid to every SM); memory-bound kernels share SMs with it and lose little, which is why
-// fp8 steps (more of their time memory-bound) lose less. Held as the share of the cores
-// taken, so a chip with more or fewer cores is charged by that share (assumption), and held
-// at the last point beyond 32 of 132 (no measurement there).
+// over four bf16 steps (MPT- and Llama-shaped, eager and compiled; three of them at N = 1,
+// 2, 4) and two fp8 steps, at N = 1, 2, 4, 8, 16, 32 of the 132 SMs. A matmul loses the SMs the collective holds, far
+// more than their share (a Hopper GEMM CTA needs a whole SM's register file, and cuBLAS sizes its grid to every SM);
+// memory-bound kernels share SMs with it and lose little, which is why fp8 steps (more of their time memory-bound) lose
+// less. Held as the share of the cores taken, so a chip with more or fewer cores is charged by that share (assumption),
+// and held at the last point beyond 32 of 132 (no measurement there).
 struct BesideCollectivePoint {
   double core_share, bf16, fp8;  // cores the collective holds / all cores → step time beside / alone
 };
-inline constexpr std::array<BesideCollectivePoint, 4> kBesideCollective = {{
+inline constexpr std::array<BesideCollectivePoint, 7> kBesideCollective = {{
     {0.0, 1.0, 1.0},
+    {1.0 / 132, 1.073, 1.034},
+    {2.0 / 132, 1.084, 1.037},
+    {4.0 / 132, 1.156, 1.0615},
     {8.0 / 132, 1.160, 1.074},
     {16.0 / 132, 1.215, 1.135},
     {32.0 / 132, 1.338, 1.237},
