@@ -628,7 +628,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   const double dense_shard = double(p.dp) * p.cp;
   const double expert_shard = std::max(1.0, dense_shard / ep);
   struct StageTime {
-    Seconds fwd, bwd, compute, recompute, tp, cp, ep, pp, fsdp, total;
+    Seconds fwd, bwd, compute, recompute, tp, cp, ep, pp, fsdp, fsdp_beside, total;
     Bytes link;  // sent per micro-batch by one chip of the stage
   };
   std::vector<StageTime> st(sg.stages.size());
@@ -691,7 +691,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       const double layers = std::max(1, stage.layers);
       x.fsdp = Exposed(gather, x.fwd) + Exposed(gather + reduce, x.bwd) + gather / layers;
       // What the hidden part costs the compute it runs beside.
-      x.fsdp += (Min(gather, x.fwd) + Min(gather + reduce, x.bwd)) * beside_cost;
+      x.fsdp_beside = (Min(gather, x.fwd) + Min(gather + reduce, x.bwd)) * beside_cost;
+      x.fsdp += x.fsdp_beside;
       // Sent: the weights gathered twice, the gradients reduce-scattered once.
       const double ag_dense = SentShare(comm::Collective::kAllGather, long(dense_shard));
       const double ag_expert = SentShare(comm::Collective::kAllGather, long(expert_shard));
@@ -723,7 +724,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   // ---- data-parallel gradient reduction and parameter gather, optimizer step
   // Under LoRA only the adapters train: their gradients are the only ones reduced, their
   // parameters the only ones the distributed optimizer updates and re-gathers.
-  Seconds dp_exposed, optimizer;
+  Seconds dp_exposed, dp_beside, optimizer;
   ops::MemoryTraffic critical_adam;  // the critical stage's optimizer step, for its activity
   Bytes dp_link;  // the critical stage's chip, per step
   for (size_t si = 0; si < sg.stages.size(); ++si) {
@@ -751,9 +752,13 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     out.dp_grad_exposed = BucketExposed(grad, st[si].bwd, buckets, s.overlap_dp_comm);
     out.dp_gather_exposed = BucketExposed(gather, st[si].fwd, buckets, s.overlap_dp_comm);
     // What the hidden parts cost the compute they run beside.
+    const Seconds beside = (grad - out.dp_grad_exposed + gather - out.dp_gather_exposed) * beside_cost;
     out.dp_grad_exposed += (grad - out.dp_grad_exposed) * beside_cost;
     out.dp_gather_exposed += (gather - out.dp_gather_exposed) * beside_cost;
-    dp_exposed = Max(dp_exposed, out.dp_grad_exposed + out.dp_gather_exposed);
+    if (out.dp_grad_exposed + out.dp_gather_exposed > dp_exposed) {
+      dp_exposed = out.dp_grad_exposed + out.dp_gather_exposed;
+      dp_beside = beside;
+    }
     if (int(si) == critical) {
       const long nd = long(dense_shard), ne = long(expert_shard);
       if (s.zero_stage == 0) {
@@ -786,6 +791,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   b.fsdp_comm = c.fsdp * double(m);
   b.bubble = pipe - max_t * double(m) - chain_pp;
   b.dp_comm = dp_exposed;
+  b.beside_collectives = c.fsdp_beside * double(m) + dp_beside;
   b.optimizer = optimizer;
   b.total = pipe + dp_exposed + optimizer;
   r.link_sent = c.link * double(m) + dp_link;

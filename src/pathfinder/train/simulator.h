@@ -36,6 +36,10 @@ struct StepBreakdown {
   Seconds fsdp_comm;     // exposed ZeRO-3 / FSDP weight gathers and gradient reduce-scatters
   Seconds bubble;        // pipeline fill and drain
   Seconds dp_comm;       // exposed data-parallel gradient reduction / parameter gather
+  // Of fsdp_comm + dp_comm: what the hidden parts of those collectives cost the compute
+  // beside them (TrainSettings::collective_ctas; 0 on chips whose collectives run on DMA
+  // engines).
+  Seconds beside_collectives;
   Seconds optimizer;     // the optimizer step
   Seconds total;
 };

@@ -676,12 +676,18 @@ TEST(TrainStep, OverlappedCollectivesSlowTheComputeBesideThemOnGpus) {
   EXPECT_GT(grad - base8, 0.5 * grad);  // mostly hidden, so the cost matters
   EXPECT_GT(r32.step.total.value(), r8.step.total.value());
   EXPECT_EQ(r32.step.compute.value(), r8.step.compute.value());
+  // The breakdown names that cost: all of what the CTAs changed in the exposed DP time.
+  EXPECT_GT(r8.step.beside_collectives.value(), 0.0);
+  EXPECT_NEAR(r32.step.dp_comm.value() - r8.step.dp_comm.value(),
+              r32.step.beside_collectives.value() - r8.step.beside_collectives.value(), 1e-12);
 
   // FSDP: the per-layer gathers and reduce-scatters hidden behind the layers cost the same way.
   s.zero_stage = 3;
   const TrainResult f8 = run(8), f32 = run(32);
   EXPECT_GT(f32.step.fsdp_comm.value(), f8.step.fsdp_comm.value());
   EXPECT_EQ(f32.step.compute.value(), f8.step.compute.value());
+  EXPECT_NEAR(f32.step.fsdp_comm.value() - f8.step.fsdp_comm.value(),
+              f32.step.beside_collectives.value() - f8.step.beside_collectives.value(), 1e-9);
 
   // A chip whose collectives run on DMA engines beside its cores is not charged.
   const Simulator trn = Make("trainium2", "trn2-two-sites", "llama-3-8b", 64);
@@ -691,6 +697,7 @@ TEST(TrainStep, OverlappedCollectivesSlowTheComputeBesideThemOnGpus) {
   const TrainResult t32 = trn.Run(p, s);
   ASSERT_TRUE(t4.ok && t32.ok) << t4.reason << t32.reason;
   EXPECT_EQ(t4.step.total.value(), t32.step.total.value());
+  EXPECT_EQ(t32.step.beside_collectives.value(), 0.0);
 
   // A collective on every SM leaves none to the compute.
   s.collective_ctas = 132;
