@@ -224,6 +224,10 @@ void AddTrainCommand(CLI::App& app, CommandContext& ctx) {
     t.Row({"FSDP gathers (exposed)", ms(b.fsdp_comm), pct(b.fsdp_comm)});
     t.Row({"pipeline bubble", ms(b.bubble), pct(b.bubble)});
     t.Row({"DP gradient sync (exposed)", ms(b.dp_comm), pct(b.dp_comm)});
+    if (b.beside_collectives.value() > 0) {
+      t.Row({fmt::format("  FSDP + DP: compute slowed beside them ({} CTAs)", s.collective_ctas),
+             ms(b.beside_collectives), pct(b.beside_collectives)});
+    }
     t.Row({"optimizer step", ms(b.optimizer), pct(b.optimizer)});
     t.Row({"step", ms(b.total), "100%"});
     *ctx.out << t.Render();
