@@ -241,6 +241,32 @@ TEST(Cli, PowerCapReSimulatesTrainAndServeAtTheThrottledClock) {
   fs::remove_all(dir);
 }
 
+// FSDP's gathers and reduce-scatters hidden behind the layers still cost the compute beside
+// them on a GPU: the table names that part of the exposed FSDP time with the CTAs it assumed,
+// --json carries it, and fewer CTAs cost less.
+TEST(Cli, TrainNamesWhatHiddenCollectivesCostTheCompute) {
+  const fs::path dir = fs::temp_directory_path() / ("pf_beside_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto write = [&](const std::string& name, int ctas) {
+    std::ofstream(dir / name) << "name: fsdp\ncluster: {preset: dgx-h100, chips: 64}\nmodel: llama-3-8b\n"
+                                 "parallelism: {dp: 64}\ntrain: {seq_len: 4096, global_batch: 128, micro_batch: 2, "
+                                 "precision: bf16, zero_stage: 3, collective_ctas: "
+                              << ctas << "}\n";
+    return "'" + (dir / name).string() + "'";
+  };
+  const auto text = RunPf("train " + write("c32.yaml", 32));
+  ASSERT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_NE(text.out.find("FSDP + DP: compute slowed beside them (32 CTAs)"), std::string::npos) << text.out;
+  const auto j32 = RunPf("train --json " + write("c32.yaml", 32)), j8 = RunPf("train --json " + write("c8.yaml", 8));
+  ASSERT_EQ(j32.exit_code, 0) << j32.out;
+  ASSERT_EQ(j8.exit_code, 0) << j8.out;
+  const auto a = nlohmann::json::parse(j32.out)["breakdown_s"], b = nlohmann::json::parse(j8.out)["breakdown_s"];
+  EXPECT_GT(b["beside_collectives"].get<double>(), 0.0);
+  EXPECT_GT(a["beside_collectives"].get<double>(), b["beside_collectives"].get<double>());
+  EXPECT_LE(a["beside_collectives"].get<double>(), a["fsdp_comm"].get<double>() + a["dp_comm"].get<double>());
+  fs::remove_all(dir);
+}
+
 // `collective --issuer torch` adds torch.distributed's per-call overhead to the library's
 // time and changes nothing else (the overhead comes from the paired H200 rows, comm/).
 TEST(Cli, CollectiveIssuerAddsThePerCallOverheadOnly) {
