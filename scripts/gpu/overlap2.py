@@ -29,8 +29,8 @@ import statistics
 
 import pynvml
 import torch
-import triton
-import triton.language as tl
+
+from side_kernels import copy_kernel, reduce_kernel, spin_kernel
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--out", default=os.environ.get("OUT", "out"))
@@ -44,39 +44,6 @@ dev = torch.device("cuda")
 SMS = torch.cuda.get_device_properties(0).multi_processor_count
 pynvml.nvmlInit()
 nv = pynvml.nvmlDeviceGetHandleByIndex(0)
-
-
-@triton.jit(do_not_specialize=["passes"])
-def copy_kernel(src, dst, n, passes, BLOCK: tl.constexpr, NPROG: tl.constexpr):
-    pid = tl.program_id(0)
-    for _ in range(passes):
-        for start in range(pid * BLOCK, n, NPROG * BLOCK):
-            offs = start + tl.arange(0, BLOCK)
-            m = offs < n
-            tl.store(dst + offs, tl.load(src + offs, mask=m), mask=m)
-
-
-@triton.jit(do_not_specialize=["passes"])
-def reduce_kernel(a, b, dst, n, passes, BLOCK: tl.constexpr, NPROG: tl.constexpr):
-    pid = tl.program_id(0)
-    for _ in range(passes):
-        for start in range(pid * BLOCK, n, NPROG * BLOCK):
-            offs = start + tl.arange(0, BLOCK)
-            m = offs < n
-            x = tl.load(a + offs, mask=m).to(tl.float32) + tl.load(b + offs, mask=m).to(tl.float32)
-            tl.store(dst + offs, x.to(tl.bfloat16), mask=m)
-
-
-@triton.jit(do_not_specialize=["passes", "iters"])
-def spin_kernel(out, passes, iters, BLOCK: tl.constexpr):
-    pid = tl.program_id(0)
-    x = tl.arange(0, BLOCK).to(tl.float32) * 1e-7 + pid
-    for _ in range(passes):
-        for _ in range(iters):
-            x = x * 0.999999 + 1e-6
-    # Stored only where it cannot be true, so the loop is not dead code.
-    tl.store(out + pid * BLOCK + tl.arange(0, BLOCK), x, mask=x < -1.0)
-
 
 BUF = 128 * 1024 * 1024  # elements: 256 MiB of bf16 per buffer
 s1 = torch.randn(BUF, device=dev, dtype=torch.bfloat16)

@@ -5,33 +5,13 @@ right after the side kernel was launched on a second stream (it outlasts the 20 
 Side kernel: `spin` (register arithmetic, no memory traffic) or `copy` (a 256 MiB bf16 copy
 again and again), as in overlap2.py.
 Usage: python3 scripts/gpu/side_probe.py [spin|copy]   (table on stdout)"""
+import sys
+
 import torch
 import torch.nn.functional as F
-import triton
-import triton.language as tl
 
+from side_kernels import copy_kernel, spin_kernel
 
-@triton.jit(do_not_specialize=["passes", "iters"])
-def spin_kernel(out, passes, iters, BLOCK: tl.constexpr):
-    pid = tl.program_id(0)
-    x = tl.arange(0, BLOCK).to(tl.float32) * 1e-7 + pid
-    for _ in range(passes):
-        for _ in range(iters):
-            x = x * 0.999999 + 1e-6
-    tl.store(out + pid * BLOCK + tl.arange(0, BLOCK), x, mask=x < -1.0)
-
-
-@triton.jit(do_not_specialize=["passes"])
-def copy_kernel(src, dst, n, passes, BLOCK: tl.constexpr, NPROG: tl.constexpr):
-    pid = tl.program_id(0)
-    for _ in range(passes):
-        for start in range(pid * BLOCK, n, NPROG * BLOCK):
-            offs = start + tl.arange(0, BLOCK)
-            m = offs < n
-            tl.store(dst + offs, tl.load(src + offs, mask=m), mask=m)
-
-
-import sys  # noqa: E402
 KIND = sys.argv[1] if len(sys.argv) > 1 else "spin"
 N = 128 * 1024 * 1024
 csrc = torch.randn(N, device="cuda", dtype=torch.bfloat16)

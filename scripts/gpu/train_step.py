@@ -310,28 +310,7 @@ class Model(nn.Module):
 
 SIDE = [int(x) for x in args.side_spin.split(",") if x]
 if SIDE:
-    import triton
-    import triton.language as tl
-
-    @triton.jit(do_not_specialize=["passes", "iters"])
-    def spin_kernel(out, passes, iters, BLOCK: tl.constexpr):
-        """Register arithmetic only, as in overlap2.py: holds its SMs, touches no memory."""
-        pid = tl.program_id(0)
-        x = tl.arange(0, BLOCK).to(tl.float32) * 1e-7 + pid
-        for _ in range(passes):
-            for _ in range(iters):
-                x = x * 0.999999 + 1e-6
-        tl.store(out + pid * BLOCK + tl.arange(0, BLOCK), x, mask=x < -1.0)
-
-    @triton.jit(do_not_specialize=["passes"])
-    def copy_kernel(src, dst, n, passes, BLOCK: tl.constexpr, NPROG: tl.constexpr):
-        """As in overlap2.py: each CTA copies its share of the buffer, again and again."""
-        pid = tl.program_id(0)
-        for _ in range(passes):
-            for start in range(pid * BLOCK, n, NPROG * BLOCK):
-                offs = start + tl.arange(0, BLOCK)
-                m = offs < n
-                tl.store(dst + offs, tl.load(src + offs, mask=m), mask=m)
+    from side_kernels import copy_kernel, spin_kernel  # a stand-in for a collective's CTAs
 
     spin_out = torch.empty(64 * 4096, device="cuda", dtype=torch.float32)
     COPY_N = 128 * 1024 * 1024

@@ -16,41 +16,40 @@ double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// The table is the median of data/measurements/README.md's whole-step rows ("A whole
-// training step beside a copy kernel"; raw/h100-train-step-side.jsonl, records side_copy):
-// per N = 8, 16, 32 CTAs of the H100's 132 SMs.
-TEST(BesideCollective, IsTheMedianOfTheMeasuredSteps) {
-  const std::array<std::array<double, 3>, 4> bf16 = {{{1.169, 1.241, 1.344},    // mpt7b-8l compiled
-                                                      {1.151, 1.210, 1.331},    // mpt7b-8l eager
-                                                      {1.173, 1.220, 1.350},    // mpt1b eager
-                                                      {1.122, 1.174, 1.308}}};  // llama8b-8l eager
-  const std::array<std::array<double, 3>, 2> fp8 = {{{1.075, 1.131, 1.235},     // mpt7b-8l-fp8 compiled
-                                                     {1.073, 1.139, 1.239}}};   // llama8b-8l-fp8 compiled
-  const std::array<int, 3> ctas = {8, 16, 32};
+// Per N CTAs of the H100's 132 SMs: the table is the median, per dtype, of the steps
+// measured at that N (rows: one step each, columns: the N).
+template <size_t Rows>
+void ExpectMedians(const std::array<int, 3>& ctas, const std::array<std::array<double, 3>, Rows>& steps, DType dtype) {
   for (size_t i = 0; i < ctas.size(); ++i) {
-    std::vector<double> b, f;
-    for (const auto& r : bf16) b.push_back(r[i]);
-    for (const auto& r : fp8) f.push_back(r[i]);
-    const double share = ctas[i] / 132.0;
-    EXPECT_NEAR(ComputeSlowdownBesideCollective(share, DType::kBf16), Median(b), 0.0015) << ctas[i];
-    EXPECT_NEAR(ComputeSlowdownBesideCollective(share, DType::kFp8), Median(f), 0.0015) << ctas[i];
+    std::vector<double> v;
+    for (const auto& r : steps) v.push_back(r[i]);
+    EXPECT_NEAR(ComputeSlowdownBesideCollective(ctas[i] / 132.0, dtype), Median(v), 0.0015) << ctas[i];
   }
-  // The second run, at 1, 2, 4 CTAs: three of the bf16 steps (mpt7b-8l compiled, mpt1b and
-  // llama8b-8l eager) and both fp8 steps.
-  const std::array<std::array<double, 3>, 3> bf16_small = {{{1.095, 1.085, 1.156},    // mpt7b-8l compiled
-                                                            {1.073, 1.084, 1.157},    // mpt1b eager
-                                                            {1.062, 1.065, 1.110}}};  // llama8b-8l eager
-  const std::array<std::array<double, 3>, 2> fp8_small = {{{1.032, 1.038, 1.061},     // mpt7b-8l-fp8 compiled
-                                                           {1.036, 1.036, 1.062}}};   // llama8b-8l-fp8 compiled
-  const std::array<int, 3> few = {1, 2, 4};
-  for (size_t i = 0; i < few.size(); ++i) {
-    std::vector<double> b, f;
-    for (const auto& r : bf16_small) b.push_back(r[i]);
-    for (const auto& r : fp8_small) f.push_back(r[i]);
-    const double share = few[i] / 132.0;
-    EXPECT_NEAR(ComputeSlowdownBesideCollective(share, DType::kBf16), Median(b), 0.0015) << few[i];
-    EXPECT_NEAR(ComputeSlowdownBesideCollective(share, DType::kFp8), Median(f), 0.0015) << few[i];
-  }
+}
+
+// data/measurements/README.md's whole-step rows ("A whole training step beside a copy
+// kernel"; raw/h100-train-step-side.jsonl, records side_copy).
+TEST(BesideCollective, IsTheMedianOfTheMeasuredSteps) {
+  ExpectMedians<4>({8, 16, 32},
+                   {{{1.169, 1.241, 1.344},    // mpt7b-8l compiled
+                     {1.151, 1.210, 1.331},    // mpt7b-8l eager
+                     {1.173, 1.220, 1.350},    // mpt1b eager
+                     {1.122, 1.174, 1.308}}},  // llama8b-8l eager
+                   DType::kBf16);
+  ExpectMedians<2>({8, 16, 32},
+                   {{{1.075, 1.131, 1.235},    // mpt7b-8l-fp8 compiled
+                     {1.073, 1.139, 1.239}}},  // llama8b-8l-fp8 compiled
+                   DType::kFp8);
+  // The second run, at 1, 2, 4 CTAs: three of the bf16 steps and both fp8 steps.
+  ExpectMedians<3>({1, 2, 4},
+                   {{{1.095, 1.085, 1.156},    // mpt7b-8l compiled
+                     {1.073, 1.084, 1.157},    // mpt1b eager
+                     {1.062, 1.065, 1.110}}},  // llama8b-8l eager
+                   DType::kBf16);
+  ExpectMedians<2>({1, 2, 4},
+                   {{{1.032, 1.038, 1.061},    // mpt7b-8l-fp8 compiled
+                     {1.036, 1.036, 1.062}}},  // llama8b-8l-fp8 compiled
+                   DType::kFp8);
 }
 
 TEST(BesideCollective, InterpolatesAndHoldsTheLastPoint) {
