@@ -95,20 +95,26 @@ inline constexpr std::array<BesideCollectivePoint, 7> kBesideCollective = {{
     {16.0 / 132, 1.215, 1.135},
     {32.0 / 132, 1.338, 1.237},
 }};
+// `value` of a table of points sorted by core_share, at `core_share`: linear between
+// points, the first point's below it and the last point's beyond it.
+template <class Point, size_t N, class Value>
+double AtCoreShare(const std::array<Point, N>& table, double core_share, Value value) {
+  if (core_share <= table.front().core_share) return value(table.front());
+  for (size_t i = 1; i < N; ++i) {
+    const Point &lo = table[i - 1], &hi = table[i];
+    if (core_share <= hi.core_share) {
+      const double t = (core_share - lo.core_share) / (hi.core_share - lo.core_share);
+      return value(lo) + t * (value(hi) - value(lo));
+    }
+  }
+  return value(table.back());
+}
 // Compute time beside a collective that holds `core_share` of the cores, over alone, for
 // compute in `dtype` (8 bits or fewer: the fp8 column; else bf16's). Linear between points.
 inline double ComputeSlowdownBesideCollective(double core_share, DType dtype) {
   const bool narrow = BytesPerElement(dtype) <= 1.0;
-  auto at = [&](const BesideCollectivePoint& p) { return narrow ? p.fp8 : p.bf16; };
-  if (core_share <= 0) return 1.0;
-  for (size_t i = 1; i < kBesideCollective.size(); ++i) {
-    const BesideCollectivePoint &lo = kBesideCollective[i - 1], &hi = kBesideCollective[i];
-    if (core_share <= hi.core_share) {
-      const double t = (core_share - lo.core_share) / (hi.core_share - lo.core_share);
-      return at(lo) + t * (at(hi) - at(lo));
-    }
-  }
-  return at(kBesideCollective.back());
+  return AtCoreShare(kBesideCollective, core_share,
+                     [&](const BesideCollectivePoint& p) { return narrow ? p.fp8 : p.bf16; });
 }
 // One matmul beside a kernel that holds N SMs, its time over its time alone, measured on an
 // H100 SXM (data/measurements/README.md, second run: scripts/gpu/overlap2.py,
@@ -118,7 +124,10 @@ inline double ComputeSlowdownBesideCollective(double core_share, DType dtype) {
 // 4, 8, 16, 24, 32 of 132. Far above N/132: a Hopper GEMM CTA needs a whole SM, and cuBLAS
 // sizes its grid to every SM, so the tiles of the held SMs wait for a later wave. Held as
 // the share of the cores, like kBesideCollective, and held at the last point beyond it.
-inline constexpr std::array<std::pair<double, double>, 8> kMatmulBesideHeldCores = {{
+struct HeldCoresPoint {
+  double core_share, slowdown;  // cores held / all cores → matmul time beside / alone
+};
+inline constexpr std::array<HeldCoresPoint, 8> kMatmulBesideHeldCores = {{
     {0.0, 1.0},
     {1.0 / 132, 1.092},
     {2.0 / 132, 1.123},
@@ -131,13 +140,7 @@ inline constexpr std::array<std::pair<double, double>, 8> kMatmulBesideHeldCores
 // A matmul's time beside a kernel holding `core_share` of the cores, over alone (linear
 // between the measured points).
 inline double MatmulSlowdownBesideHeldCores(double core_share) {
-  if (core_share <= 0) return 1.0;
-  for (size_t i = 1; i < kMatmulBesideHeldCores.size(); ++i) {
-    const auto &lo = kMatmulBesideHeldCores[i - 1], &hi = kMatmulBesideHeldCores[i];
-    if (core_share <= hi.first)
-      return lo.second + (core_share - lo.first) / (hi.first - lo.first) * (hi.second - lo.second);
-  }
-  return kMatmulBesideHeldCores.back().second;
+  return AtCoreShare(kMatmulBesideHeldCores, core_share, [](const HeldCoresPoint& p) { return p.slowdown; });
 }
 // Whether the chip's collectives run as kernels on its compute cores (NVIDIA's NCCL, AMD's
 // RCCL) and so slow the compute they overlap (ComputeSlowdownBesideCollective).
