@@ -752,12 +752,13 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     out.dp_grad_exposed = BucketExposed(grad, st[si].bwd, buckets, s.overlap_dp_comm);
     out.dp_gather_exposed = BucketExposed(gather, st[si].fwd, buckets, s.overlap_dp_comm);
     // What the hidden parts cost the compute they run beside.
-    const Seconds beside = (grad - out.dp_grad_exposed + gather - out.dp_gather_exposed) * beside_cost;
-    out.dp_grad_exposed += (grad - out.dp_grad_exposed) * beside_cost;
-    out.dp_gather_exposed += (gather - out.dp_gather_exposed) * beside_cost;
+    const Seconds grad_beside = (grad - out.dp_grad_exposed) * beside_cost;
+    const Seconds gather_beside = (gather - out.dp_gather_exposed) * beside_cost;
+    out.dp_grad_exposed += grad_beside;
+    out.dp_gather_exposed += gather_beside;
     if (out.dp_grad_exposed + out.dp_gather_exposed > dp_exposed) {
       dp_exposed = out.dp_grad_exposed + out.dp_gather_exposed;
-      dp_beside = beside;
+      dp_beside = grad_beside + gather_beside;
     }
     if (int(si) == critical) {
       const long nd = long(dense_shard), ne = long(expert_shard);
