@@ -154,6 +154,10 @@ struct RowSettings {
   bool tp_comm_overlap = false;
   train::TpOverlap tp_overlap;  // TE defaults with the run's ub_cfg overrides
   bool pp_comm_overlap = false;  // Megatron overlap_p2p_comm (interleaved schedule only)
+  // Where the run's own files name them: the fused-attention kernel it ran and the dtype it
+  // reduced the data-parallel gradients in (else the source-wide rules below apply).
+  std::optional<ops::AttentionKernel> attention_kernel;
+  std::optional<DType> grad_dtype;
 };
 struct SettingsFile {
   std::map<std::string, RowSettings> by_id;
@@ -162,8 +166,14 @@ struct SettingsFile {
 const SettingsFile& TrainingRowSettings() {
   static const SettingsFile file = [] {
     SettingsFile f;
-    const std::vector<std::string> want = {"id",     "virtual_stages",  "tp_comm_overlap",
-                                           "ub_cfg", "pp_comm_overlap", "source"};
+    const std::vector<std::string> want = {"id",
+                                           "virtual_stages",
+                                           "tp_comm_overlap",
+                                           "ub_cfg",
+                                           "pp_comm_overlap",
+                                           "attention_kernel",
+                                           "grad_reduce_dtype",
+                                           "source"};
     const SettingsCsv csv = ReadSettingsCsv("training-settings.csv", want);
     if (!csv.error.empty()) {
       f.error = csv.error;
@@ -172,10 +182,9 @@ const SettingsFile& TrainingRowSettings() {
     for (size_t i = 0; i < csv.records.size(); ++i) {
       const auto& r = csv.records[i];
       const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
-      if (r.size() != want.size() || Trim(r[5]).empty()) {
-        f.error =
-            where +
-            ": every row needs id, virtual_stages, tp_comm_overlap, ub_cfg, pp_comm_overlap and a non-empty source";
+      if (r.size() != want.size() || Trim(r[7]).empty()) {
+        f.error = where + ": every row needs " + Join(std::vector<std::string>(want.begin(), want.end() - 1), ", ") +
+                  " and a non-empty source";
         return f;
       }
       RowSettings s;
@@ -204,6 +213,21 @@ const SettingsFile& TrainingRowSettings() {
       if (!Trim(r[3]).empty() && !s.tp_comm_overlap) {
         f.error = where + ": ub_cfg is given but tp_comm_overlap is not true";
         return f;
+      }
+      if (const std::string k = Trim(r[5]); !k.empty()) {
+        s.attention_kernel = ops::ParseAttentionKernel(k);
+        if (!s.attention_kernel) {
+          f.error = where + ": attention_kernel '" + k + "' is not one of " + ops::AttentionKernelNames() +
+                    " (leave it empty when not stated)";
+          return f;
+        }
+      }
+      if (const std::string g = Lower(Trim(r[6])); !g.empty()) {
+        if (g != "bf16" && g != "fp32") {
+          f.error = where + ": grad_reduce_dtype '" + r[6] + "' must be bf16, fp32 or empty";
+          return f;
+        }
+        s.grad_dtype = g == "bf16" ? DType::kBf16 : DType::kFp32;
       }
       f.by_id[Trim(r[0])] = s;
     }
@@ -452,6 +476,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       s.tp_overlap = x.tp_overlap;
     }
     s.overlap_pp_comm = x.pp_comm_overlap;
+    if (x.attention_kernel) s.attention_kernel = *x.attention_kernel;
+    if (x.grad_dtype) s.grad_dtype = *x.grad_dtype;
   }
   if (vp && *vp > 1 && arch->layers % (p.pp * *vp) == 0) {
     s.schedule = train::Schedule::kInterleaved;
@@ -541,21 +567,23 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   }
   RowResult out =
       Row(t, row, true,
-          fmt::format("{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{} on {}: step {:.3g} s "
-                      "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
-                      "{:.1f}%{}{}{}",
-                      arch->name,
-                      s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
-                      p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
-                      s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "",
-                      s.overlap_tp_comm ? " tp-overlap" : "", s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch,
-                      r.microbatches, pf::Name(s.precision), graph::Name(s.recompute), s.zero_stage,
-                      s.grad_dtype == DType::kFp32 ? " fp32-grads" : "", s.autocast_fp32_params ? " autocast" : "",
-                      cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(),
-                      r.step.ep_comm.value(), r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(),
-                      r.step.dp_comm.value(), s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward",
-                      r.mfu * 100, clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
-                      r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason, ttt_note));
+          fmt::format(
+              "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{}{} on {}: step {:.3g} s "
+              "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
+              "{:.1f}%{}{}{}",
+              arch->name, s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
+              p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
+              s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
+              s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches, pf::Name(s.precision),
+              graph::Name(s.recompute), s.zero_stage, s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
+              s.autocast_fp32_params ? " autocast" : "",
+              s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
+                                                                : "",
+              cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(),
+              r.step.ep_comm.value(), r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(),
+              r.step.dp_comm.value(), s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
+              clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
+              r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason, ttt_note));
   out.measured = measured;
   out.predicted = predicted;
   out.unit = unit;
