@@ -272,6 +272,31 @@ TEST(Validation, TimeToTrainRowsAreTheirStepTimesTheTokensTrainedPlusEvaluations
   EXPECT_NE(by_id["mlptv40_gpt3_google_v5p_512_ttt"].reason.find("neither in the row nor in"), std::string::npos);
 }
 
+// A chip no cluster preset names runs on the preset of a chip with the same scale-up and
+// scale-out links, chip swapped in (the A100 SXM4 40 GB rows on DGX A100's measured fabric);
+// a chip whose links match no preset's keeps its bare links (GB300: XDR, not GB200's NIC).
+TEST(Validation, ChipsWithoutAClusterPresetBorrowTheFabricOfAChipWithTheSameLinks) {
+  if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
+    GTEST_SKIP() << "../shared/validation not present";
+  Diagnostics d;
+  auto t = spec::LoadValidationCsv(std::string(PF_SHARED_DIR) + "/validation/training_results.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  int a100_40gb = 0, gb300 = 0;
+  for (const auto& x : Validate(*t).rows) {
+    if (!x.ok) continue;
+    if (x.id.rfind("mpt_a10040gb_", 0) == 0) {
+      ++a100_40gb;
+      EXPECT_NE(x.reason.find(" on dgx-a100 fabric with a100-sxm-40gb: "), std::string::npos) << x.reason;
+    }
+    if (x.id.find("_gb300_") != std::string::npos) {
+      ++gb300;
+      EXPECT_NE(x.reason.find(" on no cluster preset: "), std::string::npos) << x.reason;
+    }
+  }
+  EXPECT_GE(a100_40gb, 9);
+  EXPECT_GE(gb300, 1);
+}
+
 // data/validation/training-settings.csv: what each listed row's submitted configuration
 // states beyond the row (virtual stages, TP communication overlap). Every listed id is a
 // row of the shared set, validates (a value contradicting the row's notes would fail it),

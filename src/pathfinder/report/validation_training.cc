@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "pathfinder/model/counts.h"
 #include "pathfinder/report/validation.h"
 #include "pathfinder/spec/chip_energy.h"
+#include "pathfinder/spec/chip_spec.h"
 #include "pathfinder/spec/cluster_spec.h"
 #include "pathfinder/spec/model_spec.h"
 #include "pathfinder/spec/schema.h"
@@ -68,20 +70,47 @@ RowResult Row(const spec::ValidationTable& t, const spec::CsvRow& row, bool ok, 
   return r;
 }
 
-// The cluster preset of a chip preset: a DGX/HGX-style one first, else any naming the chip.
+// Whether two chips sit in the same server fabric: the same scale-up link (name, bandwidth,
+// domain) and the same scale-out NIC (name, bandwidth), as the A100 SXM4 40 GB and 80 GB do.
+bool SameLinks(const hw::Chip& a, const hw::Chip& b) {
+  auto same = [](const hw::Link& x, const hw::Link& y) {
+    return x.name == y.name && x.bandwidth.value() == y.bandwidth.value() && x.domain == y.domain;
+  };
+  return same(a.scale_up, b.scale_up) && same(a.scale_out, b.scale_out);
+}
+
+// The cluster preset of a chip preset: a DGX/HGX-style one first, else any naming the chip;
+// for a chip no preset names, the preset of a chip with the same links (SameLinks) with the
+// chip swapped in — its measured link efficiencies and latencies describe that fabric, which
+// the chip's bare links (train::ClusterFromChipLinks, at 100 % efficiency) do not.
 std::optional<hw::Cluster> ClusterFor(const std::string& chip_preset) {
   static std::map<std::string, std::optional<hw::Cluster>> cache;
   auto it = cache.find(chip_preset);
   if (it != cache.end()) return it->second;
-  std::optional<hw::Cluster> best;
-  int best_rank = 99;
-  for (const std::string& name : spec::ListClusterPresets()) {
+  auto pick = [](const std::function<bool(const hw::Cluster&)>& fits) {
+    std::optional<hw::Cluster> best;
+    int best_rank = 99;
+    for (const std::string& name : spec::ListClusterPresets()) {
+      Diagnostics diag;
+      auto c = spec::LoadClusterPreset(name, diag);
+      if (!c || !fits(*c)) continue;
+      // Single-site vendor reference systems first; multi-site presets last.
+      const int rank = (name.rfind("dgx-", 0) == 0 || name.rfind("hgx-", 0) == 0) ? 0 : c->sites.count > 1 ? 2 : 1;
+      if (rank < best_rank) best = c, best_rank = rank;
+    }
+    return best;
+  };
+  std::optional<hw::Cluster> best = pick([&](const hw::Cluster& c) { return c.chip == chip_preset; });
+  if (!best) {
     Diagnostics diag;
-    auto c = spec::LoadClusterPreset(name, diag);
-    if (!c || c->chip != chip_preset) continue;
-    // Single-site vendor reference systems first; multi-site presets last.
-    const int rank = (name.rfind("dgx-", 0) == 0 || name.rfind("hgx-", 0) == 0) ? 0 : c->sites.count > 1 ? 2 : 1;
-    if (rank < best_rank) best = c, best_rank = rank;
+    if (auto chip = spec::LoadChipPreset(chip_preset, diag)) {
+      best = pick([&](const hw::Cluster& c) {
+        Diagnostics d;
+        auto other = spec::LoadChipPreset(c.chip, d);
+        return other && other->vendor == chip->vendor && SameLinks(*other, *chip);
+      });
+      if (best) best->name += " fabric with " + chip_preset, best->chip = chip_preset;
+    }
   }
   cache.emplace(chip_preset, best);
   return best;
