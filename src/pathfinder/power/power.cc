@@ -149,15 +149,16 @@ RunEnergy EnergyOfCappedRun(const std::function<RunAt(double)>& at, const ChipPo
   RunEnergy e = EnergyOfRun(nominal.busy, m, nominal_clock, nominal.span, chips, server, pue, tokens);
   if (!e.chip.throttled || !e.chip.feasible || m.method != ChipPowerModel::Method::kActivity) return e;
   const ChipEnergyModel& em = m.energy;
-  // Average power of the run re-simulated at clock ratio r: dynamic energy · r² (V ∝ f)
-  // plus static power over the whole span. Increasing in r; Evaluate's ratio (every second
-  // of the busy time stretched by 1/r) is an upper bound, since re-simulated memory-bound
-  // work does not stretch.
+  // Average power over the busy time of the run re-simulated at clock ratio r: dynamic
+  // energy · r² (V ∝ f) plus static power. The idle rest of the span is left out: it lends
+  // the busy time no headroom (header). Increasing in r; Evaluate's ratio (every second of
+  // the busy time stretched by 1/r) is an upper bound, since re-simulated memory-bound work
+  // does not stretch.
   auto power_at = [&](double r, RunAt* run) {
     *run = at(r);
     const EnergyBreakdown d = DynamicEnergy(run->busy, em);
     const Joules dyn = (d.compute + d.sram + d.hbm + d.d2d + d.link + d.uncore) * (r * r);
-    return (dyn + em.static_power * run->span) / run->span;
+    return (dyn + em.static_power * run->busy.duration) / run->busy.duration;
   };
   double hi = e.chip.clock_ratio, lo = hi * hi;
   RunAt run;
@@ -173,7 +174,8 @@ RunEnergy EnergyOfCappedRun(const std::function<RunAt(double)>& at, const ChipPo
   *ratio = lo;
   run = at(lo);
   EnergyBreakdown d = DynamicEnergy(run.busy, em);
-  const Watts p_nominal = (DynamicEnergy(nominal.busy, em).Total() + em.static_power * nominal.span) / nominal.span;
+  const Watts p_nominal =
+      (DynamicEnergy(nominal.busy, em).Total() + em.static_power * nominal.busy.duration) / nominal.busy.duration;
   ScaleDynamic(d, lo * lo);
   d.leakage = em.static_power * run.span;
   RunEnergy out;
@@ -184,10 +186,13 @@ RunEnergy EnergyOfCappedRun(const std::function<RunAt(double)>& at, const ChipPo
   out.chip.clock_ratio = lo;
   out.chip.clock = nominal_clock * lo;
   out.chip.note = fmt::format(
-      "modelled power {} at the nominal clock exceeds TDP {}: clock throttled to {} ({:.1f} %), the run re-simulated "
-      "at that clock takes {} instead of {}",
-      ToString(p_nominal), ToString(em.tdp), ToString(out.chip.clock), lo * 100, ToString(run.span),
-      ToString(nominal.span));
+      "modelled power {} at the nominal clock exceeds TDP {}{}: clock throttled to {} ({:.1f} %), the run "
+      "re-simulated at that clock takes {} instead of {}",
+      ToString(p_nominal), ToString(em.tdp),
+      nominal.busy.duration.value() < nominal.span.value() * (1 - 1e-9)
+          ? fmt::format(" over its busy {} of {}", ToString(nominal.busy.duration), ToString(nominal.span))
+          : "",
+      ToString(out.chip.clock), lo * 100, ToString(run.span), ToString(nominal.span));
   out.cluster = Cluster(chips, out.chip.average, server, pue);
   out.duration = run.span;
   out.chips_energy = out.cluster.chips_power * out.duration;

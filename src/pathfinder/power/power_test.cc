@@ -122,6 +122,37 @@ TEST(EnergyOfCappedRun, ReSimulatesAtTheThrottledClockAndLandsOnTheTdp) {
   EXPECT_NEAR(c.duration.value(), 10.0, 1e-12);
 }
 
+// Idle time in the span (a pipeline's fill and drain, a sync after the backward) lends the
+// busy time no headroom: the same busy run throttles to the same clock with or without a
+// long idle tail, its busy time sits on the TDP, and the average over the whole span falls
+// below the TDP by the idle share.
+TEST(EnergyOfCappedRun, IdleRestOfTheSpanLendsTheBusyTimeNoHeadroom) {
+  ChipPowerModel m;
+  m.energy = Model();
+  Activity work;
+  work[DType::kBf16] = Flops(1e15);
+  work.hbm = 3_TB;
+  auto run = [&](double idle) {
+    return [&work, idle](double r) {
+      RunAt x{work, Seconds(0.1 / r + idle)};
+      x.busy.duration = Seconds(0.1 / r);
+      return x;
+    };
+  };
+  double r_alone = 0, r_idle = 0;
+  const RunEnergy alone = EnergyOfCappedRun(run(0.0), m, 2_GHz, 8, ServerPower{}, 1.2, 1e6, &r_alone);
+  const RunEnergy tail = EnergyOfCappedRun(run(0.1), m, 2_GHz, 8, ServerPower{}, 1.2, 1e6, &r_idle);
+  ASSERT_LT(r_alone, 1.0);
+  EXPECT_NEAR(r_idle, r_alone, 1e-3);
+  EXPECT_TRUE(tail.chip.throttled);
+  EXPECT_NEAR(tail.duration.value(), 0.1 / r_idle + 0.1, 1e-9);
+  // Over the whole span: the busy part at the TDP, the idle part at static power.
+  const double busy_s = 0.1 / r_idle;
+  const double expected = (700.0 * busy_s + m.energy.static_power.value() * 0.1) / (busy_s + 0.1);
+  EXPECT_NEAR(tail.chip.average.value(), expected, 2.0);
+  EXPECT_LT(tail.chip.average.value(), 700.0 * 0.9);
+}
+
 TEST(Evaluate, StaticPowerAboveTdpIsInfeasibleNotACrash) {
   ChipEnergyModel m = Model();
   m.static_power = 800_W;

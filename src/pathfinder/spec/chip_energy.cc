@@ -251,9 +251,19 @@ power::RunEnergy CapTrainStep(train::TrainResult& r,
     const ops::ClockedChip c = ops::AtClockRatio(chip, ceilings, x);
     return simulate(ops::OpModel(c.chip, c.ceilings));
   };
+  // The power cap holds the step's compute to the TDP, not the whole step: the pipeline's
+  // fill and drain and the exposed data-parallel sync after the backward are spans of their
+  // own at the step's ends, each typically longer than the tens of milliseconds a board's
+  // limiter averages over (data/measurements/README.md: an H100 4096³ GEMM held its burst
+  // rate for ~30 ms, then dropped to the capped one), so their idle time lends the compute no
+  // headroom. Exposed TP, CP, EP, PP and FSDP waits come in pieces between the kernels and
+  // count as busy. The data-parallel part of the cost beside collectives is compute, not idle.
   auto at = [&](double x) {
     const train::TrainResult s = step_at(x);
-    return power::RunAt{TrainStepActivity(s.activity, matmul, s.step.total, s.link_sent), s.step.total};
+    const Seconds idle = s.step.bubble + s.step.dp_comm -
+                         Min(s.step.dp_comm, s.step.fsdp_comm.value() > 0 ? Seconds(0) : s.step.beside_collectives);
+    const Seconds busy = Max(Seconds(0), s.step.total - idle);
+    return power::RunAt{TrainStepActivity(s.activity, matmul, busy, s.link_sent), s.step.total};
   };
   *ratio = 1;
   power::RunEnergy e = power::EnergyOfCappedRun(at, m, chip.clock, r.chips, server, pue, r.tokens_per_step, ratio);

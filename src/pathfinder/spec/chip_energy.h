@@ -71,7 +71,9 @@ power::Activity TrainStepActivity(const std::vector<train::OpActivity>& ops, DTy
 // model (the chip at a lower clock, ops::AtClockRatio). When the step's modelled power
 // exceeds the TDP, `r` becomes the step re-simulated at the highest clock ratio within it —
 // MFU and HFU stay fractions of the datasheet peak — and `*ratio` gets that ratio (1 when the
-// cap does not bind). Returns the energy of the step as run, on `server` at `pue`.
+// cap does not bind). The cap binds on the step less its pipeline bubble and its exposed
+// data-parallel sync, idle spans at the step's ends that lend the compute no headroom
+// (chip_energy.cc). Returns the energy of the step as run, on `server` at `pue`.
 power::RunEnergy CapTrainStep(train::TrainResult& r,
                               const std::function<train::TrainResult(const ops::OpModel&)>& simulate,
                               const hw::Chip& chip, const ops::Ceilings& ceilings, const power::ChipPowerModel& m,

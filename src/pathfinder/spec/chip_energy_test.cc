@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "pathfinder/ops/clock.h"
 #include "pathfinder/spec/calibration_spec.h"
 #include "pathfinder/spec/chip_spec.h"
 #include "pathfinder/spec/file.h"
@@ -180,6 +181,46 @@ TEST(TrainEnergy, H100Llama70bJoulesPerTokenWithinPhysicalAndPublishedBounds) {
   EXPECT_GT(e.FacilityJoulesPerToken(), chip_j * econ->pue);
   EXPECT_GT(e.cluster.facility_power.value(), 0.5e6);
   EXPECT_LT(e.cluster.facility_power.value(), 1024 * (700 + 3950.0 / 8) / 0.94 * econ->pue);
+}
+
+// The cap binds on the step's busy time: a pipelined FP8 step with a bubble and an exposed
+// data-parallel sync (GPT-3 175B as MLPerf runs it on 512 H100s) throttles further than the
+// same activity averaged over the whole step would, its compute sits on the TDP, and the
+// whole step's average falls below it by the idle time.
+TEST(TrainEnergy, TheCapBindsOnTheComputeNotOnTheIdleEndsOfTheStep) {
+  Diagnostics d;
+  auto sc = LoadScenario(std::string(PF_SOURCE_DIR) + "/examples/train-gpt3-175b-h100-mlperf.yaml", d);
+  ASSERT_TRUE(sc && sc->chip && sc->model && sc->cluster && sc->train) << d.Render();
+  auto cal = ResolveCalibration(*sc->chip, d);
+  auto m = ChipPowerModelFor(*sc->chip, d);
+  auto econ = LoadEconDefaults(d);
+  ASSERT_TRUE(cal && m && econ) << d.Render();
+  auto simulate = [&](const ops::OpModel& om) {
+    return train::Simulator(*sc->model, om, *sc->cluster).Run(sc->parallelism, *sc->train, true);
+  };
+  train::TrainResult r = simulate(ops::OpModel(*sc->chip, cal->ceilings));
+  ASSERT_TRUE(r.ok) << r.reason;
+  const Seconds idle = r.step.bubble + r.step.dp_comm - Min(r.step.dp_comm, r.step.beside_collectives);
+  ASSERT_GT(idle.value(), 0.01 * r.step.total.value());
+  // The same step capped on its whole span (every second of it busy).
+  double span_ratio = 0;
+  power::EnergyOfCappedRun(
+      [&](double x) {
+        const train::TrainResult s = x >= 1 ? r : simulate([&] {
+          const ops::ClockedChip c = ops::AtClockRatio(*sc->chip, cal->ceilings, x);
+          return ops::OpModel(c.chip, c.ceilings);
+        }());
+        return power::RunAt{TrainStepActivity(s.activity, sc->train->precision, s.step.total, s.link_sent),
+                            s.step.total};
+      },
+      *m, sc->chip->clock, r.chips, ServerFor(*econ, 8), econ->pue, r.tokens_per_step, &span_ratio);
+  double ratio = 0;
+  const power::RunEnergy e = CapTrainStep(r, simulate, *sc->chip, cal->ceilings, *m, sc->train->precision,
+                                          ServerFor(*econ, 8), econ->pue, &ratio);
+  ASSERT_LT(span_ratio, 1.0);
+  EXPECT_LT(ratio, span_ratio - 0.005);
+  EXPECT_LT(e.chip.average.value(), 700.0 * 0.995);
+  EXPECT_GT(e.chip.average.value(), 700.0 * 0.8);
 }
 
 }  // namespace
