@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace pf::power {
 namespace {
 
@@ -82,6 +84,19 @@ TEST(Evaluate, PowerOverTdpThrottlesTheClockWithDynamicPowerCubicInClock) {
   EXPECT_NE(r.note.find("throttled"), std::string::npos);
 }
 
+// A run of 1 PFLOP and 3 TB that, re-simulated at clock ratio r, is busy c/r + mem seconds
+// and then idles `idle` more (the rest of its span).
+std::function<RunAt(double)> CappedRun(double c, double mem, double idle = 0) {
+  Activity work;
+  work[DType::kBf16] = Flops(1e15);
+  work.hbm = 3_TB;
+  return [work, c, mem, idle](double r) {
+    RunAt x{work, Seconds(c / r + mem + idle)};
+    x.busy.duration = Seconds(c / r + mem);
+    return x;
+  };
+}
+
 // The cap fed back into the run: the run re-simulated at clock ratio r takes c/r for its
 // compute-bound part and m for its memory-bound part. With m = 0 the bisection lands on
 // Evaluate's closed form (every second stretches); with m > 0 the run stretches less, draws
@@ -89,16 +104,8 @@ TEST(Evaluate, PowerOverTdpThrottlesTheClockWithDynamicPowerCubicInClock) {
 TEST(EnergyOfCappedRun, ReSimulatesAtTheThrottledClockAndLandsOnTheTdp) {
   ChipPowerModel m;
   m.energy = Model();
-  Activity work;
-  work[DType::kBf16] = Flops(1e15);
-  work.hbm = 3_TB;
-  auto run = [&](double c, double mem) {
-    return [&work, c, mem](double r) {
-      RunAt x{work, Seconds(c / r + mem)};
-      x.busy.duration = x.span;
-      return x;
-    };
-  };
+  Activity work = CappedRun(1, 0)(1).busy;
+  auto run = [](double c, double mem) { return CappedRun(c, mem); };
   Activity at_nominal = work;
   at_nominal.duration = 0.1_s;
   const double closed_form = Evaluate(at_nominal, m.energy, 2_GHz).clock_ratio;
@@ -129,16 +136,7 @@ TEST(EnergyOfCappedRun, ReSimulatesAtTheThrottledClockAndLandsOnTheTdp) {
 TEST(EnergyOfCappedRun, IdleRestOfTheSpanLendsTheBusyTimeNoHeadroom) {
   ChipPowerModel m;
   m.energy = Model();
-  Activity work;
-  work[DType::kBf16] = Flops(1e15);
-  work.hbm = 3_TB;
-  auto run = [&](double idle) {
-    return [&work, idle](double r) {
-      RunAt x{work, Seconds(0.1 / r + idle)};
-      x.busy.duration = Seconds(0.1 / r);
-      return x;
-    };
-  };
+  auto run = [](double idle) { return CappedRun(0.1, 0, idle); };
   double r_alone = 0, r_idle = 0;
   const RunEnergy alone = EnergyOfCappedRun(run(0.0), m, 2_GHz, 8, ServerPower{}, 1.2, 1e6, &r_alone);
   const RunEnergy tail = EnergyOfCappedRun(run(0.1), m, 2_GHz, 8, ServerPower{}, 1.2, 1e6, &r_idle);
