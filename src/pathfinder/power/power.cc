@@ -154,11 +154,12 @@ RunEnergy EnergyOfCappedRun(const std::function<RunAt(double)>& at, const ChipPo
   // the busy time no headroom (header). Increasing in r; Evaluate's ratio (every second of
   // the busy time stretched by 1/r) is an upper bound, since re-simulated memory-bound work
   // does not stretch.
+  auto busy_time = [](const RunAt& x) { return x.busy.duration.value() > 0 ? x.busy.duration : x.span; };
   auto power_at = [&](double r, RunAt* run) {
     *run = at(r);
     const EnergyBreakdown d = DynamicEnergy(run->busy, em);
     const Joules dyn = (d.compute + d.sram + d.hbm + d.d2d + d.link + d.uncore) * (r * r);
-    return (dyn + em.static_power * run->busy.duration) / run->busy.duration;
+    return (dyn + em.static_power * busy_time(*run)) / busy_time(*run);
   };
   double hi = e.chip.clock_ratio, lo = hi * hi;
   RunAt run;
@@ -175,7 +176,7 @@ RunEnergy EnergyOfCappedRun(const std::function<RunAt(double)>& at, const ChipPo
   run = at(lo);
   EnergyBreakdown d = DynamicEnergy(run.busy, em);
   const Watts p_nominal =
-      (DynamicEnergy(nominal.busy, em).Total() + em.static_power * nominal.busy.duration) / nominal.busy.duration;
+      (DynamicEnergy(nominal.busy, em).Total() + em.static_power * busy_time(nominal)) / busy_time(nominal);
   ScaleDynamic(d, lo * lo);
   d.leakage = em.static_power * run.span;
   RunEnergy out;
