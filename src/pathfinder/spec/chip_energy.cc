@@ -260,9 +260,7 @@ power::RunEnergy CapTrainStep(train::TrainResult& r,
   // count as busy. The data-parallel part of the cost beside collectives is compute, not idle.
   auto at = [&](double x) {
     const train::TrainResult s = step_at(x);
-    const Seconds idle = s.step.bubble + s.step.dp_comm -
-                         Min(s.step.dp_comm, s.step.fsdp_comm.value() > 0 ? Seconds(0) : s.step.beside_collectives);
-    const Seconds busy = Max(Seconds(0), s.step.total - idle);
+    const Seconds busy = Max(Seconds(0), s.step.total - s.step.IdleEnds());
     return power::RunAt{TrainStepActivity(s.activity, matmul, busy, s.link_sent), s.step.total};
   };
   *ratio = 1;

@@ -200,8 +200,7 @@ TEST(TrainEnergy, TheCapBindsOnTheComputeNotOnTheIdleEndsOfTheStep) {
   };
   train::TrainResult r = simulate(ops::OpModel(*sc->chip, cal->ceilings));
   ASSERT_TRUE(r.ok) << r.reason;
-  const Seconds idle = r.step.bubble + r.step.dp_comm - Min(r.step.dp_comm, r.step.beside_collectives);
-  ASSERT_GT(idle.value(), 0.01 * r.step.total.value());
+  ASSERT_GT(r.step.IdleEnds().value(), 0.01 * r.step.total.value());
   // The same step capped on its whole span (every second of it busy).
   double span_ratio = 0;
   power::EnergyOfCappedRun(

@@ -793,6 +793,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   b.bubble = pipe - max_t * double(m) - chain_pp;
   b.dp_comm = dp_exposed;
   b.beside_collectives = c.fsdp_beside * double(m) + dp_beside;
+  b.dp_beside = dp_beside;
   b.optimizer = optimizer;
   b.total = pipe + dp_exposed + optimizer;
   r.link_sent = c.link * double(m) + dp_link;

@@ -40,8 +40,13 @@ struct StepBreakdown {
   // beside them (TrainSettings::collective_ctas; 0 on chips whose collectives run on DMA
   // engines).
   Seconds beside_collectives;
+  Seconds dp_beside;     // of beside_collectives (and of dp_comm): the data-parallel part
   Seconds optimizer;     // the optimizer step
   Seconds total;
+  // The idle spans at the step's ends: the pipeline's fill and drain and the exposed
+  // data-parallel sync after the backward, less the part of that sync that is compute slowed
+  // beside the collective.
+  Seconds IdleEnds() const { return bubble + dp_comm - dp_beside; }
 };
 
 // One operator's work per step on one chip of the critical stage, for power/.
