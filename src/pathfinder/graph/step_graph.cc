@@ -279,7 +279,10 @@ class LayerBuilder {
       AddAttention(core);
       Linear("out proj", T, q_local * hd, h, 1, RowPar(o_.lora.proj));
     }
-    Memory("residual", OpKind::kResidual, rows_, h, false);
+    // Backward of the residual: the block's input feeds both the norm and the residual add,
+    // so its gradient is the sum of the two that come back (autograd's accumulation of a
+    // tensor used twice: one add kernel reading both and writing the sum, per block).
+    Memory("residual", OpKind::kResidual, rows_, h, true);
     TensorParallelBlock("attention");
     if (p_.cp > 1) {
       // Ring attention (Liu et al. 2023; Megatron-Core context parallelism): cp − 1 steps,
@@ -333,7 +336,7 @@ class LayerBuilder {
       Memory("activation", OpKind::kActivation, T, f, true);
       Linear("fc2", T, f, h, 1, RowPar(o_.lora.fc2));
     }
-    Memory("residual", OpKind::kResidual, rows_, h, false);
+    Memory("residual", OpKind::kResidual, rows_, h, true);
     TensorParallelBlock("mlp");
 
     // ---- recompute: forward ops re-run inside backward

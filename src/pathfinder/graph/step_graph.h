@@ -74,6 +74,10 @@ struct StepOptions {
   // pass over its bf16 input. Delayed scaling (the default here) and MXFP8 block scaling
   // take the scale from history / per block inside the cast kernel.
   bool fp8_current_scaling = false;
+  // torch.compile (or any compiler that fuses elementwise work into its neighbours): the
+  // backward's residual-gradient sum fuses into the norm backward (see kResidual); false =
+  // eager autograd as Megatron, NeMo, Transformer Engine and plain PyTorch run it.
+  bool compiled = false;
   Lora lora;                              // LoRA fine-tuning (rank 0 = every weight trains)
 };
 
@@ -83,7 +87,7 @@ enum class OpKind {
   kNorm,          // RMSNorm / LayerNorm over rows × width
   kActivation,    // MLP activation over rows × width (gated reads 2·width)
   kRotary,        // rotary embedding on q and k
-  kResidual,      // residual add (+ dropout when enabled)
+  kResidual,      // residual add (+ dropout when enabled); backward: the residual-gradient sum
   kEmbedding,     // embedding gather (forward) / scatter-add (backward)
   kCrossEntropy,  // fused softmax cross-entropy over rows × width (vocab shard), fwd + bwd
   kRouter,        // MoE router softmax + top-k over rows × experts

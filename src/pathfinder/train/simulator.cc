@@ -28,6 +28,7 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.dropout = s.dropout;
   o.moe_imbalance = s.moe_imbalance;
   o.fp8_current_scaling = s.fp8_current_scaling;
+  o.compiled = s.compiled;
   o.lora.rank = s.lora_rank;
   std::string bad;
   if (s.lora_rank > 0 && !graph::ParseLoraTargets(s.lora_targets, &o.lora, &bad)) o.lora.rank = -1;  // Run() reports it
@@ -210,6 +211,17 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
     case OpKind::kRotary:
       return mem(ops::Rotary(op.m, op.n, 0, op.k, act));
     case OpKind::kResidual:
+      if (bwd) {
+        // The residual-gradient sum. Eager autograd: an add kernel (read both gradients,
+        // write the sum). Compiled, it is fused into the norm backward, which then reads the
+        // residual's gradient too and writes the sum in place of its own output (an H100
+        // profile of this project's compiled step: triton_per_fused__fused_rms_norm_backward_
+        // _to_copy_add, data/measurements/raw/h100-train-step-profile.txt; eager PyTorch
+        // runs CUDAFunctor_add kernels instead).
+        const double e = double(op.m) * double(op.n);
+        return o.compiled ? mem(ops::MemoryTraffic{Bytes(e * BytesPerElement(act)), Bytes(0), Flops(e), 0})
+                          : mem(ops::Add(op.m * op.n, act));
+      }
       return o.dropout ? mem(ops::Fuse(ops::Dropout(op.m * op.n, act), ops::Add(op.m * op.n, act),
                                        Bytes(double(op.m * op.n) * BytesPerElement(act))))
                        : mem(ops::Add(op.m * op.n, act));

@@ -530,8 +530,6 @@ TEST(EventMode, Llama405bSixteenStagesIsFast) {
   EXPECT_NEAR(ev.total.value() / r.step.total.value(), 1.0, 0.05);
 }
 
-// FP8 current scaling costs one more read of every cast operand (its amax pass), so it is
-// never faster than delayed scaling, and the amax ops show in the activity.
 // An older attention kernel only slows the attention core (its forward and backward), and
 // a kernel without a measured rate on the chip makes the run a value with the reason.
 TEST(TrainStep, OlderAttentionKernelSlowsOnlyTheAttentionCore) {
@@ -559,6 +557,8 @@ TEST(TrainStep, OlderAttentionKernelSlowsOnlyTheAttentionCore) {
       << none.reason;
 }
 
+// FP8 current scaling costs one more read of every cast operand (its amax pass), so it is
+// never faster than delayed scaling, and the amax ops show in the activity.
 TEST(TrainStep, Fp8CurrentScalingAmaxPassIsCostedAndNeverFaster) {
   graph::Parallelism p{4, 8, 64, 1, 1, true};
   TrainSettings s = MlperfLike();
@@ -572,6 +572,37 @@ TEST(TrainStep, Fp8CurrentScalingAmaxPassIsCostedAndNeverFaster) {
     if (a.kind == graph::OpKind::kAmax) amax_time += a.time.value();
   EXPECT_GT(amax_time, 0);
   for (const OpActivity& a : delayed.activity) EXPECT_NE(a.kind, graph::OpKind::kAmax);
+}
+
+// The backward sums the two gradients of each block's input (the residual path's and the
+// norm's): an add kernel per block in eager autograd (read both, write the sum); compiled,
+// the sum rides in the norm backward, which reads the residual's gradient too — a third of
+// the bytes and no kernel of its own. Nothing else in the step changes.
+TEST(TrainStep, ResidualGradientSumIsAnAddKernelUnlessCompiled) {
+  TrainSettings s = Llama8bSettings(8, 1);  // one micro-batch of 4096 tokens per chip
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
+  const graph::Parallelism p{1, 1, 8, 1, 1, false};
+  const TrainResult eager = sim.Run(p, s, true);
+  s.compiled = true;
+  const TrainResult compiled = sim.Run(p, s, true);
+  ASSERT_TRUE(eager.ok && compiled.ok) << eager.reason << compiled.reason;
+  struct Sum {
+    double bytes = 0, time = 0;
+  };
+  std::map<std::string, Sum> a, b;  // by name (the attention and MLP blocks' ops share names)
+  for (const OpActivity& x : eager.activity) a[x.name].bytes += x.bytes.value(), a[x.name].time += x.time.value();
+  for (const OpActivity& x : compiled.activity) b[x.name].bytes += x.bytes.value(), b[x.name].time += x.time.value();
+  ASSERT_EQ(a.size(), b.size());
+  const std::string sum = "residual (dense, backward)";
+  ASSERT_TRUE(a.count(sum) && b.count(sum));
+  // 32 layers × 2 blocks × 4096 tokens × 4096 wide, bf16: read 2, write 1 each.
+  const double elements = 32.0 * 2 * 4096 * 4096;
+  EXPECT_DOUBLE_EQ(a[sum].bytes, elements * 2 * 3);
+  EXPECT_DOUBLE_EQ(b[sum].bytes, elements * 2);
+  EXPECT_GT(a[sum].time, 3 * b[sum].time);  // and 64 kernels' overhead
+  for (const auto& [name, x] : a)
+    if (name != sum) EXPECT_DOUBLE_EQ(b[name].time, x.time) << name;
+  EXPECT_NEAR(eager.step.compute.value() - compiled.step.compute.value(), a[sum].time - b[sum].time, 1e-9);
 }
 
 }  // namespace
