@@ -195,8 +195,9 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // leaves (40 rows that day: 26 on A100, 14 on H100; 39 moved closer to their measurement and
 // none away), and the set's error is held to the day's (MAPE 28.8 %, median 16.3 %; 30.7 %
 // and 18.4 % before the cap; 27.8 % and 15.4 % since dgx-a100's measured Simple ring step;
-// 26.3 % and 14.7 % since overlapped collectives slow the GPU compute beside them) with a
-// margin. The target (MAPE ≤ 10 %) is not met.
+// 26.3 % and 14.7 % since overlapped collectives slow the GPU compute beside them; 26.4 % and
+// 14.3 % since the backward's residual-gradient sum is an add kernel) with a margin. Every
+// source runs eager autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
     GTEST_SKIP() << "../shared/validation not present";
@@ -205,12 +206,15 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   ASSERT_TRUE(t) << d.Render();
   const auto r = Validate(*t);
   int capped = 0;
-  for (const auto& x : r.rows) capped += x.ok && x.reason.find("power cap: clock") != std::string::npos;
+  for (const auto& x : r.rows) {
+    capped += x.ok && x.reason.find("power cap: clock") != std::string::npos;
+    EXPECT_EQ(x.reason.find(" compiled "), std::string::npos) << x.id << ": " << x.reason;
+  }
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 129);
-  EXPECT_LE(s.mape, 27.5) << SummaryLine(s);
-  EXPECT_LE(s.median, 15.5) << SummaryLine(s);
+  EXPECT_LE(s.mape, 27.0) << SummaryLine(s);
+  EXPECT_LE(s.median, 15.0) << SummaryLine(s);
 }
 
 // MLPerf time-to-train rows with the tokens their scored runs trained
@@ -371,14 +375,16 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
 // models, embeddings, loss and fused AdamW included, no recompute and full recompute; fp32
 // parameters under bf16 autocast), on an H100 and an H200, simulated from the row's columns
 // as a published run would be. Never used to set anything; the bounds are the day's errors
-// (H100 6 rows MAPE 2.9 %, max 5.1 %; H200 4 rows MAPE 4.4 %, max 7.5 %) with a margin.
+// (H100 6 rows MAPE 2.9 %, max 5.1 %; H200 4 rows MAPE 4.4 %, max 7.5 %; 2.8 / 4.7 % and
+// 4.2 / 7.3 % since the backward's residual-gradient sum rides in the compiled norm backward)
+// with a margin.
 // Before autocast's casts and the optimizer's power were modelled the model was faster on
 // every row (MAPE 10.6 % and 12.7 %).
 TEST(Validation, OwnSingleGpuTrainingStepsValidateWithinTheirRecordedError) {
   for (const auto& [file, rows, mape, max] : {std::tuple{"h100-sxm-train-step-2026-11-22.csv", 6, 4.0, 7.0},
                                               std::tuple{"h200-sxm-train-step-2026-11-22.csv", 4, 6.0, 9.5}}) {
     for (const auto& x : ExpectWithinRecordedError(spec::DataDir() + "/measurements/" + file, rows, mape, max)) {
-      EXPECT_NE(x.reason.find(" autocast "), std::string::npos) << x.id << ": " << x.reason;
+      EXPECT_NE(x.reason.find(" autocast compiled "), std::string::npos) << x.id << ": " << x.reason;
     }
   }
 }
@@ -388,7 +394,8 @@ TEST(Validation, OwnSingleGpuTrainingStepsValidateWithinTheirRecordedError) {
 // grouped GEMMs), three dense models with every layer linear in FP8 (per-tensor current
 // scaling), and the three bf16 rows again. The MoE rows price on their model's preset with
 // the row's layer count. Never used to set anything; the day's errors: 9 rows MAPE 7.1 %,
-// max 12.9 % (the model faster on every row; FP8 rows 9.6–9.7 %, bf16 repeats 1.2–4.3 %).
+// max 12.9 % (the model faster on every row; FP8 rows 9.6–9.7 %, bf16 repeats 1.2–4.3 %);
+// 6.9 %, max 12.8 % since the compiled norm backward carries the residual-gradient sum.
 TEST(Validation, OwnMoeAndFp8TrainingStepsValidateWithinTheirRecordedError) {
   const auto rows = ExpectWithinRecordedError(
       spec::DataDir() + "/measurements/h100-sxm-moe-fp8-train-step-2026-11-23.csv", 9, 8.0, 14.0);
@@ -402,7 +409,7 @@ TEST(Validation, OwnMoeAndFp8TrainingStepsValidateWithinTheirRecordedError) {
       << reason["h100train2311_llama8b-8l-fp8"];
   EXPECT_NE(reason["h100train2311_llama8b-8l"].find(" bf16 "), std::string::npos) << reason["h100train2311_llama8b-8l"];
   for (const auto& x : rows) {
-    EXPECT_NE(x.reason.find(" autocast "), std::string::npos) << x.id << ": " << x.reason;
+    EXPECT_NE(x.reason.find(" autocast compiled "), std::string::npos) << x.id << ": " << x.reason;
   }
 }
 

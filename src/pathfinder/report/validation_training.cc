@@ -468,6 +468,9 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   }
   // "autocast, fp32 params": PyTorch's AMP recipe (this project's scripts/gpu/train_step.py).
   s.autocast_fp32_params = Has(t.Get(row, "precision"), "autocast, fp32 params");
+  // torch.compile: this project's train_step.py --compile rows (every other source runs eager
+  // autograd: Megatron, NeMo, MLPerf, llm-foundry without compile_config).
+  s.compiled = Has(source, "--compile") || Has(notes, "torch.compile");
   // LoRA fine-tuning rows: the rank from the row ("LoRA r=16", "rank 16"), else NeMo's
   // default adapter_dim 32; targets: the MLPerf llama2_70b_lora benchmark adapts q, k, v, o
   // (its reference's PEFT target_modules, NVIDIA's NeMo config 'attention' = QKV + dense),
@@ -597,7 +600,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   RowResult out =
       Row(t, row, true,
           fmt::format(
-              "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{}{} on {}: step {:.3g} s "
+              "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{}{}{} on {}: step {:.3g} s "
               "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
               "{:.1f}%{}{}{}",
               arch->name, s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
@@ -605,7 +608,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
               s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
               s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches, pf::Name(s.precision),
               graph::Name(s.recompute), s.zero_stage, s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
-              s.autocast_fp32_params ? " autocast" : "",
+              s.autocast_fp32_params ? " autocast" : "", s.compiled ? " compiled" : "",
               s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
                                                                 : "",
               cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(),

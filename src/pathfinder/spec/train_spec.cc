@@ -50,6 +50,11 @@ const Schema<train::TrainSettings>& TrainSchema() {
               "PyTorch automatic mixed precision over fp32 parameters (torch.autocast): each micro-batch's forward "
               "casts every matmul weight to 16 bits and its backward casts every weight gradient to fp32 into .grad")
         .Default("false")
+        .Flag("compiled", &T::compiled,
+              "torch.compile: elementwise work fused into its neighbours — the backward's sum of each block input's "
+              "two gradients rides in the norm backward instead of an add kernel of its own; false = eager autograd "
+              "(Megatron, NeMo, plain PyTorch)")
+        .Default("false")
         .Flag("overlap_dp_comm", &T::overlap_dp_comm, "DP gradient reduction bucketed behind backward")
         .Default("true")
         .Integer("collective_ctas", &T::collective_ctas,
