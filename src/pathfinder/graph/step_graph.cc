@@ -41,6 +41,8 @@ const char* Name(OpKind k) {
     case OpKind::kSoftmax: return "softmax";
     case OpKind::kDropout: return "dropout";
     case OpKind::kAmax: return "fp8 amax";
+    case OpKind::kLogitMetric:
+      return "train metric";
     case OpKind::kWeightCast:
       return "autocast cast";
     case OpKind::kOptimizer:
@@ -516,6 +518,16 @@ StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, con
     ce.kind = OpKind::kCrossEntropy;
     ce.m = T, ce.n = vshard;
     g.head_ops.push_back(ce);
+    // Composer evaluates its train metrics after each micro-batch's backward, on the logits
+    // that micro-batch's forward kept (Trainer._train_microbatch → _eval_train_metrics).
+    for (int i = 0; i < o.logit_metrics; ++i) {
+      Op metric;
+      metric.name = "train metric";
+      metric.kind = OpKind::kLogitMetric;
+      metric.pass = Pass::kBackward;
+      metric.m = T, metric.n = vshard;
+      g.head_ops.push_back(metric);
+    }
     if (t > 1) {
       CommOp c;
       c.name = "lm head";

@@ -78,6 +78,10 @@ struct StepOptions {
   // backward's residual-gradient sum fuses into the norm backward (see kResidual); false =
   // eager autograd as Megatron, NeMo, Transformer Engine and plain PyTorch run it.
   bool compiled = false;
+  // Metrics a training loop computes on every micro-batch's logits beside the loss, outside
+  // autograd: Composer's train metrics (LanguageCrossEntropy and LanguagePerplexity on
+  // llm-foundry's models: 2), each a cross-entropy under bf16 autocast (kLogitMetric).
+  int logit_metrics = 0;
   Lora lora;                              // LoRA fine-tuning (rank 0 = every weight trains)
 };
 
@@ -96,6 +100,7 @@ enum class OpKind {
   kSoftmax,       // unfused attention: scale + mask + softmax over rows × width scores
   kDropout,       // unfused attention: dropout over rows × width scores
   kAmax,          // FP8 current scaling: amax reduction over a bf16 operand (rows × width) before its cast
+  kLogitMetric,  // a cross-entropy metric on the logits (rows × vocab shard) outside autograd: fp32 cast + log-softmax
   // Per-step memory work outside the layer graph, named so the simulator's per-operator
   // activity can report it (never an op of a LayerGraph):
   kWeightCast,  // torch.autocast over fp32 parameters: weight casts and gradient casts into .grad

@@ -29,6 +29,7 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.moe_imbalance = s.moe_imbalance;
   o.fp8_current_scaling = s.fp8_current_scaling;
   o.compiled = s.compiled;
+  o.logit_metrics = s.logit_metrics;
   o.lora.rank = s.lora_rank;
   std::string bad;
   if (s.lora_rank > 0 && !graph::ParseLoraTargets(s.lora_targets, &o.lora, &bad)) o.lora.rank = -1;  // Run() reports it
@@ -237,6 +238,14 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
       return mem(ops::Softmax(op.m, op.n, act, bwd));
     case OpKind::kDropout:
       return mem(ops::Dropout(op.m * op.n, act));
+    case OpKind::kLogitMetric: {
+      // torch.nn.CrossEntropyLoss under bf16 autocast, which runs cross_entropy in fp32: a cast
+      // of the 16-bit logits to fp32, then log-softmax over them (its nll gather reads one
+      // value per row). Composer's metrics/nlp.py LanguageCrossEntropy.update (v0.17.2).
+      const double e = double(op.m) * double(op.n);
+      const double half = BytesPerElement(act), fp32 = BytesPerElement(DType::kFp32);
+      return mem(ops::MemoryTraffic{Bytes(e * (half + fp32)), Bytes(e * 2 * fp32), Flops(e * 5), 2});
+    }
     case OpKind::kAmax: {
       // Reads the bf16 tensor once; writes one fp32 amax (Transformer Engine nvte_compute_amax).
       const double elements = double(op.m) * double(op.n);

@@ -605,6 +605,27 @@ TEST(TrainStep, ResidualGradientSumIsAnAddKernelUnlessCompiled) {
   EXPECT_NEAR(eager.step.compute.value() - compiled.step.compute.value(), a[sum].time - b[sum].time, 1e-9);
 }
 
+// Train metrics on the logits (Composer's two on llm-foundry's models) run on the last stage
+// once per micro-batch: each reads the bf16 logits, writes and reads them in fp32, and writes
+// the fp32 log-softmax — 14 bytes a logit — and adds exactly its time to the step.
+TEST(TrainStep, LogitMetricsReadTheLogitsOncePerMicrobatchEach) {
+  TrainSettings s = Llama8bSettings(16, 1);  // two micro-batches of 4096 tokens per chip
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
+  const graph::Parallelism p{1, 1, 8, 1, 1, false};
+  const TrainResult none = sim.Run(p, s, true);
+  s.logit_metrics = 2;
+  const TrainResult two = sim.Run(p, s, true);
+  ASSERT_TRUE(none.ok && two.ok) << none.reason << two.reason;
+  double bytes = 0, time = 0, count = 0;
+  for (const OpActivity& x : two.activity)
+    if (x.kind == graph::OpKind::kLogitMetric) bytes += x.bytes.value(), time += x.time.value(), count += x.count;
+  for (const OpActivity& x : none.activity) EXPECT_NE(x.kind, graph::OpKind::kLogitMetric) << x.name;
+  EXPECT_DOUBLE_EQ(count, 2 * 2);  // two metrics, two micro-batches
+  EXPECT_DOUBLE_EQ(bytes, 2.0 * 2 * 4096 * 128256 * 14);
+  EXPECT_NEAR(two.step.compute.value() - none.step.compute.value(), time, 1e-9);
+  EXPECT_GT(time, 0);
+}
+
 }  // namespace
 }  // namespace pf::train
 
