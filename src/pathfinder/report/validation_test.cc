@@ -196,8 +196,9 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // none away), and the set's error is held to the day's (MAPE 28.8 %, median 16.3 %; 30.7 %
 // and 18.4 % before the cap; 27.8 % and 15.4 % since dgx-a100's measured Simple ring step;
 // 26.3 % and 14.7 % since overlapped collectives slow the GPU compute beside them; 26.4 % and
-// 14.3 % since the backward's residual-gradient sum is an add kernel) with a margin. Every
-// source runs eager autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
+// 14.3 % since the backward's residual-gradient sum is an add kernel; 26.1 % and 13.4 % since
+// llm-foundry's rows compute Composer's train metrics) with a margin. Every source runs eager
+// autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
     GTEST_SKIP() << "../shared/validation not present";
@@ -209,12 +210,14 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   for (const auto& x : r.rows) {
     capped += x.ok && x.reason.find("power cap: clock") != std::string::npos;
     EXPECT_EQ(x.reason.find(" compiled "), std::string::npos) << x.id << ": " << x.reason;
+    // Composer's two train metrics on the logits: llm-foundry's rows, and only those.
+    if (x.ok) EXPECT_EQ(x.reason.find(" logit-metrics=2 ") != std::string::npos, x.id.starts_with("mpt_")) << x.id;
   }
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 129);
-  EXPECT_LE(s.mape, 27.0) << SummaryLine(s);
-  EXPECT_LE(s.median, 15.0) << SummaryLine(s);
+  EXPECT_LE(s.mape, 26.5) << SummaryLine(s);
+  EXPECT_LE(s.median, 14.0) << SummaryLine(s);
 }
 
 // MLPerf time-to-train rows with the tokens their scored runs trained

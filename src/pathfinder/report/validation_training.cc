@@ -471,6 +471,12 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // torch.compile: this project's train_step.py --compile rows (every other source runs eager
   // autograd: Megatron, NeMo, MLPerf, llm-foundry without compile_config).
   s.compiled = Has(source, "--compile") || Has(notes, "torch.compile");
+  // llm-foundry runs under Composer, which updates the model's train metrics after every
+  // micro-batch's backward on that micro-batch's logits (composer/trainer/trainer.py
+  // _train_microbatch → _eval_train_metrics, v0.16–0.17); llm-foundry's MPT defines two,
+  // LanguageCrossEntropy and LanguagePerplexity (llmfoundry/models/mpt/modeling_mpt.py,
+  // use_train_metrics default True at b2a43a147 and 5e85bd62d; no benchmark yaml sets it).
+  if (id.rfind("mpt_", 0) == 0 || Has(source, "llm-foundry")) s.logit_metrics = 2;
   // LoRA fine-tuning rows: the rank from the row ("LoRA r=16", "rank 16"), else NeMo's
   // default adapter_dim 32; targets: the MLPerf llama2_70b_lora benchmark adapts q, k, v, o
   // (its reference's PEFT target_modules, NVIDIA's NeMo config 'attention' = QKV + dense),
@@ -608,7 +614,9 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
               s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
               s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches, pf::Name(s.precision),
               graph::Name(s.recompute), s.zero_stage, s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
-              s.autocast_fp32_params ? " autocast" : "", s.compiled ? " compiled" : "",
+              s.autocast_fp32_params ? " autocast" : "",
+              fmt::format("{}{}", s.compiled ? " compiled" : "",
+                          s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : ""),
               s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
                                                                 : "",
               cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(),

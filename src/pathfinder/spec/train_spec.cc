@@ -55,6 +55,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
               "two gradients rides in the norm backward instead of an add kernel of its own; false = eager autograd "
               "(Megatron, NeMo, plain PyTorch)")
         .Default("false")
+        .Integer("logit_metrics", &T::logit_metrics,
+                 "metrics computed on every micro-batch's logits beside the loss, each an fp32 cross-entropy under "
+                 "autocast (a cast and a log-softmax over the logits): Composer's train metrics on llm-foundry's "
+                 "models are 2",
+                 0, 16)
+        .Default("0")
         .Flag("overlap_dp_comm", &T::overlap_dp_comm, "DP gradient reduction bucketed behind backward")
         .Default("true")
         .Integer("collective_ctas", &T::collective_ctas,
