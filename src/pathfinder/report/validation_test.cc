@@ -155,11 +155,13 @@ TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
 // 10.6 %, attention_fwd 10.7 / 10.4 %, attention_bwd 20.7 / 16.2 % since the head-dim floor
 // of tiling.h, grouped_gemm_bf16 12.8 %, attention_decode_time 21.8 %) with a margin; the
 // head-dim sweep (80, 96, 128, 256) likewise (attention_fwd 11.2 %, attention_bwd 32.5 %:
-// head dim 256's backward runs at 0.66x head dim 128's rate per FLOP, not modelled). The best
+// head dim 256's backward runs at 0.66x head dim 128's rate per FLOP, not modelled). The H100's
+// gemm_fp8_e4m3 is 8.0 % since its fp8 ceiling is the mamf table's own H100 row (1402.6
+// TFLOP/s, data/calibration/h100-sxm.yaml) instead of the hopper family's 1494. The best
 // kernel's backward length dependence (calibration.h) was fitted to the H100's cuDNN
 // head-dim-128 rows; the H200's are out of sample (3.2 % MAPE, max 6.5 %, that day).
 TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) {
-  const std::map<std::string, double> h100 = {{"gemm_bf16", 10},         {"gemm_fp8_e4m3", 14},
+  const std::map<std::string, double> h100 = {{"gemm_bf16", 10},         {"gemm_fp8_e4m3", 10},
                                               {"attention_fwd", 13},     {"attention_bwd", 23},
                                               {"grouped_gemm_bf16", 15}, {"attention_decode_time", 24}};
   const std::map<std::string, double> h200 = {
@@ -197,7 +199,8 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // and 18.4 % before the cap; 27.8 % and 15.4 % since dgx-a100's measured Simple ring step;
 // 26.3 % and 14.7 % since overlapped collectives slow the GPU compute beside them; 26.4 % and
 // 14.3 % since the backward's residual-gradient sum is an add kernel; 26.1 % and 13.4 % since
-// llm-foundry's rows compute Composer's train metrics) with a margin. Every source runs eager
+// llm-foundry's rows compute Composer's train metrics; 25.6 % and 13.0 % since the H100's fp8
+// ceiling is its own mamf row) with a margin. Every source runs eager
 // autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
@@ -211,7 +214,9 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
     capped += x.ok && x.reason.find("power cap: clock") != std::string::npos;
     EXPECT_EQ(x.reason.find(" compiled "), std::string::npos) << x.id << ": " << x.reason;
     // Composer's two train metrics on the logits: llm-foundry's rows, and only those.
-    if (x.ok) EXPECT_EQ(x.reason.find(" logit-metrics=2 ") != std::string::npos, x.id.starts_with("mpt_")) << x.id;
+    if (x.ok) {
+      EXPECT_EQ(x.reason.find(" logit-metrics=2 ") != std::string::npos, x.id.starts_with("mpt_")) << x.id;
+    }
   }
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);

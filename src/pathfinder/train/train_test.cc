@@ -600,8 +600,11 @@ TEST(TrainStep, ResidualGradientSumIsAnAddKernelUnlessCompiled) {
   EXPECT_DOUBLE_EQ(a[sum].bytes, elements * 2 * 3);
   EXPECT_DOUBLE_EQ(b[sum].bytes, elements * 2);
   EXPECT_GT(a[sum].time, 3 * b[sum].time);  // and 64 kernels' overhead
-  for (const auto& [name, x] : a)
-    if (name != sum) EXPECT_DOUBLE_EQ(b[name].time, x.time) << name;
+  for (const auto& [name, x] : a) {
+    if (name != sum) {
+      EXPECT_DOUBLE_EQ(b[name].time, x.time) << name;
+    }
+  }
   EXPECT_NEAR(eager.step.compute.value() - compiled.step.compute.value(), a[sum].time - b[sum].time, 1e-9);
 }
 
