@@ -431,9 +431,10 @@ TEST(Validation, OwnPowerMeasurementsReproduceTheirCalibrationRowsAndBoundTheRes
   // Recorded errors (%), per row: the write-only stream (fill) costs far less per byte than
   // a copy (+43.5 %), and the 1024³ matmul is launch-bound in eager PyTorch (+74 %: the
   // model's 3 µs kernel overhead against ~7.7 µs measured), neither a power-model failure
-  // the constants could fix.
+  // the constants could fix. The fp8 matmul held at the cap came to 0.2 % (from 4.0 %) when the
+  // H100's fp8 ceiling became the mamf table's own H100 row.
   const std::map<std::string, double> bound = {
-      {"h100pt2611_sustained_gemm_fp8_8192", 5},         {"h100pt2611_board_power_hbm_read_sum_1GiB", 5},
+      {"h100pt2611_sustained_gemm_fp8_8192", 1.5},         {"h100pt2611_board_power_hbm_read_sum_1GiB", 5},
       {"h100pt2611_sustained_gemm_bf16_4096", 2},        {"h100pt2611_sustained_gemm_bf16_2048x2048x13312", 3},
       {"h100pt2611_sustained_gemm_bf16_8192_randn", 1},  {"h100pt2611_sustained_gemm_fp16_8192_randn", 5.5},
       {"h100pt2611_sustained_gemm_bf16_1024_randn", 80}, {"h100pt2611_sustained_gemm_tf32_8192_randn", 6.5},
