@@ -73,6 +73,9 @@ struct Chip {
   Watts static_power;
   Link scale_up;
   Link scale_out;
+  // The link to the host CPU's memory (PCIe, NVLink-C2C), per chip, one direction: what
+  // activation offloading moves over. 0 = unknown.
+  Link host_link;
 };
 
 // A semantic problem with a constructed chip: the key path and what is wrong.

@@ -75,26 +75,33 @@ std::shared_ptr<Schema<hw::Chip>> BuildChipSchema() {
       .Text("display_name", &hw::Chip::display_name, "full product name")
       .TextList("aliases", &hw::Chip::aliases, "other names of this chip in results tables")
       .Text("vendor", &hw::Chip::vendor, "vendor")
-      .Text("family", &hw::Chip::family, "architecture family, used for calibration defaults (hopper, cdna3, tpu-v5p, …)")
+      .Text("family", &hw::Chip::family,
+            "architecture family, used for calibration defaults (hopper, cdna3, tpu-v5p, …)")
       .Integer("year", &hw::Chip::year, "first availability year", 1990, 2100)
       .Text("process_node", &hw::Chip::process_node, "process node of the compute die(s)")
-      .Quantity("die_area", &hw::Chip::die_area, "total compute silicon area (all dies)", Bounds<SquareMillimeters>::Positive())
+      .Quantity("die_area", &hw::Chip::die_area, "total compute silicon area (all dies)",
+                Bounds<SquareMillimeters>::Positive())
       .Integer("dies", &hw::Chip::dies, "compute dies in the package", 1, 64)
       .Number("transistors", &hw::Chip::transistors, "total transistor count", 0, 1e14)
       .Quantity("clock", &hw::Chip::clock, "clock at which the peak FLOP/s are stated", Bounds<Hertz>::Positive())
       .Required()
-      .Integer("cores", &hw::Chip::cores, "SMs / CUs / NeuronCores / TensorCores: units a matmul's tiles spread over", 1, 1000000)
+      .Integer("cores", &hw::Chip::cores, "SMs / CUs / NeuronCores / TensorCores: units a matmul's tiles spread over",
+               1, 1000000)
       .Required()
       .Nested("matrix_unit", &hw::Chip::matrix_unit, MatrixUnitSchema(), "one matrix unit's per-clock operation")
       .Nested("peak", &hw::Chip::peak, PeakSchema(), "dense matrix peak FLOP/s per dtype")
       .Required()
-      .Quantity("vector_fp32", &hw::Chip::vector_fp32, "non-matrix (SIMT/vector) FP32 peak", Bounds<FlopsPerSec>::Positive())
+      .Quantity("vector_fp32", &hw::Chip::vector_fp32, "non-matrix (SIMT/vector) FP32 peak",
+                Bounds<FlopsPerSec>::Positive())
       .Nested("sram", &hw::Chip::sram, SramSchema(), "on-chip SRAM")
       .Nested("hbm", &hw::Chip::hbm, HbmSchema(), "off-die memory (HBM, LPDDR, GDDR)")
       .Required()
       .Quantity("tdp", &hw::Chip::tdp, "maximum board/module power", Bounds<Watts>::Positive())
-      .Nested("scale_up", &hw::Chip::scale_up, LinkSchema("scale_up"), "scale-up link (NVLink, ICI, NeuronLink, Infinity Fabric)")
-      .Nested("scale_out", &hw::Chip::scale_out, LinkSchema("scale_out"), "scale-out network per chip (NIC)");
+      .Nested("scale_up", &hw::Chip::scale_up, LinkSchema("scale_up"),
+              "scale-up link (NVLink, ICI, NeuronLink, Infinity Fabric)")
+      .Nested("scale_out", &hw::Chip::scale_out, LinkSchema("scale_out"), "scale-out network per chip (NIC)")
+      .Nested("host_link", &hw::Chip::host_link, LinkSchema("host_link"),
+              "link to the host CPU's memory (PCIe, NVLink-C2C): what activation offloading moves over");
   s->Reserved("preset");
   return s;
 }
