@@ -125,6 +125,14 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
       per_mb += stored[k] * double(st.layers_of_kind[k]);
       if (st.layers_of_kind[k] > 0) largest_layer = Max(largest_layer, full[k]);
     }
+    // Offloaded layers: their share of the layers' activations leaves the chip, but for the
+    // one layer in transit (the stage's layers at their mean size).
+    const int offloaded_layers = std::min(std::max(m.offload_layers, 0), st.layers);
+    if (offloaded_layers > 0) {
+      const Bytes mean_layer = per_mb / double(st.layers);
+      r.offloaded = mean_layer * double(offloaded_layers);
+      per_mb = per_mb - r.offloaded + mean_layer;
+    }
     if (st.embedding) per_mb += Bytes(T * h * e / (p.sequence_parallel ? p.tp : 1));
     r.activations = per_mb * in_flight;
     // Full recompute rebuilds one layer's activations at a time during backward.

@@ -35,12 +35,18 @@ struct MemoryOptions {
   double allocator_overhead = kDefaultAllocatorOverhead;
   int virtual_stages = 1;              // interleaved 1F1B: model chunks per stage
   long microbatches = 1;               // per step per data-parallel replica
+  // Activation offloading (Megatron-Core `cpu_offloading_num_layers`, Transformer Engine's
+  // CPU offload): this many layers of each stage move their stored activations to host
+  // memory after their forward and bring them back before their backward, double-buffered,
+  // so one such layer's activations stay on the chip in transit.
+  int offload_layers = 0;
 };
 
 struct StageMemory {
   int stage = 0;
   Bytes weights, gradients, optimizer, activations, buffers, overhead, total;
   double in_flight = 0;  // micro-batches whose activations are held at the peak
+  Bytes offloaded;       // activations one micro-batch moves to host memory and back (offload_layers)
 };
 
 struct Fit {

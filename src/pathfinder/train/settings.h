@@ -86,6 +86,10 @@ struct TrainSettings {
   // kernels (flash-attention-2, -1, -1-triton) where a run used one.
   ops::AttentionKernel attention_kernel = ops::AttentionKernel::kBest;
   bool dropout = false;
+  // Activation offloading to host memory (Megatron-Core cpu_offloading_num_layers): layers per
+  // stage whose stored activations go over the chip's host link after their forward and come
+  // back before their backward (memory::MemoryOptions::offload_layers). 0 = none.
+  int offload_layers = 0;
   int first_stage_layers = 0;      // uneven pipeline: layers on the first / last stage (0 = even)
   int last_stage_layers = 0;
   double allocator_overhead = 0.05;  // memory/training_memory.h kDefaultAllocatorOverhead

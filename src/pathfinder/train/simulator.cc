@@ -584,6 +584,20 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   }
   const bool lora = o.lora.enabled();
   const graph::StepGraph sg = graph::BuildStepGraph(a, p, o, s.first_stage_layers, s.last_stage_layers);
+  const BytesPerSec host_link_bw = ops_.chip().host_link.bandwidth;
+  if (s.offload_layers < 0) return fail("offload_layers must not be negative");
+  if (s.offload_layers > 0) {
+    if (host_link_bw.value() <= 0) {
+      return fail("offload_layers needs the chip's host link bandwidth, which " + ops_.chip().name +
+                  " does not give: set host_link.bandwidth in its chip file");
+    }
+    for (const graph::StageGraph& stage : sg.stages) {
+      if (s.offload_layers > stage.layers) {
+        return fail("offload_layers " + std::to_string(s.offload_layers) + " is more than the " +
+                    std::to_string(stage.layers) + " layers of a pipeline stage");
+      }
+    }
+  }
 
   // ---- memory
   memory::MemoryOptions mo;
@@ -592,6 +606,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   mo.allocator_overhead = s.allocator_overhead;
   mo.virtual_stages = v;
   mo.microbatches = m;
+  mo.offload_layers = s.offload_layers;
   r.memory = memory::TrainingMemory(a, p, sg, mo);
   r.memory_fit = memory::CheckFit(r.memory, ops_.chip().hbm.capacity);
   r.fits = r.memory_fit.ok;
@@ -649,7 +664,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   const double dense_shard = double(p.dp) * p.cp;
   const double expert_shard = std::max(1.0, dense_shard / ep);
   struct StageTime {
-    Seconds fwd, bwd, compute, recompute, tp, cp, ep, pp, fsdp, fsdp_beside, total;
+    Seconds fwd, bwd, compute, recompute, tp, cp, ep, pp, fsdp, fsdp_beside, offload, total;
     Bytes link;  // sent per micro-batch by one chip of the stage
   };
   std::vector<StageTime> st(sg.stages.size());
@@ -720,7 +735,15 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       x.link += Bytes(2 * wb * ((params + stage.adapter_params) * ag_dense + experts * ag_expert));
       x.link += lora ? Bytes(gb * stage.adapter_params * ag_dense) : Bytes(gb * (params * ag_dense + experts * ag_expert));
     }
-    x.total = x.compute + x.tp + x.cp + x.ep + x.pp + x.fsdp;
+    if (s.offload_layers > 0) {
+      // Activation offload: the copies run on the chip's copy engines beside the compute,
+      // out to host memory during the forward and back during the backward (the host link
+      // is full duplex); only what outlasts that pass is exposed. Their HBM traffic is not
+      // charged to the compute (a host link moves a few percent of HBM bandwidth).
+      const Seconds copy = r.memory[si].offloaded / host_link_bw;
+      x.offload = Exposed(copy, x.fwd) + Exposed(copy, x.bwd);
+    }
+    x.total = x.compute + x.tp + x.cp + x.ep + x.pp + x.fsdp + x.offload;
     sum_t += x.total;
     if (x.total > max_t) {
       max_t = x.total;
@@ -811,6 +834,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   b.ep_comm = c.ep * double(m);
   b.pp_comm = c.pp * double(m) + chain_pp;
   b.fsdp_comm = c.fsdp * double(m);
+  b.offload = c.offload * double(m);
   b.bubble = pipe - max_t * double(m) - chain_pp;
   b.dp_comm = dp_exposed;
   b.beside_collectives = c.fsdp_beside * double(m) + dp_beside;

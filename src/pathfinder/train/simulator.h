@@ -34,6 +34,7 @@ struct StepBreakdown {
   Seconds ep_comm;       // exposed MoE all-to-all
   Seconds pp_comm;       // exposed pipeline send/recv
   Seconds fsdp_comm;     // exposed ZeRO-3 / FSDP weight gathers and gradient reduce-scatters
+  Seconds offload;       // exposed activation offload: host-link copies longer than the compute they hide behind
   Seconds bubble;        // pipeline fill and drain
   Seconds dp_comm;       // exposed data-parallel gradient reduction / parameter gather
   // Of fsdp_comm + dp_comm: what the hidden parts of those collectives cost the compute

@@ -798,6 +798,61 @@ TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatch) {
   EXPECT_NEAR(bytes_of(full, "weight casts (autocast, recompute)"), 2 * 6 * layers, 1e-3 * 12 * layers);
 }
 
+// Activation offloading (Megatron-Core cpu_offloading_num_layers): the offloaded layers'
+// activations leave the chip but for one layer in transit, their copies run beside the
+// compute over the host link, and only what outlasts a pass is exposed. Llama 3 70B on 64
+// GB200s as Megatron-Bridge runs it (FSDP, 40 of 80 layers offloaded over NVLink-C2C): the
+// copies hide and the step is unchanged; all 32 layers of Llama 3 8B over an H100's PCIe 5.0
+// outlast the forward and the step grows by exactly the exposed part. A chip without a host
+// link, and more layers than a stage has, are values with the reason.
+TEST(TrainStep, ActivationOffloadFreesChipMemoryAndHidesBehindTheCompute) {
+  static const Simulator gb200 = Make("gb200", "gb200-nvl72", "llama-3-70b", 64);
+  TrainSettings s;
+  s.seq_len = 8192;
+  s.micro_batch = 2;
+  s.global_batch = 128;
+  s.precision = DType::kFp8;
+  s.zero_stage = 3;
+  const graph::Parallelism fsdp{1, 1, 64, 1, 1, false};
+  const TrainResult kept = gb200.Run(fsdp, s);
+  s.offload_layers = 40;
+  const TrainResult offloaded = gb200.Run(fsdp, s);
+  ASSERT_TRUE(kept.ok && offloaded.ok) << kept.reason << offloaded.reason;
+  const memory::StageMemory &k = kept.memory[0], &o = offloaded.memory[0];
+  EXPECT_EQ(k.offloaded.value(), 0);
+  // One layer's activations are k.activations less what stays (the embedding's bf16 output
+  // and the head's fp32 logits) over 80 layers; 40 leave and one of them is in transit.
+  const double stays = 16384.0 * 8192 * 2 + 16384.0 * 128256 * 4;
+  const double mean_layer = (k.activations.value() - stays) / 80;
+  EXPECT_NEAR(o.offloaded.value(), 40 * mean_layer, 1e-6 * o.offloaded.value());
+  EXPECT_NEAR(k.activations.value() - o.activations.value(), 39 * mean_layer, 1e-6 * k.activations.value());
+  EXPECT_LT(o.total.value(), k.total.value());
+  EXPECT_EQ(offloaded.step.offload.value(), 0);
+  EXPECT_DOUBLE_EQ(offloaded.step.total.value(), kept.step.total.value());
+
+  TrainSettings e = Llama8bSettings(8, 1);
+  const Simulator h100 = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
+  const graph::Parallelism dp8{1, 1, 8, 1, 1, false};
+  const TrainResult plain = h100.Run(dp8, e);
+  e.offload_layers = 32;
+  const TrainResult pcie = h100.Run(dp8, e);
+  ASSERT_TRUE(plain.ok && pcie.ok) << plain.reason << pcie.reason;
+  const double copy = pcie.memory[0].offloaded.value() / 64e9;  // PCIe 5.0 x16, one direction
+  EXPECT_GT(pcie.step.offload.value(), 0);
+  EXPECT_LT(pcie.step.offload.value(), 2 * copy);
+  EXPECT_NEAR(pcie.step.total.value() - plain.step.total.value(), pcie.step.offload.value(), 1e-9);
+
+  e.offload_layers = 33;
+  const TrainResult too_many = h100.Run(dp8, e);
+  EXPECT_FALSE(too_many.ok);
+  EXPECT_NE(too_many.reason.find("offload_layers 33 is more than the 32 layers"), std::string::npos) << too_many.reason;
+  const Simulator mi300x = Make("mi300x", "mi300x-platform", "llama-3-8b", 8);
+  e.offload_layers = 4;
+  const TrainResult no_link = mi300x.Run(dp8, e);
+  EXPECT_FALSE(no_link.ok);
+  EXPECT_NE(no_link.reason.find("set host_link.bandwidth"), std::string::npos) << no_link.reason;
+}
+
 TEST(TrainStep, LoraIsFasterAndSavesTheFrozenWeightsStates) {
   static const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-2-70b", 64);
   graph::Parallelism p{4, 1, 2, 1, 1, true};
