@@ -3,17 +3,12 @@
 namespace pf::cli {
 
 nlohmann::json StepBreakdownJson(const train::StepBreakdown& b) {
-  return {{"compute", b.compute.value()},
-          {"recompute", b.recompute.value()},
-          {"tp_comm", b.tp_comm.value()},
-          {"cp_comm", b.cp_comm.value()},
-          {"ep_comm", b.ep_comm.value()},
-          {"pp_comm", b.pp_comm.value()},
-          {"fsdp_comm", b.fsdp_comm.value()},
-          {"bubble", b.bubble.value()},
-          {"dp_comm", b.dp_comm.value()},
-          {"optimizer", b.optimizer.value()},
-          {"beside_collectives", b.beside_collectives.value()}};
+  return {{"compute", b.compute.value()},     {"recompute", b.recompute.value()},
+          {"tp_comm", b.tp_comm.value()},     {"cp_comm", b.cp_comm.value()},
+          {"ep_comm", b.ep_comm.value()},     {"pp_comm", b.pp_comm.value()},
+          {"fsdp_comm", b.fsdp_comm.value()}, {"offload", b.offload.value()},
+          {"bubble", b.bubble.value()},       {"dp_comm", b.dp_comm.value()},
+          {"optimizer", b.optimizer.value()}, {"beside_collectives", b.beside_collectives.value()}};
 }
 
 nlohmann::json CostJson(const spec::ChipPrice& price, const std::optional<spec::HourlyCost>& hourly,

@@ -222,6 +222,7 @@ void AddTrainCommand(CLI::App& app, CommandContext& ctx) {
     t.Row({"EP all-to-all (exposed)", ms(b.ep_comm), pct(b.ep_comm)});
     t.Row({"PP send/recv (exposed)", ms(b.pp_comm), pct(b.pp_comm)});
     t.Row({"FSDP gathers (exposed)", ms(b.fsdp_comm), pct(b.fsdp_comm)});
+    if (s.offload_layers > 0) t.Row({"activation offload (exposed)", ms(b.offload), pct(b.offload)});
     t.Row({"pipeline bubble", ms(b.bubble), pct(b.bubble)});
     t.Row({"DP gradient sync (exposed)", ms(b.dp_comm), pct(b.dp_comm)});
     if (b.beside_collectives.value() > 0) {
@@ -246,6 +247,13 @@ void AddTrainCommand(CLI::App& app, CommandContext& ctx) {
     *ctx.out << (r.fits ? fmt::format("fits: largest stage {} of {} HBM\n", ToString(r.memory_fit.worst, 3),
                                       ToString(sc->chip->hbm.capacity, 3))
                         : fmt::format("does not fit: {}\n", r.memory_fit.reason));
+    if (s.offload_layers > 0) {
+      *ctx.out << fmt::format(
+          "activation offload: {} layers per stage, {} per micro-batch to host memory and back "
+          "over {} ({} per direction)\n",
+          s.offload_layers, ToString(r.memory.front().offloaded, 3), sc->chip->host_link.name,
+          ToString(sc->chip->host_link.bandwidth, 3));
+    }
     if (s.tokens_to_train > 0) {
       *ctx.out << fmt::format("{:.4g} tokens: {:.1f} days, {:.4g} chip-hours\n", s.tokens_to_train,
                               r.time_to_train.value() / 86400.0, r.chip_hours);

@@ -103,6 +103,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Default("best")
         .Flag("dropout", &T::dropout, "dropout after attention and MLP (GPT-3 era)")
         .Default("false")
+        .Integer("offload_layers", &T::offload_layers,
+                 "activation offloading (Megatron-Core cpu_offloading_num_layers): layers per pipeline stage whose "
+                 "stored activations go to host memory over the chip's host_link after their forward and come back "
+                 "before their backward; what outlasts a pass is exposed",
+                 0, 100000)
+        .Default("0")
         .Integer("first_stage_layers", &T::first_stage_layers, "layers on the first pipeline stage (0 = even split)", 0,
                  100000)
         .Default("0")
