@@ -328,9 +328,15 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
   ASSERT_TRUE(t) << d.Render();
   std::map<std::string, RowResult> by_id;
   for (const auto& x : Validate(*t).rows) by_id[x.id] = x;
+  // The held-out set's rows may be listed too (they run the same way).
+  auto held = spec::LoadValidationCsv(spec::DataDir() + "/heldout/training_results.csv", d);
+  ASSERT_TRUE(held) << d.Render();
+  std::map<std::string, RowResult> held_by_id;
+  for (const auto& x : Validate(*held).rows) held_by_id[x.id] = x;
   for (size_t i = 1; i < records.size(); ++i) {
     const std::string& id = records[i][0];
-    ASSERT_TRUE(by_id.count(id)) << id << " is not a row of training_results.csv";
+    if (!by_id.count(id) && held_by_id.count(id)) by_id[id] = held_by_id[id];
+    ASSERT_TRUE(by_id.count(id)) << id << " is not a row of training_results.csv (shared or held out)";
     const RowResult& x = by_id[id];
     EXPECT_TRUE(x.ok) << id << ": " << x.reason;
     if (!records[i][1].empty()) {
@@ -343,6 +349,10 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
     }
     if (!records[i][6].empty()) {
       EXPECT_EQ(x.reason.find(" fp32-grads ") != std::string::npos, records[i][6] == "fp32") << x.reason;
+    }
+    EXPECT_EQ(x.reason.find(" offload=") != std::string::npos, !records[i][7].empty()) << x.reason;
+    if (!records[i][7].empty()) {
+      EXPECT_NE(x.reason.find(" offload=" + records[i][7] + " "), std::string::npos) << x.reason;
     }
     train::TpOverlap ub;
     std::string bad;

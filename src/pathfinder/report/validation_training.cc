@@ -187,6 +187,7 @@ struct RowSettings {
   // reduced the data-parallel gradients in (else the source-wide rules below apply).
   std::optional<ops::AttentionKernel> attention_kernel;
   std::optional<DType> grad_dtype;
+  int offload_layers = 0;  // Megatron-Core cpu_offloading_num_layers (0: none stated)
 };
 struct SettingsFile {
   std::map<std::string, RowSettings> by_id;
@@ -202,6 +203,7 @@ const SettingsFile& TrainingRowSettings() {
                                            "pp_comm_overlap",
                                            "attention_kernel",
                                            "grad_reduce_dtype",
+                                           "offload_layers",
                                            "source"};
     const SettingsCsv csv = ReadSettingsCsv("training-settings.csv", want);
     if (!csv.error.empty()) {
@@ -211,7 +213,7 @@ const SettingsFile& TrainingRowSettings() {
     for (size_t i = 0; i < csv.records.size(); ++i) {
       const auto& r = csv.records[i];
       const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
-      if (r.size() != want.size() || Trim(r[7]).empty()) {
+      if (r.size() != want.size() || Trim(r[8]).empty()) {
         f.error = where + ": every row needs " + Join(std::vector<std::string>(want.begin(), want.end() - 1), ", ") +
                   " and a non-empty source";
         return f;
@@ -257,6 +259,15 @@ const SettingsFile& TrainingRowSettings() {
           return f;
         }
         s.grad_dtype = g == "bf16" ? DType::kBf16 : DType::kFp32;
+      }
+      if (!Trim(r[7]).empty()) {
+        auto n = Int(r[7]);
+        if (!n || *n < 1) {
+          f.error =
+              where + ": offload_layers '" + r[7] + "' is not a positive integer (leave it empty when not stated)";
+          return f;
+        }
+        s.offload_layers = int(*n);
       }
       f.by_id[Trim(r[0])] = s;
     }
@@ -516,6 +527,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     s.overlap_pp_comm = x.pp_comm_overlap;
     if (x.attention_kernel) s.attention_kernel = *x.attention_kernel;
     if (x.grad_dtype) s.grad_dtype = *x.grad_dtype;
+    s.offload_layers = x.offload_layers;
   }
   if (vp && *vp > 1 && arch->layers % (p.pp * *vp) == 0) {
     s.schedule = train::Schedule::kInterleaved;
@@ -615,8 +627,9 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
               s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches, pf::Name(s.precision),
               graph::Name(s.recompute), s.zero_stage, s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
               s.autocast_fp32_params ? " autocast" : "",
-              fmt::format("{}{}", s.compiled ? " compiled" : "",
-                          s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : ""),
+              fmt::format("{}{}{}", s.compiled ? " compiled" : "",
+                          s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : "",
+                          s.offload_layers > 0 ? fmt::format(" offload={}", s.offload_layers) : ""),
               s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
                                                                 : "",
               cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(),
