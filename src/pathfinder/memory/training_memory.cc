@@ -30,6 +30,12 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
   // gradient: `backward_needs_input` in its Linear); an adapted one also stores u = x·A (T×r).
   const graph::Lora& lora = o.lora;
   const auto keeps = [&](bool target) { return !lora.enabled() || target ? 1.0 : 0.0; };
+  // A linear stores its input for the weight gradient in the dtype its GEMM reads: in FP8,
+  // Transformer Engine keeps the FP8 copy it cast (Linear and LayerNormLinear save the cast
+  // input, not the 16-bit one), so those inputs take 1 byte an element. The attention output
+  // is then kept twice: 16-bit for the attention's backward, FP8 for the out-projection's.
+  const double li = o.matmul_dtype == DType::kFp8 ? BytesPerElement(DType::kFp8) : e;
+  const double proj_copy = li < e ? li : 0.0;
   double bytes = 0;
   if (lora.enabled()) {
     const double adapted = double(lora.qkv) + double(lora.proj) + double(lora.fc1) + double(lora.fc2);
@@ -37,20 +43,20 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
   }
   const double norms = a.parallel_blocks ? 1 : 2;
   bytes += norms * T * h * e / repl;          // norm inputs
-  bytes += keeps(lora.qkv) * T * h * e / repl;  // QKV input (the normed activations)
+  bytes += keeps(lora.qkv) * T * h * li / repl;  // QKV input (the normed activations)
   const double mask = o.dropout ? 1.0 : 0.0;  // 1-byte dropout masks
   double heads_local = double(a.heads) / t;
   if (model::IsMla(a)) {
     const model::Mla& m = a.mla;
     const double qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
-    bytes += T * (m.q_lora_rank + m.kv_lora_rank + m.qk_rope_head_dim) * e;  // latents (up-projection inputs)
-    bytes += T * heads_local * (2 * qk + m.v_head_dim) * e;                  // Q, K, V
-    bytes += T * heads_local * m.v_head_dim * e;                             // attention output
+    bytes += T * (m.q_lora_rank + m.kv_lora_rank + m.qk_rope_head_dim) * li;  // latents (up-projection inputs)
+    bytes += T * heads_local * (2 * qk + m.v_head_dim) * e;                   // Q, K, V
+    bytes += T * heads_local * m.v_head_dim * (e + proj_copy);                // attention output
   } else {
     const double hd = a.head_dim;
     const double kv_local = std::max(1.0, double(a.kv_heads) / t);
     bytes += T * (heads_local + 2 * kv_local) * hd * e;  // Q, K, V
-    bytes += T * heads_local * hd * e;                   // attention output = out-proj input
+    bytes += T * heads_local * hd * (e + proj_copy);     // attention output = out-proj input
   }
   if (!o.flash_attention && o.recompute != graph::Recompute::kSelective) {
     // softmax output (e), dropout mask (1 B), dropout output (e) on heads × q × kv scores
@@ -60,7 +66,7 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
   const double gate = model::IsGated(a.mlp) ? 2 : 1;
   auto mlp = [&](double rows, double ffn_local, bool frozen = false) {  // fc1 in, activation in, fc2 in
     const double fc1_in = frozen ? 0.0 : keeps(lora.fc1), fc2_in = frozen ? 0.0 : keeps(lora.fc2);
-    return fc1_in * rows * h * e + rows * gate * ffn_local * e + fc2_in * rows * ffn_local * e;
+    return fc1_in * rows * h * li + rows * gate * ffn_local * e + fc2_in * rows * ffn_local * li;
   };
   if (moe) {
     const model::Moe& m = a.moe;
@@ -68,9 +74,11 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
     bytes += T * h * e / repl;                                 // router input
     bytes += T * m.num_experts * 4.0;                          // router probabilities (fp32)
     bytes += mlp(routed, double(m.expert_ffn_hidden) / t, lora.enabled());  // expert MLPs on permuted tokens
-    if (m.num_shared_experts > 0) bytes += mlp(T, double(m.num_shared_experts) * m.shared_expert_ffn_hidden / t) - keeps(lora.fc1) * T * h * e;
+    if (m.num_shared_experts > 0)
+      bytes += mlp(T, double(m.num_shared_experts) * m.shared_expert_ffn_hidden / t) - keeps(lora.fc1) * T * h * li;
   } else {
-    bytes += mlp(T, double(a.ffn_hidden) / t) + keeps(lora.fc1) * (T * h * e / repl - T * h * e);  // fc1 input replicated unless SP
+    bytes += mlp(T, double(a.ffn_hidden) / t) +
+             keeps(lora.fc1) * (T * h * li / repl - T * h * li);  // fc1 input replicated unless SP
   }
   bytes += mask * T * h / repl;  // MLP dropout mask
   return Bytes(bytes);

@@ -176,6 +176,26 @@ TEST(TrainMemory, ActivationsMatchKorthikantiFormulas) {
   }
 }
 
+// In FP8, Transformer Engine's linears keep the FP8 copy of their input they cast, not the
+// 16-bit one: QKV, fc1 and fc2 inputs take 1 byte an element instead of 2, and the attention
+// output is kept twice (16-bit for the attention, FP8 for the out-projection). Per token of a
+// Llama 3 8B layer that saves h + ffn bytes; full recompute (the layer input) is unchanged.
+TEST(TrainMemory, Fp8LinearsStoreTheirInputsInFp8) {
+  Diagnostics diag;
+  auto a = spec::LoadModelByName("llama-3-8b", diag);
+  ASSERT_TRUE(a) << diag.Render();
+  graph::StepOptions o;
+  o.seq_len = 4096;
+  o.micro_batch = 1;
+  const graph::Parallelism p{1, 1, 1, 1, 1, false};
+  const double bf16 = memory::ActivationBytesPerLayer(*a, p, o, false).value();
+  o.matmul_dtype = DType::kFp8;
+  const double fp8 = memory::ActivationBytesPerLayer(*a, p, o, false).value();
+  EXPECT_DOUBLE_EQ(bf16 - fp8, 4096.0 * (4096 + 14336));
+  o.recompute = graph::Recompute::kFull;
+  EXPECT_DOUBLE_EQ(memory::ActivationBytesPerLayer(*a, p, o, false).value(), 4096.0 * 4096 * 2);
+}
+
 TEST(TrainMemory, InfeasibleLayoutSaysWhichStageAndHowMuch) {
   graph::Parallelism p{8, 1, 1, 1, 1, true};
   TrainSettings s = MlperfLike();
