@@ -96,6 +96,22 @@ TEST(Cli, EveryExampleIsValidInputForItsCommand) {
   EXPECT_GE(n, 10);
 }
 
+// Activation offloading shows in `train`: its exposed part in the step table, what moves
+// over which host link under the memory table, and breakdown_s.offload in --json.
+TEST(Cli, TrainShowsActivationOffload) {
+  const std::string example = std::string(PF_EXAMPLES_DIR) + "/train-llama3-70b-gb200-offload.yaml";
+  const auto r = RunPf("train '" + example + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("activation offload (exposed)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("activation offload: 48 layers per stage"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("over NVLink-C2C (225 GB/s per direction)"), std::string::npos) << r.out;
+  const auto j = RunPf("train --json '" + example + "'");
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  const auto doc = nlohmann::json::parse(j.out);
+  ASSERT_TRUE(doc["breakdown_s"].contains("offload")) << j.out;
+  EXPECT_GE(doc["breakdown_s"]["offload"].get<double>(), 0.0);
+}
+
 TEST(Cli, DumpConfigReloadsToTheSameScenario) {
   const fs::path dir = fs::temp_directory_path() / ("pf_dump_" + std::to_string(::getpid()));
   fs::create_directories(dir);
