@@ -218,16 +218,20 @@ const SettingsFile& TrainingRowSettings() {
                   " and a non-empty source";
         return f;
       }
-      RowSettings s;
-      if (!Trim(r[1]).empty()) {
-        auto v = Int(r[1]);
+      // A count column: empty (not stated, `out` stays 0) or a positive integer.
+      const auto count = [&](size_t c, int* out) {
+        if (Trim(r[c]).empty()) return true;
+        auto v = Int(r[c]);
         if (!v || *v < 1) {
           f.error =
-              where + ": virtual_stages '" + r[1] + "' is not a positive integer (leave it empty when not stated)";
-          return f;
+              where + ": " + want[c] + " '" + r[c] + "' is not a positive integer (leave it empty when not stated)";
+          return false;
         }
-        s.virtual_stages = int(*v);
-      }
+        *out = int(*v);
+        return true;
+      };
+      RowSettings s;
+      if (!count(1, &s.virtual_stages) || !count(7, &s.offload_layers)) return f;
       for (const size_t c : {size_t(2), size_t(4)}) {
         const std::string o = Lower(Trim(r[c]));
         if (o != "true" && o != "false" && !o.empty()) {
@@ -259,15 +263,6 @@ const SettingsFile& TrainingRowSettings() {
           return f;
         }
         s.grad_dtype = g == "bf16" ? DType::kBf16 : DType::kFp32;
-      }
-      if (!Trim(r[7]).empty()) {
-        auto n = Int(r[7]);
-        if (!n || *n < 1) {
-          f.error =
-              where + ": offload_layers '" + r[7] + "' is not a positive integer (leave it empty when not stated)";
-          return f;
-        }
-        s.offload_layers = int(*n);
       }
       f.by_id[Trim(r[0])] = s;
     }
@@ -438,7 +433,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   //   Transformer Engine takes its flash-attn 2 backend; only the GPT-3 175B configs set
   //   NVTE_FUSED_ATTN=1 (cuDNN fused attention, the best kernel).
   const std::string& source = t.Get(row, "source");
-  if (id.rfind("mpt_", 0) == 0 || Has(source, "llm-foundry")) {
+  const bool llm_foundry = id.rfind("mpt_", 0) == 0 || Has(source, "llm-foundry");
+  if (llm_foundry) {
     s.attention_kernel = ops::AttentionKernel::kFlash1Triton;
   } else if (id.rfind("nemo2407_", 0) == 0 && !Has(t.Get(row, "model"), "gpt-3") && !Has(t.Get(row, "model"), "gpt3")) {
     s.attention_kernel = ops::AttentionKernel::kFlash2;
@@ -487,7 +483,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // _train_microbatch → _eval_train_metrics, v0.16–0.17); llm-foundry's MPT defines two,
   // LanguageCrossEntropy and LanguagePerplexity (llmfoundry/models/mpt/modeling_mpt.py,
   // use_train_metrics default True at b2a43a147 and 5e85bd62d; no benchmark yaml sets it).
-  if (id.rfind("mpt_", 0) == 0 || Has(source, "llm-foundry")) s.logit_metrics = 2;
+  if (llm_foundry) s.logit_metrics = 2;
   // LoRA fine-tuning rows: the rank from the row ("LoRA r=16", "rank 16"), else NeMo's
   // default adapter_dim 32; targets: the MLPerf llama2_70b_lora benchmark adapts q, k, v, o
   // (its reference's PEFT target_modules, NVIDIA's NeMo config 'attention' = QKV + dense),
