@@ -11,6 +11,7 @@
 #include <set>
 #include <tuple>
 
+#include "pathfinder/spec/cluster_spec.h"
 #include "pathfinder/spec/file.h"
 #include "pathfinder/spec/validation_csv.h"
 #include "pathfinder/train/settings.h"
@@ -285,8 +286,9 @@ TEST(Validation, TimeToTrainRowsAreTheirStepTimesTheTokensTrainedPlusEvaluations
 }
 
 // A chip no cluster preset names runs on the preset of a chip with the same scale-up and
-// scale-out links, chip swapped in (the A100 SXM4 40 GB rows on DGX A100's measured fabric);
-// a chip whose links match no preset's keeps its bare links (GB300: XDR, not GB200's NIC).
+// scale-out links, chip swapped in (the A100 SXM4 40 GB rows on DGX A100's measured fabric).
+// GB300 and B300 have presets of their own: GB200's and HGX B200's NVLink5 domains (the same
+// links and switch chips, so the same measured fractions) with an 800 Gb/s ConnectX-8 per GPU.
 TEST(Validation, ChipsWithoutAClusterPresetBorrowTheFabricOfAChipWithTheSameLinks) {
   if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
     GTEST_SKIP() << "../shared/validation not present";
@@ -302,11 +304,23 @@ TEST(Validation, ChipsWithoutAClusterPresetBorrowTheFabricOfAChipWithTheSameLink
     }
     if (x.id.find("_gb300_") != std::string::npos) {
       ++gb300;
-      EXPECT_NE(x.reason.find(" on no cluster preset: "), std::string::npos) << x.reason;
+      EXPECT_NE(x.reason.find(" on gb300-nvl72: "), std::string::npos) << x.reason;
     }
+    EXPECT_EQ(x.reason.find("no cluster preset"), std::string::npos) << x.id << ": " << x.reason;
   }
   EXPECT_GE(a100_40gb, 9);
   EXPECT_GE(gb300, 1);
+  for (const auto& [ultra, base] :
+       {std::pair<const char*, const char*>{"gb300-nvl72", "gb200-nvl72"}, {"hgx-b300", "hgx-b200"}}) {
+    Diagnostics dc;
+    auto u = spec::LoadClusterPreset(ultra, dc);
+    auto b = spec::LoadClusterPreset(base, dc);
+    ASSERT_TRUE(u && b) << dc.Render();
+    EXPECT_EQ(u->scale_up.chips, b->scale_up.chips) << ultra;
+    EXPECT_DOUBLE_EQ(u->scale_up.efficiency, b->scale_up.efficiency) << ultra;
+    EXPECT_DOUBLE_EQ(u->scale_up.in_network_efficiency, b->scale_up.in_network_efficiency) << ultra;
+    EXPECT_DOUBLE_EQ(u->scale_out.nic_bandwidth.value(), 2.0 * b->scale_out.nic_bandwidth.value()) << ultra;
+  }
 }
 
 // data/validation/training-settings.csv: what each listed row's submitted configuration
