@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "pathfinder/core/check.h"
+
 namespace pf::memory {
 
 double KorthikantiBytesPerLayer(double s, double b, double h, double heads, double t, bool sp, graph::Recompute r) {
@@ -135,10 +137,13 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
     }
     // Offloaded layers: their share of the layers' activations leaves the chip, but for the
     // one layer in transit (the stage's layers at their mean size).
-    const int offloaded_layers = std::min(std::max(m.offload_layers, 0), st.layers);
-    if (offloaded_layers > 0) {
+    // A count outside [0, the stage's layers] is the caller's bug (train::Simulator rejects it
+    // with its reason before it gets here), never clamped.
+    PF_CHECK(m.offload_layers >= 0 && m.offload_layers <= st.layers,
+             "offload_layers {} outside 0..{}, the layers of stage {}", m.offload_layers, st.layers, s);
+    if (m.offload_layers > 0) {
       const Bytes mean_layer = per_mb / double(st.layers);
-      r.offloaded = mean_layer * double(offloaded_layers);
+      r.offloaded = mean_layer * double(m.offload_layers);
       per_mb = per_mb - r.offloaded + mean_layer;
     }
     if (st.embedding) per_mb += Bytes(T * h * e / (p.sequence_parallel ? p.tp : 1));

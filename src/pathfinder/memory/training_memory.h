@@ -38,7 +38,8 @@ struct MemoryOptions {
   // Activation offloading (Megatron-Core `cpu_offloading_num_layers`, Transformer Engine's
   // CPU offload): this many layers of each stage move their stored activations to host
   // memory after their forward and bring them back before their backward, double-buffered,
-  // so one such layer's activations stay on the chip in transit.
+  // so one such layer's activations stay on the chip in transit. From 0 to the layers of
+  // every stage (checked; callers validate it first).
   int offload_layers = 0;
 };
 
