@@ -120,6 +120,7 @@ class LayerBuilder {
     f.name = name;
     f.kind = OpKind::kMatmul;
     f.m = m, f.n = n, f.k = k, f.batch = batch;
+    if (batch > 1) f.streams = o_.expert_gemm_streams;  // grouped expert GEMMs (dgrad, wgrad alike)
     f.low_precision = true;
     // FP8 linears (Transformer Engine): the bf16 input is cast to fp8 with a fused
     // cast-transpose before the GEMM (the transposed copy feeds wgrad), and so is the output

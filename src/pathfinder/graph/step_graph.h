@@ -82,6 +82,12 @@ struct StepOptions {
   // autograd: Composer's train metrics (LanguageCrossEntropy and LanguagePerplexity on
   // llm-foundry's models: 2), each a cross-entropy under bf16 autocast (kLogitMetric).
   int logit_metrics = 0;
+  // How a grouped expert GEMM (one GEMM per local expert) runs: 0 = one grouped kernel for
+  // all local experts (CUTLASS grouped GEMM, torch._grouped_mm, fused-MoE kernels); n > 0 =
+  // one GEMM per expert, issued round-robin on n concurrent streams, as Transformer Engine's
+  // GroupedLinear does (TE 2.x multi_stream_cublas_gemm: 4 compute streams), so n experts
+  // at a time share the chip and each round is its own launch (see Op::streams).
+  int expert_gemm_streams = 0;
   Lora lora;                              // LoRA fine-tuning (rank 0 = every weight trains)
 };
 
@@ -124,6 +130,9 @@ struct Op {
   Pass pass = Pass::kForward;
   bool recompute = false;  // a forward op re-run during backward
   int64_t m = 0, n = 0, k = 0, batch = 1;  // matmul shape; memory ops: m = rows, n = width, k = top_k
+  // Matmul with batch > 1 run as separate GEMMs on this many concurrent streams: ⌈batch /
+  // streams⌉ rounds of `streams` GEMMs each (0 = one grouped kernel; StepOptions::expert_gemm_streams).
+  int streams = 0;
   bool low_precision = false;  // matmul in StepOptions::matmul_dtype (else act_dtype)
   bool gated = false;          // activation: gated (SwiGLU/GeGLU)
   bool layer_norm = false;     // norm: LayerNorm (else RMSNorm)

@@ -30,6 +30,7 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.fp8_current_scaling = s.fp8_current_scaling;
   o.compiled = s.compiled;
   o.logit_metrics = s.logit_metrics;
+  o.expert_gemm_streams = s.expert_gemm_streams;
   o.lora.rank = s.lora_rank;
   std::string bad;
   if (s.lora_rank > 0 && !graph::ParseLoraTargets(s.lora_targets, &o.lora, &bad)) o.lora.rank = -1;  // Run() reports it
@@ -180,7 +181,20 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
   };
   switch (op.kind) {
     case OpKind::kMatmul: {
-      const ops::MatmulCost c = m.Matmul(ops::MatmulShape{op.m, op.n, op.k, op.batch}, op.low_precision ? o.matmul_dtype : act);
+      const DType dt = op.low_precision ? o.matmul_dtype : act;
+      if (op.streams > 0 && op.batch > op.streams) {
+        // One GEMM per group on `streams` concurrent streams: full rounds of `streams` GEMMs
+        // sharing the chip, then the rest; each round its own launch.
+        const int64_t full = op.batch / op.streams, rest = op.batch % op.streams;
+        const ops::MatmulCost c = m.Matmul(ops::MatmulShape{op.m, op.n, op.k, op.streams}, dt);
+        OpCost r{c.time * double(full), c.flops * double(full), c.bytes * double(full)};
+        if (rest > 0) {
+          const ops::MatmulCost t = m.Matmul(ops::MatmulShape{op.m, op.n, op.k, rest}, dt);
+          r.time += t.time, r.flops += t.flops, r.bytes += t.bytes;
+        }
+        return r;
+      }
+      const ops::MatmulCost c = m.Matmul(ops::MatmulShape{op.m, op.n, op.k, op.batch}, dt);
       return {c.time, c.flops, c.bytes};
     }
     case OpKind::kAttention: {
@@ -586,6 +600,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   const graph::StepGraph sg = graph::BuildStepGraph(a, p, o, s.first_stage_layers, s.last_stage_layers);
   const BytesPerSec host_link_bw = ops_.chip().host_link.bandwidth;
   if (s.offload_layers < 0) return fail("offload_layers must not be negative");
+  if (s.expert_gemm_streams < 0) return fail("expert_gemm_streams must not be negative");
   if (s.offload_layers > 0) {
     if (host_link_bw.value() <= 0) {
       return fail("offload_layers needs the chip's host link bandwidth, which " + ops_.chip().name +

@@ -649,6 +649,49 @@ TEST(TrainStep, LogitMetricsReadTheLogitsOncePerMicrobatchEach) {
   EXPECT_GT(time, 0);
 }
 
+// Transformer Engine's GroupedLinear runs one cuBLAS GEMM per local expert, round-robin on 4
+// compute streams (TE 2.9 multi_stream_cublas_gemm): 16 local experts are 4 rounds of 4
+// concurrent GEMMs, each round its own launch, instead of one grouped kernel. Same FLOPs,
+// never faster; as many streams as experts is the grouped kernel's time again.
+TEST(TrainStep, ExpertGemmsOnStreamsRunInRoundsOfConcurrentGemms) {
+  Diagnostics diag;
+  auto chip = spec::LoadChipPreset("h100-sxm", diag);
+  auto cal = chip ? spec::ResolveCalibration(*chip, diag) : std::nullopt;
+  ASSERT_TRUE(chip && cal) << diag.Render();
+  const ops::OpModel om(*chip, cal->ceilings);
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "qwen3-30b-a3b", 8);
+  const graph::Parallelism p{1, 1, 8, 1, 8, false};  // EP 8: 128 / 8 = 16 local experts
+  TrainSettings s = Llama8bSettings(8, 1);
+  auto expert_fc1_forward = [&](int streams, double* flops) {
+    s.expert_gemm_streams = streams;
+    const TrainResult r = sim.Run(p, s, true);
+    EXPECT_TRUE(r.ok) << r.reason;
+    for (const OpActivity& x : r.activity) {
+      if (x.name == "expert fc1 (moe, forward)") {
+        *flops = x.flops.value();
+        return std::pair{x.time.value(), x.count};
+      }
+    }
+    ADD_FAILURE() << "no expert fc1 forward";
+    return std::pair{0.0, 0.0};
+  };
+  double f0 = 0, f4 = 0, f16 = 0;
+  const auto [grouped, count] = expert_fc1_forward(0, &f0);
+  const auto [rounds, count4] = expert_fc1_forward(4, &f4);
+  const auto [concurrent, count16] = expert_fc1_forward(16, &f16);
+  // 4096 tokens × top-8 over 16 local experts: 2048 rows each; gated fc1 2 × 768 wide.
+  const ops::MatmulShape four{2048, 2 * 768, 2048, 4};
+  EXPECT_NEAR(rounds, count4 * 4 * om.Matmul(four, DType::kBf16).time.value(), 1e-12);
+  EXPECT_DOUBLE_EQ(f4, f0);
+  EXPECT_GT(rounds, grouped);
+  EXPECT_DOUBLE_EQ(concurrent, grouped);
+  EXPECT_DOUBLE_EQ(f16, f0);
+  EXPECT_EQ(count, count4);
+  EXPECT_EQ(count, count16);
+  s.expert_gemm_streams = -1;
+  EXPECT_FALSE(sim.Run(p, s).ok);
+}
+
 }  // namespace
 }  // namespace pf::train
 
