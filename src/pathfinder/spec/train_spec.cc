@@ -61,6 +61,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
                  "models are 2",
                  0, 16)
         .Default("0")
+        .Integer("expert_gemm_streams", &T::expert_gemm_streams,
+                 "how MoE expert GEMMs run: 0 = one grouped kernel over the local experts (CUTLASS grouped GEMM, "
+                 "torch._grouped_mm); n = one GEMM per local expert, round-robin on n concurrent streams, each round "
+                 "its own launch — Transformer Engine's GroupedLinear (Megatron-Core TEGroupedMLP) uses 4",
+                 0, 1024)
+        .Default("0")
         .Flag("overlap_dp_comm", &T::overlap_dp_comm, "DP gradient reduction bucketed behind backward")
         .Default("true")
         .Integer("collective_ctas", &T::collective_ctas,

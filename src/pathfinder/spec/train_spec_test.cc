@@ -17,7 +17,7 @@ TEST(TrainSpec, LoadsEveryKindOfField) {
   auto s = LoadTrainSection(
       YAML::Load("{seq_len: 8192, global_batch: 2048, micro_batch: 2, precision: fp8, recompute: selective, "
                  "zero_stage: 3, schedule: interleaved, virtual_stages: 4, tokens: 15.6e12 tokens, "
-                 "layout: 'tp,cp,dp,ep,pp', overlap_tp_comm: true, "
+                 "layout: 'tp,cp,dp,ep,pp', overlap_tp_comm: true, expert_gemm_streams: 4, "
                  "ub_cfg: 'proj_fprop=pipeline:24 fc2_fprop=ring_exchange qkv_wgrad=bulk:4'}"),
       ctx, "train");
   ASSERT_TRUE(s) << d.Render();
@@ -36,6 +36,7 @@ TEST(TrainSpec, LoadsEveryKindOfField) {
   EXPECT_EQ(s->tp_overlap.qkv_wgrad_sms, 4);
   EXPECT_EQ(s->tp_overlap.qkv_dgrad_sms, 16);  // TE's default
   EXPECT_TRUE(s->overlap_dp_comm);  // default
+  EXPECT_EQ(s->expert_gemm_streams, 4);
 }
 
 TEST(TrainSpec, BadUbConfigNamesItsKeyAndItem) {
@@ -54,9 +55,11 @@ TEST(TrainSpec, BadUbConfigNamesItsKeyAndItem) {
 TEST(TrainSpec, ReportsBadValuesWithKeyPaths) {
   Diagnostics d;
   LoadContext ctx{"s.yaml", "", &d, nullptr};
-  auto s = LoadTrainSection(YAML::Load("{recompute: partial, precison: fp8, zero_stage: 4}"), ctx, "train");
+  auto s = LoadTrainSection(YAML::Load("{recompute: partial, precison: fp8, zero_stage: 4, expert_gemm_streams: -1}"),
+                            ctx, "train");
   EXPECT_FALSE(s);
   const std::string out = d.Render();
+  EXPECT_NE(out.find("train.expert_gemm_streams"), std::string::npos) << out;
   EXPECT_NE(out.find("train.recompute"), std::string::npos) << out;
   EXPECT_NE(out.find("did you mean 'precision'"), std::string::npos) << out;
   EXPECT_NE(out.find("train.zero_stage"), std::string::npos) << out;
