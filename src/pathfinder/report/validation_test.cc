@@ -133,7 +133,8 @@ TEST(Validation, AttentionRowsCountTheValueHeadDimTheyState) {
 // the day they were added (inference 51 rows MAPE 14.6 %, max 36.5 %; training 32 rows MAPE
 // 54.4 %, max 246.8 % — the 3 Llama 3 paper rows 11.3 %, the 29 Megatron-Bridge 26.02 rows
 // 58.9 %, its small-expert MoE rows the worst, as in the shared set; 52.1 % since GB300 and
-// B300 run on presets of their own; fused attention from
+// B300 run on presets of their own, 51.1 % since the expert GEMMs run per expert on Transformer
+// Engine's 4 streams; fused attention from
 // NVIDIA's cuDNN SDPA benchmark on GB200, GB300 and H200, 191 rows MAPE 10.1 %, max 58.3 %,
 // the worst Blackwell's causal forward at 2048 tokens, which the best kernel's forward
 // models without a length term; collectives from stas00/ml-engineering's network chapter,
@@ -145,7 +146,7 @@ TEST(Validation, AttentionRowsCountTheValueHeadDimTheyState) {
 // worse shows.
 TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
   for (const auto& [file, rows, mape, max] :
-       {std::tuple{"inference_results.csv", 51, 17.0, 45.0}, std::tuple{"training_results.csv", 32, 55.0, 260.0},
+       {std::tuple{"inference_results.csv", 51, 17.0, 45.0}, std::tuple{"training_results.csv", 32, 54.0, 250.0},
         std::tuple{"microbench_results.csv", 191, 12.0, 65.0}, std::tuple{"collective_results.csv", 70, 24.0, 260.0}}) {
     ExpectWithinRecordedError(spec::DataDir() + "/heldout/" + file, rows, mape, max);
   }
@@ -203,7 +204,8 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // 14.3 % since the backward's residual-gradient sum is an add kernel; 26.1 % and 13.4 % since
 // llm-foundry's rows compute Composer's train metrics; 25.6 % and 13.0 % since the H100's fp8
 // ceiling is its own mamf row; 25.3 % and 13.0 % since GB300 and B300 run on presets of
-// their own, not bare chip links) with a margin. Every source runs eager
+// their own, not bare chip links; 25.2 % and 13.0 % since Megatron-Bridge's expert GEMMs run
+// per expert on Transformer Engine's 4 streams) with a margin. Every source runs eager
 // autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
@@ -219,6 +221,11 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
     // Composer's two train metrics on the logits: llm-foundry's rows, and only those.
     if (x.ok) {
       EXPECT_EQ(x.reason.find(" logit-metrics=2 ") != std::string::npos, x.id.starts_with("mpt_")) << x.id;
+      // Transformer Engine's per-expert GEMMs on 4 streams: Megatron-Bridge's MoE rows only.
+      const bool moe =
+          x.reason.starts_with("qwen3-") || x.reason.starts_with("deepseek") || x.reason.starts_with("gpt-oss");
+      EXPECT_EQ(x.reason.find(" expert-gemms-on-4-streams ") != std::string::npos, moe && x.id.starts_with("mbridge"))
+          << x.id << ": " << x.reason;
     }
   }
   EXPECT_GE(capped, 30);

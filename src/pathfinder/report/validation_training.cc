@@ -484,6 +484,13 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // LanguageCrossEntropy and LanguagePerplexity (llmfoundry/models/mpt/modeling_mpt.py,
   // use_train_metrics default True at b2a43a147 and 5e85bd62d; no benchmark yaml sets it).
   if (llm_foundry) s.logit_metrics = 2;
+  // Megatron-Bridge's MoE models run Megatron-Core's TEGroupedMLP (moe_grouped_gemm = True in
+  // its Qwen3-MoE, DeepSeek and GPT-OSS providers at 00b7660b), i.e. Transformer Engine's
+  // GroupedLinear: one cuBLAS GEMM per local expert, round-robin on 4 compute streams
+  // (TE release_v2.9, pinned by that commit's pyproject.toml: multi_stream_cublas_gemm,
+  // get_num_compute_streams() = 4; the CUTLASS grouped GEMM is opt-in, Hopper only, and the
+  // perf scripts do not set NVTE_USE_CUTLASS_GROUPED_GEMM). Dense rows have no expert GEMMs.
+  if (id.rfind("mbridge", 0) == 0 || Has(source, "megatron-bridge")) s.expert_gemm_streams = 4;
   // LoRA fine-tuning rows: the rank from the row ("LoRA r=16", "rank 16"), else NeMo's
   // default adapter_dim 32; targets: the MLPerf llama2_70b_lora benchmark adapts q, k, v, o
   // (its reference's PEFT target_modules, NVIDIA's NeMo config 'attention' = QKV + dense),
@@ -623,9 +630,12 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
               s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches, pf::Name(s.precision),
               graph::Name(s.recompute), s.zero_stage, s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
               s.autocast_fp32_params ? " autocast" : "",
-              fmt::format("{}{}{}", s.compiled ? " compiled" : "",
+              fmt::format("{}{}{}{}", s.compiled ? " compiled" : "",
                           s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : "",
-                          s.offload_layers > 0 ? fmt::format(" offload={}", s.offload_layers) : ""),
+                          s.offload_layers > 0 ? fmt::format(" offload={}", s.offload_layers) : "",
+                          s.expert_gemm_streams > 0 && model::IsMoe(*arch)
+                              ? fmt::format(" expert-gemms-on-{}-streams", s.expert_gemm_streams)
+                              : ""),
               s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
                                                                 : "",
               cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(),
