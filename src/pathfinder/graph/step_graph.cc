@@ -211,7 +211,12 @@ class LayerBuilder {
   // 2022 Fig. 5: without SP one all-reduce forward (after the row-parallel linear) and one
   // backward (before the column-parallel one); with SP an all-gather + reduce-scatter each
   // way, plus the all-gather of the block input redone in backward for the weight gradient
-  // (Megatron-LM `sequence_parallel`, the input is stored sharded).
+  // (Megatron-LM `sequence_parallel`, the input is stored sharded). Under LoRA the block's
+  // input linear is frozen and computes no weight gradient, so that re-gather is not done:
+  // Transformer Engine gathers the input in backward only when the weight requires grad
+  // (release_v2.9 layernorm_linear.py: ln_out_needs_gather = weight.requires_grad and
+  // column-parallel and sequence_parallel; Megatron-Core's own linear likewise gathers only
+  // when computing wgrad). The adapters' inputs are kept from the forward.
   void TensorParallelBlock(const char* name) {
     if (t_ <= 1) return;
     const Bytes full(double(tokens_) * double(a_.hidden) * act_bytes_);
@@ -220,7 +225,7 @@ class LayerBuilder {
       Comm(name, CommKind::kTpReduceScatter, Pass::kForward, full);
       Comm(name, CommKind::kTpAllGather, Pass::kBackward, full);
       Comm(name, CommKind::kTpReduceScatter, Pass::kBackward, full);
-      Comm(name, CommKind::kTpAllGather, Pass::kBackward, full);
+      if (!o_.lora.enabled()) Comm(name, CommKind::kTpAllGather, Pass::kBackward, full);
     } else {
       Comm(name, CommKind::kTpAllReduce, Pass::kForward, full);
       Comm(name, CommKind::kTpAllReduce, Pass::kBackward, full);

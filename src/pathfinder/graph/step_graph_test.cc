@@ -253,6 +253,17 @@ TEST(StepGraph, LoraBackwardIsDgradPlusAdapterTerms) {
   p.tp = 4;
   p.sequence_parallel = true;
   EXPECT_DOUBLE_EQ(BuildStepGraph(a, p, lora).kinds[0].adapter_params, r * kn / 4);
+  // With sequence parallelism a block's input is gathered again in backward only for the
+  // weight gradient, which the frozen base does not compute: one backward all-gather per
+  // block (the output gradient's) instead of two.
+  auto backward_gathers = [&](const StepOptions& o) {
+    int n = 0;
+    for (const CommOp& c : BuildStepGraph(a, p, o).kinds[0].comms)
+      n += c.kind == CommKind::kTpAllGather && c.pass == Pass::kBackward && !c.recompute;
+    return n;
+  };
+  EXPECT_EQ(backward_gathers(full), 4);
+  EXPECT_EQ(backward_gathers(lora), 2);
 }
 
 TEST(StepGraph, LoraTargetsParse) {
