@@ -30,17 +30,26 @@ const char* Name(Schedule s);
 // GEMMs; `bulk` (16 SMs) for the backward all-gather beside the qkv / fc1 dgrad GEMM and
 // the reduce-scatter beside their wgrad GEMM; all-gather buffers in fp8 under an fp8
 // recipe. A run's own ub_cfg (NeMo conf/tp_overlap/*.yaml) overrides them per GEMM.
+// Megatron-Core can also turn the qkv all-gather's overlap off (tp_comm_overlap_disable_qkv:
+// qkv_fprop=none, that gather then runs alone) and overlap the reduce-scatter of the qkv /
+// fc1 dgrad output with the dgrad GEMM itself instead of the bulk pair (tp_comm_overlap_rs_dgrad:
+// qkv_dgrad / fc1_dgrad = ring_exchange or pipeline:SMS).
 struct TpOverlap {
+  enum class RsDgrad { kBulk, kRing, kPipeline };  // how the dgrad output's reduce-scatter hides
   bool proj_fprop_ring = false;                 // proj_fprop: ring_exchange instead of pipeline
   bool fc2_fprop_ring = false;                  // fc2_fprop: ring_exchange instead of pipeline
   int proj_fprop_sms = 16, fc2_fprop_sms = 16;  // SMs of a pipeline reduce-scatter
   int splits = 4;                               // pipeline chunks
-  int qkv_dgrad_sms = 16, qkv_wgrad_sms = 16, fc1_dgrad_sms = 16, fc1_wgrad_sms = 16;  // bulk
+  int qkv_dgrad_sms = 16, qkv_wgrad_sms = 16, fc1_dgrad_sms = 16, fc1_wgrad_sms = 16;  // bulk (or rs-dgrad pipeline)
+  bool qkv_fprop = true, fc1_fprop = true;  // the all-gather before the qkv / fc1 forward GEMM overlapped (ring)
+  RsDgrad qkv_rs_dgrad = RsDgrad::kBulk, fc1_rs_dgrad = RsDgrad::kBulk;
 };
 
 // Applies a run's ub_cfg overrides written as space-separated `name=method[:sms]` in TE's
-// names: qkv_dgrad, qkv_wgrad, fc1_dgrad, fc1_wgrad = bulk:SMS; proj_fprop, fc2_fprop =
-// pipeline:SMS or ring_exchange (e.g. "proj_fprop=pipeline:24 fc2_fprop=ring_exchange").
+// names: qkv_wgrad, fc1_wgrad = bulk:SMS; qkv_dgrad, fc1_dgrad = bulk:SMS, or
+// ring_exchange / pipeline:SMS for the reduce-scatter overlapped with the dgrad GEMM;
+// proj_fprop, fc2_fprop = pipeline:SMS or ring_exchange; qkv_fprop, fc1_fprop =
+// ring_exchange or none (e.g. "proj_fprop=pipeline:24 fc2_fprop=ring_exchange").
 // False with the reason in `err` on anything else.
 bool ParseTpOverlap(const std::string& text, TpOverlap* out, std::string* err);
 

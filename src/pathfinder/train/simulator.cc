@@ -63,8 +63,23 @@ bool ParseTpOverlap(const std::string& text, TpOverlap* out, std::string* err) {
     // The forward reduce-scatters: their method and their pipeline's SMs.
     bool* ring = name == "proj_fprop" ? &out->proj_fprop_ring : name == "fc2_fprop" ? &out->fc2_fprop_ring : nullptr;
     int* rs_sms = name == "proj_fprop" ? &out->proj_fprop_sms : name == "fc2_fprop" ? &out->fc2_fprop_sms : nullptr;
+    // The forward all-gathers: overlapped by ring exchange (TE's default) or not at all.
+    bool* fprop = name == "qkv_fprop" ? &out->qkv_fprop : name == "fc1_fprop" ? &out->fc1_fprop : nullptr;
+    // The dgrad output's reduce-scatter overlapped with the dgrad GEMM (Megatron-Core
+    // tp_comm_overlap_rs_dgrad) instead of the bulk pair.
+    TpOverlap::RsDgrad* rs_dgrad = name == "qkv_dgrad"   ? &out->qkv_rs_dgrad
+                                   : name == "fc1_dgrad" ? &out->fc1_rs_dgrad
+                                                         : nullptr;
     if (bulk != nullptr && method == "bulk" && sms >= 0) {
       *bulk = sms;
+      if (rs_dgrad != nullptr) *rs_dgrad = TpOverlap::RsDgrad::kBulk;
+    } else if (rs_dgrad != nullptr && method == "ring_exchange" && sms < 0) {
+      *rs_dgrad = TpOverlap::RsDgrad::kRing;
+    } else if (rs_dgrad != nullptr && method == "pipeline" && sms >= 0) {
+      *rs_dgrad = TpOverlap::RsDgrad::kPipeline;
+      *bulk = sms;
+    } else if (fprop != nullptr && (method == "ring_exchange" || method == "none") && sms < 0) {
+      *fprop = method == "ring_exchange";
     } else if (ring != nullptr && method == "pipeline" && sms >= 0) {
       *ring = false;
       *rs_sms = sms;
@@ -72,8 +87,9 @@ bool ParseTpOverlap(const std::string& text, TpOverlap* out, std::string* err) {
       *ring = true;
     } else {
       *err = "'" + item +
-             "': expected qkv_dgrad, qkv_wgrad, fc1_dgrad or fc1_wgrad =bulk:SMS, or proj_fprop or fc2_fprop "
-             "=pipeline:SMS or =ring_exchange";
+             "': expected qkv_wgrad or fc1_wgrad =bulk:SMS; qkv_dgrad or fc1_dgrad =bulk:SMS, =ring_exchange or "
+             "=pipeline:SMS; proj_fprop or fc2_fprop =pipeline:SMS or =ring_exchange; qkv_fprop or fc1_fprop "
+             "=ring_exchange or =none";
       return false;
     }
   }
@@ -408,11 +424,16 @@ void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Gr
     const Gemms& outg = attn ? proj : fc2;
     if (forward) {
       const bool rs_ring = attn ? ub.proj_fprop_ring : ub.fc2_fprop_ring;
-      out += gather    ? ring(in.f, time)
+      const bool ag_overlap = attn ? ub.qkv_fprop : ub.fc1_fprop;
+      out += gather    ? (ag_overlap ? ring(in.f, time) : time)
              : rs_ring ? ring(outg.f, time)
                        : pipeline(outg.f, time, attn ? ub.proj_fprop_sms : ub.fc2_fprop_sms);
     } else if (!gather) {
-      out += bulk(in.wgrad, time, attn ? ub.qkv_wgrad_sms : ub.fc1_wgrad_sms);
+      const TpOverlap::RsDgrad rs = attn ? ub.qkv_rs_dgrad : ub.fc1_rs_dgrad;
+      out += rs == TpOverlap::RsDgrad::kRing ? ring(in.dgrad, time)
+             : rs == TpOverlap::RsDgrad::kPipeline
+                 ? pipeline(in.dgrad, time, attn ? ub.qkv_dgrad_sms : ub.fc1_dgrad_sms)
+                 : bulk(in.wgrad, time, attn ? ub.qkv_wgrad_sms : ub.fc1_wgrad_sms);
     } else if (backward_gathers[attn ? 0 : 1]++ == 0) {
       out += ring(outg.dgrad, time);
     } else {

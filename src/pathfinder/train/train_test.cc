@@ -333,6 +333,22 @@ TEST(TrainStep, UserbufferOverlapFollowsItsConfiguration) {
   TrainSettings ring = s;
   ring.tp_overlap.proj_fprop_ring = ring.tp_overlap.fc2_fprop_ring = true;
   EXPECT_NE(tp(ring), te_defaults);
+  // Megatron-Core's tp_comm_overlap_disable_qkv: the gather before the qkv GEMM runs alone.
+  TrainSettings qkv_alone = s;
+  qkv_alone.tp_overlap.qkv_fprop = false;
+  EXPECT_GT(tp(qkv_alone), te_defaults);
+  // A frozen (LoRA) base has no wgrad GEMM for the bulk reduce-scatter to hide behind: the
+  // dgrad output's reduce-scatter is exposed whole unless it overlaps the dgrad GEMM itself
+  // (tp_comm_overlap_rs_dgrad), by ring exchange or a pipeline.
+  TrainSettings lora = s;
+  lora.lora_rank = 16;
+  lora.lora_targets = {"qkv", "proj"};
+  const double lora_bulk = tp(lora);
+  TrainSettings rs_ring = lora, rs_pipe = lora;
+  rs_ring.tp_overlap.qkv_rs_dgrad = rs_ring.tp_overlap.fc1_rs_dgrad = TpOverlap::RsDgrad::kRing;
+  rs_pipe.tp_overlap.qkv_rs_dgrad = rs_pipe.tp_overlap.fc1_rs_dgrad = TpOverlap::RsDgrad::kPipeline;
+  EXPECT_LT(tp(rs_ring), lora_bulk);
+  EXPECT_LT(tp(rs_pipe), lora_bulk);
   TrainSettings all_sms = s;  // a collective may not take every SM from its GEMM
   all_sms.tp_overlap.proj_fprop_sms = 132;
   const TrainResult none_left = Gpt3H100().Run(p, all_sms);
@@ -361,8 +377,16 @@ TEST(TrainSettings, ParsesTransformerEngineUbConfig) {
   EXPECT_EQ(o.proj_fprop_sms, 24);
   EXPECT_TRUE(o.fc2_fprop_ring);
   EXPECT_EQ(o.fc2_fprop_sms, 16);  // TE's default, untouched
-  for (const char* bad : {"proj_fprop=bulk:4", "qkv_dgrad=bulk", "fc2_fprop=pipeline:x", "qkv_fprop=ring_exchange",
-                          "fc2_fprop=ring_exchange:2"}) {
+  EXPECT_TRUE(o.qkv_fprop && o.fc1_fprop);  // TE's default ring exchange
+  EXPECT_EQ(o.qkv_rs_dgrad, TpOverlap::RsDgrad::kBulk);
+  ASSERT_TRUE(ParseTpOverlap("qkv_fprop=none fc1_dgrad=ring_exchange qkv_dgrad=pipeline:8", &o, &err)) << err;
+  EXPECT_FALSE(o.qkv_fprop);
+  EXPECT_TRUE(o.fc1_fprop);
+  EXPECT_EQ(o.fc1_rs_dgrad, TpOverlap::RsDgrad::kRing);
+  EXPECT_EQ(o.qkv_rs_dgrad, TpOverlap::RsDgrad::kPipeline);
+  EXPECT_EQ(o.qkv_dgrad_sms, 8);
+  for (const char* bad : {"proj_fprop=bulk:4", "qkv_dgrad=bulk", "fc2_fprop=pipeline:x", "qkv_fprop=pipeline:4",
+                          "fc2_fprop=ring_exchange:2", "proj_fprop=none", "fc1_dgrad=ring_exchange:2"}) {
     TpOverlap x;
     err.clear();
     EXPECT_FALSE(ParseTpOverlap(bad, &x, &err)) << bad;
