@@ -258,8 +258,10 @@ TEST(StepGraph, LoraBackwardIsDgradPlusAdapterTerms) {
   // block (the output gradient's) instead of two.
   auto backward_gathers = [&](const StepOptions& o) {
     int n = 0;
-    for (const CommOp& c : BuildStepGraph(a, p, o).kinds[0].comms)
+    const StepGraph g = BuildStepGraph(a, p, o);  // kept alive: the loop reads into it
+    for (const CommOp& c : g.kinds[0].comms) {
       n += c.kind == CommKind::kTpAllGather && c.pass == Pass::kBackward && !c.recompute;
+    }
     return n;
   };
   EXPECT_EQ(backward_gathers(full), 4);
