@@ -678,12 +678,8 @@ TEST(TrainStep, LogitMetricsReadTheLogitsOncePerMicrobatchEach) {
 // concurrent GEMMs, each round its own launch, instead of one grouped kernel. Same FLOPs,
 // never faster; as many streams as experts is the grouped kernel's time again.
 TEST(TrainStep, ExpertGemmsOnStreamsRunInRoundsOfConcurrentGemms) {
-  Diagnostics diag;
-  auto chip = spec::LoadChipPreset("h100-sxm", diag);
-  auto cal = chip ? spec::ResolveCalibration(*chip, diag) : std::nullopt;
-  ASSERT_TRUE(chip && cal) << diag.Render();
-  const ops::OpModel om(*chip, cal->ceilings);
   const Simulator sim = Make("h100-sxm", "dgx-h100", "qwen3-30b-a3b", 8);
+  const ops::OpModel& om = sim.op_model();
   const graph::Parallelism p{1, 1, 8, 1, 8, false};  // EP 8: 128 / 8 = 16 local experts
   TrainSettings s = Llama8bSettings(8, 1);
   auto expert_fc1_forward = [&](int streams, double* flops) {
