@@ -119,7 +119,9 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
     // all three (sharded like dense parameters).
     const double trained_dense = o.lora.enabled() ? st.adapter_params : dense;
     const double trained_experts = o.lora.enabled() ? 0.0 : experts;
-    r.weights = Bytes((shard(3, dense, experts) + shard(3, st.adapter_params, 0.0)) * wb);
+    // LoRA adapters are 16-bit beside fp8 weights (only the base linears are stored in fp8).
+    const double adapter_b = std::max(wb, BytesPerElement(DType::kBf16));
+    r.weights = Bytes(shard(3, dense, experts) * wb + shard(3, st.adapter_params, 0.0) * adapter_b);
     r.gradients = Bytes(shard(2, trained_dense, trained_experts) * gb);
     r.optimizer = Bytes(shard(1, trained_dense, trained_experts) * m.optimizer_bytes_per_param);
 

@@ -59,6 +59,14 @@ struct TrainSettings {
   int64_t micro_batch = 1;   // sequences per micro-batch per data-parallel replica
   DType precision = DType::kBf16;  // matmul dtype of the linear layers: bf16 or fp8
   bool fp8_current_scaling = false;  // fp8 recipe: per-tensor current scaling (graph::StepOptions)
+  // The weights themselves are stored in fp8 (Transformer Engine fp8_model_init; Megatron-LM
+  // --fp8-param-gather, NeMo fp8_params, Megatron-Bridge fp8_param_gather): 1 byte per
+  // parameter in memory instead of 2, the distributed optimizer's parameter all-gather and
+  // FSDP's gathers move fp8, and the optimizer writes the fp8 weights from its fp32 master
+  // copies. LoRA adapters stay 16-bit. Needs precision fp8. Not counted either way: the fp8
+  // copies TE caches of 16-bit weights, and the transposed fp8 copy it keeps on chips whose
+  // fp8 GEMMs need one (Hopper) unless disable_parameter_transpose_cache.
+  bool fp8_params = false;
   graph::Recompute recompute = graph::Recompute::kNone;
   int zero_stage = 1;              // 0 none, 1 optimizer states (Megatron distributed optimizer), 2 + grads, 3 + weights (FSDP)
   DType grad_dtype = DType::kBf16;  // gradient buffers and their reduction

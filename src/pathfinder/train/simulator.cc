@@ -526,6 +526,10 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
                     ops::Name(s.attention_kernel), ops_.chip().name));
   }
   if (s.seq_len <= 0 || s.micro_batch <= 0) return fail("seq_len and micro_batch must be positive");
+  if (s.fp8_params && s.precision != DType::kFp8) {
+    return fail(fmt::format("fp8_params stores the weights in fp8, which needs precision: fp8 (not {})",
+                            pf::Name(s.precision)));
+  }
   if (s.overlap_tp_comm && p.tp > 1 && !p.sequence_parallel) {
     // Megatron-LM asserts it (megatron/training/arguments.py): TE's userbuffers overlap the
     // all-gathers and reduce-scatters of sequence parallelism, not all-reduces.
@@ -640,6 +644,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   mo.zero_stage = s.zero_stage;
   mo.grad_dtype = s.grad_dtype;
   mo.allocator_overhead = s.allocator_overhead;
+  if (s.fp8_params) mo.weight_dtype = DType::kFp8;
   mo.virtual_stages = v;
   mo.microbatches = m;
   mo.offload_layers = s.offload_layers;
@@ -696,7 +701,9 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   const double beside_cost = 1.0 - 1.0 / slowdown;
 
   // ---- stages
-  const double wb = BytesPerElement(DType::kBf16), gb = BytesPerElement(s.grad_dtype);
+  // Bytes of a gathered weight: the model's (fp8 under fp8_params); LoRA adapters stay 16-bit.
+  const double wb = BytesPerElement(s.fp8_params ? DType::kFp8 : DType::kBf16), gb = BytesPerElement(s.grad_dtype);
+  const double adapter_wb = BytesPerElement(DType::kBf16);
   const double dense_shard = double(p.dp) * p.cp;
   const double expert_shard = std::max(1.0, dense_shard / ep);
   struct StageTime {
@@ -747,16 +754,19 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       // DeepSpeed ZeRO-3 fetches per module), so every layer pays the collective's latency.
       const double params = stage.params, experts = stage.expert_params;
       const double calls = std::max(1, stage.layers);
-      auto ag = [&](double n, const comm::Group& grp, double shard) {
-        return shard > 1 ? comm::EstimateCollective(net_, grp, comm::Collective::kAllGather, Bytes(n * wb / calls)).time * calls
-                         : Seconds(0);
+      auto ag = [&](double bytes, const comm::Group& grp, double shard) {
+        return shard > 1
+                   ? comm::EstimateCollective(net_, grp, comm::Collective::kAllGather, Bytes(bytes / calls)).time *
+                         calls
+                   : Seconds(0);
       };
       auto rs = [&](double n, const comm::Group& grp, double shard) {
         return shard > 1
                    ? comm::EstimateCollective(net_, grp, comm::Collective::kReduceScatter, Bytes(n * gb / calls)).time * calls
                    : Seconds(0);
       };
-      const Seconds gather = ag(params + stage.adapter_params, g.dp_dense, dense_shard) + ag(experts, g.dp_expert, expert_shard);
+      const double dense_bytes = params * wb + stage.adapter_params * adapter_wb;
+      const Seconds gather = ag(dense_bytes, g.dp_dense, dense_shard) + ag(experts * wb, g.dp_expert, expert_shard);
       // LoRA: the frozen weights are gathered but only the adapters' gradients are reduced.
       const Seconds reduce = lora ? rs(stage.adapter_params, g.dp_dense, dense_shard)
                                   : rs(params, g.dp_dense, dense_shard) + rs(experts, g.dp_expert, expert_shard);
@@ -768,7 +778,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       // Sent: the weights gathered twice, the gradients reduce-scattered once.
       const double ag_dense = SentShare(comm::Collective::kAllGather, long(dense_shard));
       const double ag_expert = SentShare(comm::Collective::kAllGather, long(expert_shard));
-      x.link += Bytes(2 * wb * ((params + stage.adapter_params) * ag_dense + experts * ag_expert));
+      x.link += Bytes(2 * (dense_bytes * ag_dense + experts * wb * ag_expert));
       x.link += lora ? Bytes(gb * stage.adapter_params * ag_dense) : Bytes(gb * (params * ag_dense + experts * ag_expert));
     }
     if (s.offload_layers > 0) {
@@ -811,6 +821,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     const graph::StageGraph& stage = sg.stages[si];
     const double params = lora ? stage.adapter_params : stage.params, experts = lora ? 0.0 : stage.expert_params;
     const double buckets = std::max(1.0, std::ceil((params + experts) / s.dp_bucket_params));
+    const double pb = lora ? adapter_wb : wb;  // bytes of a trained (re-gathered) parameter
+    const DType trained_dtype = s.fp8_params && !lora ? DType::kFp8 : DType::kBf16;
     Seconds grad, gather;
     auto coll = [&](comm::Collective c, double n, double bytes_per, const comm::Group& grp, double shard) {
       return shard > 1 ? comm::EstimateCollective(net_, grp, c, Bytes(n * bytes_per)).time : Seconds(0);
@@ -821,8 +833,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     } else if (s.zero_stage <= 2) {
       grad = coll(comm::Collective::kReduceScatter, params, gb, g.dp_dense, dense_shard) +
              coll(comm::Collective::kReduceScatter, experts, gb, g.dp_expert, expert_shard);
-      gather = coll(comm::Collective::kAllGather, params, wb, g.dp_dense, dense_shard) +
-               coll(comm::Collective::kAllGather, experts, wb, g.dp_expert, expert_shard);
+      gather = coll(comm::Collective::kAllGather, params, pb, g.dp_dense, dense_shard) +
+               coll(comm::Collective::kAllGather, experts, pb, g.dp_expert, expert_shard);
     }
     // Gradients of the last micro-batch become ready during its backward; parameters are
     // needed from the first micro-batch's forward of the next step.
@@ -846,7 +858,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
         dp_link = Bytes(gb * (params * SentShare(comm::Collective::kAllReduce, nd) +
                               experts * SentShare(comm::Collective::kAllReduce, ne)));
       } else if (s.zero_stage <= 2) {
-        dp_link = Bytes((gb + wb) * (params * SentShare(comm::Collective::kReduceScatter, nd) +
+        dp_link = Bytes((gb + pb) * (params * SentShare(comm::Collective::kReduceScatter, nd) +
                                      experts * SentShare(comm::Collective::kReduceScatter, ne)));
       }
     }
@@ -854,7 +866,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     // Under autocast the parameters themselves are fp32 (no 16-bit copy to write) and the
     // gradients Adam reads are the fp32 .grad.
     const ops::MemoryTraffic adam = s.autocast_fp32_params ? ops::AdamStep(int64_t(local), DType::kFp32, DType::kFp32)
-                                                           : ops::AdamStep(int64_t(local), DType::kBf16, s.grad_dtype);
+                                                           : ops::AdamStep(int64_t(local), trained_dtype, s.grad_dtype);
     out.optimizer = ops_.Memory(adam).time;
     optimizer = Max(optimizer, out.optimizer);
     if (int(si) == critical) critical_adam = adam;

@@ -712,9 +712,6 @@ TEST(TrainStep, ExpertGemmsOnStreamsRunInRoundsOfConcurrentGemms) {
   EXPECT_FALSE(sim.Run(p, s).ok);
 }
 
-}  // namespace
-}  // namespace pf::train
-
 namespace pf::train {
 namespace {
 
@@ -970,6 +967,56 @@ TEST(TrainStep, LoraIsFasterAndSavesTheFrozenWeightsStates) {
   EXPECT_LT(ra.memory[0].activations, ml.activations);
   lora.lora_targets = {"attention"};
   EXPECT_FALSE(sim.Run(p, lora).ok);
+}
+
+}  // namespace
+}  // namespace pf::train
+
+// fp8 weights (TE fp8_model_init / Megatron --fp8-param-gather): a byte per parameter held
+// and gathered instead of two; the compute is the same, LoRA adapters stay 16-bit, and it
+// needs an fp8 recipe.
+TEST(TrainStep, Fp8ParamsHoldAndGatherTheWeightsInOneByte) {
+  static const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 64);
+  const graph::Parallelism p{1, 1, 64, 1, 1, false};
+  TrainSettings s = Llama8bSettings(64, 1);
+  s.precision = DType::kFp8;
+  s.allocator_overhead = 0;
+  TrainSettings f = s;
+  f.fp8_params = true;
+  const TrainResult r16 = sim.Run(p, s), r8 = sim.Run(p, f);
+  ASSERT_TRUE(r16.ok && r8.ok) << r16.reason << r8.reason;
+  EXPECT_DOUBLE_EQ(r8.memory[0].weights.value(), 0.5 * r16.memory[0].weights.value());
+  EXPECT_EQ(r8.memory[0].activations.value(), r16.memory[0].activations.value());
+  EXPECT_LT(r8.stages[0].dp_gather, r16.stages[0].dp_gather);
+  EXPECT_GT(r8.stages[0].dp_gather, r16.stages[0].dp_gather * 0.4);  // half the bytes, same latency
+  EXPECT_EQ(r8.stages[0].dp_grad.value(), r16.stages[0].dp_grad.value());
+  EXPECT_EQ(r8.step.compute.value(), r16.step.compute.value());
+  EXPECT_LT(r8.stages[0].optimizer, r16.stages[0].optimizer);  // writes fp8 weights
+
+  // FSDP gathers the weights per layer, twice per micro-batch: in fp8 they move half the bytes.
+  TrainSettings z = s, z8 = f;
+  z.zero_stage = z8.zero_stage = 3;
+  z.overlap_dp_comm = z8.overlap_dp_comm = false;
+  const TrainResult rz = sim.Run(p, z), rz8 = sim.Run(p, z8);
+  ASSERT_TRUE(rz.ok && rz8.ok) << rz.reason << rz8.reason;
+  EXPECT_LT(rz8.link_sent, rz.link_sent);
+  EXPECT_LT(rz8.step.fsdp_comm, rz.step.fsdp_comm);
+
+  // LoRA: the frozen base weights in fp8, the adapters' 16-bit weights gathered as before.
+  TrainSettings lora = f;
+  lora.lora_rank = 16;
+  TrainSettings lora16 = lora;
+  lora16.fp8_params = false;
+  const TrainResult rl = sim.Run(p, lora), rl16 = sim.Run(p, lora16);
+  ASSERT_TRUE(rl.ok && rl16.ok) << rl.reason << rl16.reason;
+  EXPECT_EQ(rl.stages[0].dp_gather.value(), rl16.stages[0].dp_gather.value());
+  EXPECT_LT(rl.memory[0].weights.value(), 0.51 * rl16.memory[0].weights.value());
+  EXPECT_GT(rl.memory[0].weights.value(), 0.5 * rl16.memory[0].weights.value());
+
+  f.precision = DType::kBf16;
+  const TrainResult bad = sim.Run(p, f);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.reason.find("precision: fp8"), std::string::npos) << bad.reason;
 }
 
 }  // namespace
