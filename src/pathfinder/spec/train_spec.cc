@@ -131,6 +131,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
               "from the amax of the tensor being cast, so an amax pass reads each operand before its cast; "
               "false = delayed scaling (scale from the amax history); ignored unless precision: fp8")
         .Default("false")
+        .Flag("fp8_params", &T::fp8_params,
+              "the weights are stored in fp8 (Transformer Engine fp8_model_init; Megatron-LM --fp8-param-gather, "
+              "NeMo fp8_params): 1 byte per parameter in memory, the distributed optimizer's and FSDP's weight "
+              "all-gathers move fp8, the optimizer writes fp8 weights; LoRA adapters stay 16-bit; needs "
+              "precision: fp8")
+        .Default("false")
         .Integer("lora_rank", &T::lora_rank,
                  "LoRA fine-tuning: adapter rank r; base weights frozen (no weight gradients, no optimizer states), "
                  "adapters x·A·B trained (0 = every weight trains)",
@@ -157,6 +163,12 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
       const YAML::Node at = node["global_batch"] ? node["global_batch"] : node;
       ctx.Error(at, JoinPath(key_path, "global_batch"),
                 fmt::format("global_batch = {} is not a multiple of micro_batch = {}", s.global_batch, s.micro_batch));
+    }
+    if (s.fp8_params && s.precision != DType::kFp8) {
+      ctx.Error(node["fp8_params"], JoinPath(key_path, "fp8_params"),
+                fmt::format("fp8_params stores the weights in fp8, which needs precision: fp8 (not {}); set precision: "
+                            "fp8 or drop fp8_params",
+                            pf::Name(s.precision)));
     }
     {
       std::string bad;

@@ -96,6 +96,22 @@ TEST(TrainSpec, LoraAndFp8CurrentScalingLoad) {
   EXPECT_NE(d.Render().find("'mlp' is unknown"), std::string::npos) << d.Render();
 }
 
+TEST(TrainSpec, Fp8ParamsNeedAnFp8Recipe) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  auto s = LoadTrainSection(YAML::Load("{precision: fp8, fp8_params: true}"), ctx, "train");
+  ASSERT_TRUE(s) << d.Render();
+  EXPECT_TRUE(s->fp8_params);
+  auto defaults = LoadTrainSection(YAML::Load("{precision: fp8}"), ctx, "train");
+  ASSERT_TRUE(defaults);
+  EXPECT_FALSE(defaults->fp8_params);
+
+  auto bad = LoadTrainSection(YAML::Load("{precision: bf16, fp8_params: true}"), ctx, "train");
+  EXPECT_FALSE(bad);
+  EXPECT_NE(d.Render().find("train.fp8_params"), std::string::npos) << d.Render();
+  EXPECT_NE(d.Render().find("needs precision: fp8 (not bf16)"), std::string::npos) << d.Render();
+}
+
 TEST(TrainSpec, AttentionKernelIsAChoice) {
   Diagnostics d;
   LoadContext ctx{"s.yaml", "", &d, nullptr};
