@@ -692,6 +692,19 @@ std::string SpreadLine(const std::vector<RowResult>& rows) {
       e.size(), 100.0 * double(within) / double(e.size()), best, sum / double(best), e[best - 1]);
 }
 
+std::string FitLine(const std::vector<RowResult>& rows) {
+  std::vector<std::string> wrong;
+  size_t simulated = 0;
+  for (const auto& x : rows) {
+    if (!x.ok || !x.left_out.empty()) continue;
+    ++simulated;
+    if (!x.does_not_fit.empty()) wrong.push_back(x.id);
+  }
+  if (simulated == 0) return "";
+  return fmt::format("memory fit: the model says {} of {} simulated runs (each of which ran) do not fit{}{}",
+                     wrong.size(), simulated, wrong.empty() ? "" : ": ", Join(wrong, ", "));
+}
+
 std::string Render(const ValidationReport& r) {
   std::ostringstream out;
   out << fmt::format("{} ({} rows, {} file)\n", r.file, r.rows.size(), spec::Name(r.kind));
@@ -728,6 +741,9 @@ std::string Render(const ValidationReport& r) {
   section("per source:", [](const RowResult& x) { return x.group; });
   section("per kind:", [](const RowResult& x) { return x.kind; });
   if (const std::string spread = SpreadLine(r.rows); !spread.empty()) out << spread << "\n";
+  if (r.kind == spec::ValidationKind::kTraining) {
+    if (const std::string fit = FitLine(r.rows); !fit.empty()) out << fit << "\n";
+  }
   out << SummaryLine(r.all) << "\n";
   return out.str();
 }

@@ -35,6 +35,9 @@ struct RowResult {
   // Non-empty: simulated, but its measurement contradicts another row of the same file
   // (comm::SweepOutliers), so it is shown and left out of the summaries; says why.
   std::string left_out;
+  // Training rows: non-empty when the memory model says the published run, which ran, does
+  // not fit on its chips (the fit check's reason): a wrong verdict of the memory model.
+  std::string does_not_fit;
 };
 
 // Chips resolved from hardware cells, with their calibrated op models, loaded once each.
@@ -96,6 +99,10 @@ std::string SummaryLine(const Summary& s);
 // the form of the training issue's target (MAPE ≤ 10 % over at least 85 % of the rows); ""
 // when no row was validated. Render prints it just above the summary line.
 std::string SpreadLine(const std::vector<RowResult>& rows);
+// "memory fit: the model says K of N simulated runs (each of which ran) do not fit: ids" —
+// training files: every published run fitted on its chips, so each such verdict is an error
+// of the memory model; "" when no row was simulated. Render prints it below SpreadLine.
+std::string FitLine(const std::vector<RowResult>& rows);
 // id,status,measured,predicted,abs_pct_error,reason (CSV, quoted where needed).
 std::string RowsCsv(const ValidationReport& r);
 

@@ -188,6 +188,7 @@ struct RowSettings {
   std::optional<ops::AttentionKernel> attention_kernel;
   std::optional<DType> grad_dtype;
   int offload_layers = 0;  // Megatron-Core cpu_offloading_num_layers (0: none stated)
+  bool fp8_params = false;  // weights stored in fp8 (NeMo fp8_params / FP8_PARAMS=True)
 };
 struct SettingsFile {
   std::map<std::string, RowSettings> by_id;
@@ -204,6 +205,7 @@ const SettingsFile& TrainingRowSettings() {
                                            "attention_kernel",
                                            "grad_reduce_dtype",
                                            "offload_layers",
+                                           "fp8_params",
                                            "source"};
     const SettingsCsv csv = ReadSettingsCsv("training-settings.csv", want);
     if (!csv.error.empty()) {
@@ -213,7 +215,7 @@ const SettingsFile& TrainingRowSettings() {
     for (size_t i = 0; i < csv.records.size(); ++i) {
       const auto& r = csv.records[i];
       const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
-      if (r.size() != want.size() || Trim(r[8]).empty()) {
+      if (r.size() != want.size() || Trim(r[9]).empty()) {
         f.error = where + ": every row needs " + Join(std::vector<std::string>(want.begin(), want.end() - 1), ", ") +
                   " and a non-empty source";
         return f;
@@ -232,13 +234,13 @@ const SettingsFile& TrainingRowSettings() {
       };
       RowSettings s;
       if (!count(1, &s.virtual_stages) || !count(7, &s.offload_layers)) return f;
-      for (const size_t c : {size_t(2), size_t(4)}) {
+      for (const size_t c : {size_t(2), size_t(4), size_t(8)}) {
         const std::string o = Lower(Trim(r[c]));
         if (o != "true" && o != "false" && !o.empty()) {
           f.error = where + ": " + want[c] + " '" + r[c] + "' must be true, false or empty";
           return f;
         }
-        (c == 2 ? s.tp_comm_overlap : s.pp_comm_overlap) = o == "true";
+        (c == 2 ? s.tp_comm_overlap : c == 4 ? s.pp_comm_overlap : s.fp8_params) = o == "true";
       }
       std::string bad;
       if (!train::ParseTpOverlap(r[3], &s.tp_overlap, &bad)) {
@@ -442,6 +444,12 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   s.precision = Has(t.Get(row, "precision"), "fp8") ? DType::kFp8 : DType::kBf16;
   // Megatron-Bridge "FP8-CS" = Transformer Engine per-tensor current scaling.
   s.fp8_current_scaling = s.precision == DType::kFp8 && Has(t.Get(row, "precision"), "fp8-cs");
+  // Megatron-Bridge stores fp8 weights in both its fp8 recipes: its performance scripts take
+  // FP8-CS from bf16_with_fp8_current_scaling_mixed() and FP8-MX from bf16_with_mxfp8_mixed()
+  // (scripts/performance/utils/precision.py), and both set fp8_param_gather = True
+  // (src/megatron/bridge/training/mixed_precision.py, at 00b7660b and c0b9a0003); no
+  // performance config overrides it.
+  s.fp8_params = s.precision == DType::kFp8 && id.rfind("mbridge", 0) == 0;
   const std::string& zero = t.Get(row, "zero_or_fsdp");
   s.zero_stage = Has(zero, "zero-3") || Has(zero, "full_shard") || Has(zero, "fsdp=1") ? 3
                  : Has(zero, "shard_grad_op") || Has(zero, "zero-2")                    ? 2
@@ -531,6 +539,13 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     if (x.attention_kernel) s.attention_kernel = *x.attention_kernel;
     if (x.grad_dtype) s.grad_dtype = *x.grad_dtype;
     s.offload_layers = x.offload_layers;
+    if (x.fp8_params) {
+      if (s.precision != DType::kFp8) {
+        return Row(t, row, false,
+                   "data/validation/training-settings.csv gives fp8_params true, but the row's precision is not fp8");
+      }
+      s.fp8_params = true;
+    }
   }
   if (vp && *vp > 1 && arch->layers % (p.pp * *vp) == 0) {
     s.schedule = train::Schedule::kInterleaved;
@@ -618,35 +633,36 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
         fmt::format("; {:.4g} tokens at the step's rate + {:g} evals of {:.3g} s{}", ttt->trained_tokens, ttt->evals,
                     m.eval_s, ttt->rcp_scaling != 1 ? fmt::format(", × RCP scaling {:g}", ttt->rcp_scaling) : "");
   }
-  RowResult out =
-      Row(t, row, true,
-          fmt::format(
-              "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{}{}{} on {}: step {:.3g} s "
-              "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
-              "{:.1f}%{}{}{}",
-              arch->name, s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
-              p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
-              s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
-              s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches, pf::Name(s.precision),
-              graph::Name(s.recompute), s.zero_stage, s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
-              s.autocast_fp32_params ? " autocast" : "",
-              fmt::format("{}{}{}{}", s.compiled ? " compiled" : "",
-                          s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : "",
-                          s.offload_layers > 0 ? fmt::format(" offload={}", s.offload_layers) : "",
-                          s.expert_gemm_streams > 0 && model::IsMoe(*arch)
-                              ? fmt::format(" expert-gemms-on-{}-streams", s.expert_gemm_streams)
-                              : ""),
-              s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
-                                                                : "",
-              cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(),
-              r.step.ep_comm.value(), r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(),
-              r.step.dp_comm.value(), s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
-              clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
-              r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason, ttt_note));
+  RowResult out = Row(
+      t, row, true,
+      fmt::format(
+          "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{}{}{} on {}: step {:.3g} s "
+          "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
+          "{:.1f}%{}{}{}",
+          arch->name, s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
+          p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
+          s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
+          s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches,
+          fmt::format("{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : ""), graph::Name(s.recompute),
+          s.zero_stage, s.grad_dtype == DType::kFp32 ? " fp32-grads" : "", s.autocast_fp32_params ? " autocast" : "",
+          fmt::format("{}{}{}{}", s.compiled ? " compiled" : "",
+                      s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : "",
+                      s.offload_layers > 0 ? fmt::format(" offload={}", s.offload_layers) : "",
+                      s.expert_gemm_streams > 0 && model::IsMoe(*arch)
+                          ? fmt::format(" expert-gemms-on-{}-streams", s.expert_gemm_streams)
+                          : ""),
+          s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
+                                                            : "",
+          cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),
+          r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(), r.step.dp_comm.value(),
+          s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
+          clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
+          r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason, ttt_note));
   out.measured = measured;
   out.predicted = predicted;
   out.unit = unit;
   out.abs_pct_error = std::fabs(predicted - measured) / measured * 100.0;
+  if (!r.fits) out.does_not_fit = r.memory_fit.reason;
   return out;
 }
 
