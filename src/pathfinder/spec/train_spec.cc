@@ -124,8 +124,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Number("allocator_overhead", &T::allocator_overhead,
                 "allocator fragmentation as a fraction of allocated memory", 0, 1)
         .Default("0.05")
-        .Number("dp_bucket_params", &T::dp_bucket_params, "parameters per DP gradient bucket", 1, 1e12)
-        .Default("40000000")
+        .Number("dp_bucket_params", &T::dp_bucket_params,
+                "parameters per data-parallel bucket: each bucket's gradient reduction and parameter all-gather is "
+                "its own collective call (0 = Megatron-Core's default, max(40 M, 1 M x dp); Apex "
+                "DistributedFusedAdam: bucket_cap_mb MiB / bytes of the gradient sync dtype)",
+                0, 1e12)
+        .Default("0")
         .Flag("fp8_current_scaling", &T::fp8_current_scaling,
               "fp8 recipe: per-tensor current scaling (Transformer Engine Float8CurrentScaling) — the scale comes "
               "from the amax of the tensor being cast, so an amax pass reads each operand before its cast; "

@@ -112,9 +112,14 @@ struct TrainSettings {
   int first_stage_layers = 0;      // uneven pipeline: layers on the first / last stage (0 = even)
   int last_stage_layers = 0;
   double allocator_overhead = 0.05;  // memory/training_memory.h kDefaultAllocatorOverhead
-  // Megatron-LM DDP bucket: max(40 M, 1 M × dp) parameters (megatron/core/distributed/
-  // distributed_data_parallel_config.py, bucket_size default); we use the 40 M floor.
-  double dp_bucket_params = 40e6;
+  // Parameters per data-parallel bucket. Each bucket's gradient reduction and parameter
+  // all-gather is its own collective call, paying the collective's latency, and the last
+  // bucket's is exposed. 0 = Megatron-Core's default, max(40 M, 1 M × dp) parameters
+  // (megatron/core/distributed/distributed_data_parallel.py, when the DDP config's
+  // bucket_size is None); Apex's DistributedFusedAdam (NeMo 1.x's distributed_fused_adam)
+  // holds bucket_cap_mb MiB of gradients in the sync dtype. Without overlap_dp_comm the
+  // gradients go in one call (Megatron-Core sets an unbounded bucket then).
+  double dp_bucket_params = 0;
   // LoRA fine-tuning (graph::Lora): adapter rank (0 = every weight trains) and the linears
   // that get adapters: any of qkv, proj, fc1, fc2. The default targets are the attention
   // projections of the LoRA paper (Hu et al. 2021 §4.2) and the MLPerf llama2_70b_lora

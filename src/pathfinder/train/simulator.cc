@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string_view>
 
@@ -820,12 +821,19 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   for (size_t si = 0; si < sg.stages.size(); ++si) {
     const graph::StageGraph& stage = sg.stages[si];
     const double params = lora ? stage.adapter_params : stage.params, experts = lora ? 0.0 : stage.expert_params;
-    const double buckets = std::max(1.0, std::ceil((params + experts) / s.dp_bucket_params));
+    // Parameters per bucket (settings.h dp_bucket_params): unbounded without overlap.
+    const double bucket = !s.overlap_dp_comm       ? std::numeric_limits<double>::infinity()
+                          : s.dp_bucket_params > 0 ? s.dp_bucket_params
+                                                   : std::max(40e6, 1e6 * double(p.dp));
+    const double buckets = std::max(1.0, std::ceil((params + experts) / bucket));
     const double pb = lora ? adapter_wb : wb;  // bytes of a trained (re-gathered) parameter
     const DType trained_dtype = s.fp8_params && !lora ? DType::kFp8 : DType::kBf16;
     Seconds grad, gather;
+    // One collective call per bucket, each paying the collective's latency.
     auto coll = [&](comm::Collective c, double n, double bytes_per, const comm::Group& grp, double shard) {
-      return shard > 1 ? comm::EstimateCollective(net_, grp, c, Bytes(n * bytes_per)).time : Seconds(0);
+      if (shard <= 1 || n <= 0) return Seconds(0);
+      const double calls = std::max(1.0, std::ceil(n / bucket));
+      return comm::EstimateCollective(net_, grp, c, Bytes(n * bytes_per / calls)).time * calls;
     };
     if (s.zero_stage == 0) {
       grad = coll(comm::Collective::kAllReduce, params, gb, g.dp_dense, dense_shard) +

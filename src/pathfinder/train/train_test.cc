@@ -100,6 +100,9 @@ TEST(TrainStep, MoreChipsAtFixedPerChipWorkNeverFasterPerChip) {
   TrainSettings s = MlperfLike();
   // ZeRO-1 shards the optimizer step over dp, so per-chip work is only fixed without it.
   s.zero_stage = 0;
+  // Fixed buckets: Megatron-Core's default grows them with dp (max(40 M, 1 M × dp)), fewer
+  // calls and so less latency per chip at a larger dp — a different configuration.
+  s.dp_bucket_params = 40e6;
   double last_step = 0;
   for (int dp : {1, 2, 8, 64, 256, 512}) {
     graph::Parallelism p{4, 8, dp, 1, 1, true};
@@ -1017,6 +1020,30 @@ TEST(TrainStep, Fp8ParamsHoldAndGatherTheWeightsInOneByte) {
   const TrainResult bad = sim.Run(p, f);
   EXPECT_FALSE(bad.ok);
   EXPECT_NE(bad.reason.find("precision: fp8"), std::string::npos) << bad.reason;
+}
+
+// Data-parallel buckets: each is its own collective call and pays the collective's latency,
+// so smaller buckets take longer; 0 is Megatron-Core's default, max(40 M, 1 M × dp); without
+// overlap the gradients go in one call whatever the bucket.
+TEST(TrainStep, EachDataParallelBucketIsItsOwnCollectiveCall) {
+  static const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 256);
+  const graph::Parallelism p{1, 1, 256, 1, 1, false};
+  TrainSettings s = Llama8bSettings(256, 1);
+  auto grad = [&](double bucket, bool overlap) {
+    TrainSettings x = s;
+    x.dp_bucket_params = bucket;
+    x.overlap_dp_comm = overlap;
+    const TrainResult r = sim.Run(p, x);
+    EXPECT_TRUE(r.ok) << r.reason;
+    return std::pair{r.stages[0].dp_grad.value(), r.stages[0].dp_gather.value()};
+  };
+  const auto one = grad(1e12, true), many = grad(1e6, true), dflt = grad(0, true), rule = grad(256e6, true);
+  EXPECT_GT(many.first, one.first);
+  EXPECT_GT(many.second, one.second);
+  EXPECT_EQ(dflt, rule);  // 8 B parameters in 256 M-parameter buckets
+  EXPECT_GT(dflt.first, one.first);
+  EXPECT_EQ(grad(1e6, false), grad(1e12, false));  // no overlap: one call
+  EXPECT_EQ(grad(1e6, false).first, one.first);
 }
 
 }  // namespace
