@@ -3,6 +3,7 @@
 // except the per-shape target recorded in the report).
 #include "pathfinder/report/validation.h"
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -224,7 +225,10 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // LoRA runs overlap TP as their configs say, which validates two time-to-train rows more;
 // 25.6 % and 13.7 % since the MLPerf v4.x GPT-3 and LoRA runs and Megatron-Bridge's fp8 runs
 // hold and gather fp8 weights as configured, which moves the 10 752- and 11 616-GPU v4.0
-// rows 8 points further from their measurements: they were too fast already)
+// rows 8 points further from their measurements: they were too fast already; 24.6 % and
+// 12.3 % since each data-parallel bucket is its own collective call, in the buckets each
+// source's optimizer fills: the 4 096- to 11 616-GPU MLPerf GPT-3 rows went from 12–20 % too
+// fast to between 10 % too fast and 12 % too slow)
 // with a margin. Every source runs eager
 // autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
@@ -251,8 +255,8 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 131);
-  EXPECT_LE(s.mape, 26.0) << SummaryLine(s);
-  EXPECT_LE(s.median, 14.0) << SummaryLine(s);
+  EXPECT_LE(s.mape, 25.2) << SummaryLine(s);
+  EXPECT_LE(s.median, 13.0) << SummaryLine(s);
   // Every published run fitted on its chips: the memory model's "does not fit" verdicts are
   // its errors, held to the day's 4 of 131 (7 before fp8 weights; the MLPerf v4.1 LoRA runs
   // on 8 H200 and 8 B200 fit only with their configured fp8 weights).
@@ -403,6 +407,12 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
       EXPECT_EQ(x.reason.find(" fp32-grads ") != std::string::npos, records[i][6] == "fp32") << x.reason;
     }
     EXPECT_EQ(x.reason.find(" offload=") != std::string::npos, !records[i][7].empty()) << x.reason;
+    if (!records[i][9].empty()) {  // Apex buckets: bucket_cap_mb MiB of gradients in the sync dtype
+      const double params =
+          std::stod(records[i][9]) * 1048576.0 / (x.reason.find(" fp32-grads ") != std::string::npos ? 4 : 2);
+      EXPECT_NE(x.reason.find(fmt::format(" dp-bucket={:.3g}M ", params / 1e6)), std::string::npos)
+          << id << ": " << x.reason;
+    }
     if (!records[i][8].empty()) {  // empty: the source-wide rule (Megatron-Bridge's, below)
       EXPECT_EQ(x.reason.find(" fp8-params ") != std::string::npos, records[i][8] == "true") << id << ": " << x.reason;
     }
@@ -413,8 +423,9 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
     std::string bad;
     EXPECT_TRUE(train::ParseTpOverlap(records[i][3], &ub, &bad)) << id << ": " << bad;
   }
-  // A row the file does not list keeps what its notes say: no overlap for NeMo 24.07's Llama 3
-  // 70B; a time-to-train row takes its step row's entry (the v4.1 LoRA run on 8 H100).
+  // A row keeps what its notes say where the file gives nothing else: no overlap for NeMo
+  // 24.07's Llama 3 70B (listed for its buckets only); a time-to-train row takes its step
+  // row's entry (the v4.1 LoRA run on 8 H100).
   ASSERT_TRUE(by_id.count("nemo2407_llama370b_64"));
   EXPECT_EQ(by_id["nemo2407_llama370b_64"].reason.find("tp-overlap"), std::string::npos);
   ASSERT_TRUE(by_id.count("mlptv41_lora_nvidia_eos_8_ttt"));

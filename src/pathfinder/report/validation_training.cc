@@ -189,6 +189,7 @@ struct RowSettings {
   std::optional<DType> grad_dtype;
   int offload_layers = 0;  // Megatron-Core cpu_offloading_num_layers (0: none stated)
   bool fp8_params = false;  // weights stored in fp8 (NeMo fp8_params / FP8_PARAMS=True)
+  double dp_bucket_mb = 0;  // Apex DistributedFusedAdam bucket_cap_mb (0: not stated)
 };
 struct SettingsFile {
   std::map<std::string, RowSettings> by_id;
@@ -206,6 +207,7 @@ const SettingsFile& TrainingRowSettings() {
                                            "grad_reduce_dtype",
                                            "offload_layers",
                                            "fp8_params",
+                                           "dp_bucket_mb",
                                            "source"};
     const SettingsCsv csv = ReadSettingsCsv("training-settings.csv", want);
     if (!csv.error.empty()) {
@@ -215,7 +217,7 @@ const SettingsFile& TrainingRowSettings() {
     for (size_t i = 0; i < csv.records.size(); ++i) {
       const auto& r = csv.records[i];
       const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
-      if (r.size() != want.size() || Trim(r[9]).empty()) {
+      if (r.size() != want.size() || Trim(r[10]).empty()) {
         f.error = where + ": every row needs " + Join(std::vector<std::string>(want.begin(), want.end() - 1), ", ") +
                   " and a non-empty source";
         return f;
@@ -234,6 +236,15 @@ const SettingsFile& TrainingRowSettings() {
       };
       RowSettings s;
       if (!count(1, &s.virtual_stages) || !count(7, &s.offload_layers)) return f;
+      if (const std::string mb = Trim(r[9]); !mb.empty()) {
+        char* end = nullptr;
+        s.dp_bucket_mb = std::strtod(mb.c_str(), &end);
+        if (*end != '\0' || !(s.dp_bucket_mb > 0) || s.dp_bucket_mb > 1e6) {
+          f.error =
+              where + ": dp_bucket_mb '" + r[9] + "' is not a size in MiB above 0 (leave it empty when not stated)";
+          return f;
+        }
+      }
       for (const size_t c : {size_t(2), size_t(4), size_t(8)}) {
         const std::string o = Lower(Trim(r[c]));
         if (o != "true" && o != "false" && !o.empty()) {
@@ -492,6 +503,10 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // LanguageCrossEntropy and LanguagePerplexity (llmfoundry/models/mpt/modeling_mpt.py,
   // use_train_metrics default True at b2a43a147 and 5e85bd62d; no benchmark yaml sets it).
   if (llm_foundry) s.logit_metrics = 2;
+  // llm-foundry shards with PyTorch FSDP, each transformer block its own unit (Composer's
+  // FSDP auto-wrap of MPTBlock), so SHARD_GRAD_OP reduce-scatters the gradients and
+  // all-gathers the weights one block at a time: a block's parameters per call.
+  if (llm_foundry && arch->layers > 0) s.dp_bucket_params = model::Count(*arch).non_embedding_params / arch->layers;
   // Megatron-Bridge's MoE models run Megatron-Core's TEGroupedMLP (moe_grouped_gemm = True in
   // its Qwen3-MoE, DeepSeek and GPT-OSS providers at 00b7660b), i.e. Transformer Engine's
   // GroupedLinear: one cuBLAS GEMM per local expert, round-robin on 4 compute streams
@@ -513,6 +528,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   auto vp = FromNotes(notes, R"(\bVP\s*(\d+))");
   if (!vp) vp = FromNotes(notes, R"(interleaved schedule with (\d+) stages)");
   // What the run's submitted configuration states beyond the row.
+  double dp_bucket_mb = 0;
   const SettingsFile& extra = TrainingRowSettings();
   if (auto it = extra.by_id.find(settings_id); it != extra.by_id.end() || !extra.error.empty()) {
     if (!extra.error.empty()) return Row(t, row, false, extra.error);
@@ -539,6 +555,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     if (x.attention_kernel) s.attention_kernel = *x.attention_kernel;
     if (x.grad_dtype) s.grad_dtype = *x.grad_dtype;
     s.offload_layers = x.offload_layers;
+    dp_bucket_mb = x.dp_bucket_mb;
     if (x.fp8_params) {
       if (s.precision != DType::kFp8) {
         return Row(t, row, false,
@@ -547,6 +564,11 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       s.fp8_params = true;
     }
   }
+  // Apex's DistributedFusedAdam (NeMo 1.x's distributed_fused_adam) fills each bucket with
+  // bucket_cap_mb MiB of gradients in its sync dtype (apex/contrib/optimizers/
+  // distributed_fused_adam.py: bucket_size = 1024 * 1024 * bucket_cap_mb / dtype_size); every
+  // other source runs Megatron-Core's default buckets (train/settings.h).
+  if (dp_bucket_mb > 0) s.dp_bucket_params = dp_bucket_mb * 1048576.0 / BytesPerElement(s.grad_dtype);
   if (vp && *vp > 1 && arch->layers % (p.pp * *vp) == 0) {
     s.schedule = train::Schedule::kInterleaved;
     s.virtual_stages = int(*vp);
@@ -633,31 +655,34 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
         fmt::format("; {:.4g} tokens at the step's rate + {:g} evals of {:.3g} s{}", ttt->trained_tokens, ttt->evals,
                     m.eval_s, ttt->rcp_scaling != 1 ? fmt::format(", × RCP scaling {:g}", ttt->rcp_scaling) : "");
   }
-  RowResult out = Row(
-      t, row, true,
-      fmt::format(
-          "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{}{}{} on {}: step {:.3g} s "
-          "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
-          "{:.1f}%{}{}{}",
-          arch->name, s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
-          p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
-          s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
-          s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches,
-          fmt::format("{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : ""), graph::Name(s.recompute),
-          s.zero_stage, s.grad_dtype == DType::kFp32 ? " fp32-grads" : "", s.autocast_fp32_params ? " autocast" : "",
-          fmt::format("{}{}{}{}", s.compiled ? " compiled" : "",
-                      s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : "",
-                      s.offload_layers > 0 ? fmt::format(" offload={}", s.offload_layers) : "",
-                      s.expert_gemm_streams > 0 && model::IsMoe(*arch)
-                          ? fmt::format(" expert-gemms-on-{}-streams", s.expert_gemm_streams)
-                          : ""),
-          s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
-                                                            : "",
-          cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),
-          r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(), r.step.dp_comm.value(),
-          s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
-          clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
-          r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason, ttt_note));
+  RowResult out =
+      Row(t, row, true,
+          fmt::format(
+              "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{}{}{} on {}: step {:.3g} s "
+              "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
+              "{:.1f}%{}{}{}",
+              arch->name, s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
+              p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
+              s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
+              s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches,
+              fmt::format("{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : ""), graph::Name(s.recompute),
+              s.zero_stage,
+              fmt::format("{}{}", s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
+                          s.dp_bucket_params > 0 ? fmt::format(" dp-bucket={:.3g}M", s.dp_bucket_params / 1e6) : ""),
+              s.autocast_fp32_params ? " autocast" : "",
+              fmt::format("{}{}{}{}", s.compiled ? " compiled" : "",
+                          s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : "",
+                          s.offload_layers > 0 ? fmt::format(" offload={}", s.offload_layers) : "",
+                          s.expert_gemm_streams > 0 && model::IsMoe(*arch)
+                              ? fmt::format(" expert-gemms-on-{}-streams", s.expert_gemm_streams)
+                              : ""),
+              s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
+                                                                : "",
+              cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(),
+              r.step.ep_comm.value(), r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(),
+              r.step.dp_comm.value(), s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
+              clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
+              r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason, ttt_note));
   out.measured = measured;
   out.predicted = predicted;
   out.unit = unit;
