@@ -423,9 +423,8 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
     std::string bad;
     EXPECT_TRUE(train::ParseTpOverlap(records[i][3], &ub, &bad)) << id << ": " << bad;
   }
-  // A row keeps what its notes say where the file gives nothing else: no overlap for NeMo
-  // 24.07's Llama 3 70B (listed for its buckets only); a time-to-train row takes its step
-  // row's entry (the v4.1 LoRA run on 8 H100).
+  // A row the file does not list keeps what its notes say: no overlap for NeMo 24.07's Llama 3
+  // 70B; a time-to-train row takes its step row's entry (the v4.1 LoRA run on 8 H100).
   ASSERT_TRUE(by_id.count("nemo2407_llama370b_64"));
   EXPECT_EQ(by_id["nemo2407_llama370b_64"].reason.find("tp-overlap"), std::string::npos);
   ASSERT_TRUE(by_id.count("mlptv41_lora_nvidia_eos_8_ttt"));

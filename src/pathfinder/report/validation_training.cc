@@ -566,8 +566,9 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   }
   // Apex's DistributedFusedAdam (NeMo 1.x's distributed_fused_adam) fills each bucket with
   // bucket_cap_mb MiB of gradients in its sync dtype (apex/contrib/optimizers/
-  // distributed_fused_adam.py: bucket_size = 1024 * 1024 * bucket_cap_mb / dtype_size); every
-  // other source runs Megatron-Core's default buckets (train/settings.h).
+  // distributed_fused_adam.py: bucket_size = 1024 * 1024 * bucket_cap_mb / dtype_size); the
+  // sources without a bucket of their own (llm-foundry's is a block, above) run Megatron-Core's
+  // default buckets (train/settings.h).
   if (dp_bucket_mb > 0) s.dp_bucket_params = dp_bucket_mb * 1048576.0 / BytesPerElement(s.grad_dtype);
   if (vp && *vp > 1 && arch->layers % (p.pp * *vp) == 0) {
     s.schedule = train::Schedule::kInterleaved;
