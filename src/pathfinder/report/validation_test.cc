@@ -263,7 +263,9 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   int wrong_fit = 0;
   for (const auto& x : r.rows) {
     wrong_fit += x.ok && !x.does_not_fit.empty();
-    if (x.id.starts_with("mlptv41_lora_")) EXPECT_TRUE(x.does_not_fit.empty()) << x.id << ": " << x.does_not_fit;
+    if (x.id.starts_with("mlptv41_lora_")) {
+      EXPECT_TRUE(x.does_not_fit.empty()) << x.id << ": " << x.does_not_fit;
+    }
   }
   EXPECT_LE(wrong_fit, 4) << FitLine(r.rows);
 }
