@@ -76,6 +76,27 @@ bool ParseLoraTargets(const std::vector<std::string>& names, Lora* lora, std::st
   return true;
 }
 
+bool ParseRecomputeModules(const std::vector<std::string>& names, RecomputeModules* out, std::string* bad) {
+  *out = RecomputeModules{};
+  out->core_attn = false;
+  for (const std::string& n : names) {
+    bool* m = n == "core_attn"        ? &out->core_attn
+              : n == "moe_act"        ? &out->moe_act
+              : n == "layernorm"      ? &out->layernorm
+              : n == "mla_up_proj"    ? &out->mla_up_proj
+              : n == "mlp"            ? &out->mlp
+              : n == "moe"            ? &out->moe
+              : n == "shared_experts" ? &out->shared_experts
+                                      : nullptr;
+    if (m == nullptr || *m) {
+      *bad = n;
+      return false;
+    }
+    *m = true;
+  }
+  return true;
+}
+
 double AttentionParamsPerLayer(const model::Architecture& a) {
   const model::Counts c = model::Count(a);
   // Attention weights plus the layer's norms (the final norm is spread too: < 1/L·h, negligible).
@@ -235,7 +256,9 @@ class LayerBuilder {
   void Build(bool moe, bool sliding) {
     const int64_t h = a_.hidden, T = tokens_, t = t_;
     // ---- attention block
+    module_ = kLayerNorm;
     Memory("input norm", OpKind::kNorm, rows_, h, true);
+    module_ = 0;
     Op core;
     core.name = "attention core";
     core.kind = OpKind::kAttention;
@@ -258,13 +281,17 @@ class LayerBuilder {
       // up-projections and the output projection are split over heads.
       if (m.q_lora_rank > 0) {
         Linear("q down", T, h, m.q_lora_rank, 1, Replicated(o_.lora.qkv));
+        module_ = kMlaUp;
         Linear("q up", T, m.q_lora_rank, a_.heads * qk / t, 1, Column(o_.lora.qkv));
+        module_ = 0;
       } else {
         Linear("q proj", T, h, a_.heads * qk / t, 1, Column(o_.lora.qkv));
       }
       Linear("kv down", T, h, m.kv_lora_rank + m.qk_rope_head_dim, 1, Replicated(o_.lora.qkv));
+      module_ = kMlaUp;
       Linear("kv up", T, m.kv_lora_rank, a_.heads * (m.qk_nope_head_dim + m.v_head_dim) / t, 1, Column(o_.lora.qkv));
       Memory("rotary", OpKind::kRotary, T, a_.heads / t, true, m.qk_rope_head_dim);
+      module_ = 0;
       kv_local_width = a_.heads / t * (qk + m.v_head_dim);
       AddAttention(core);
       Linear("out proj", T, a_.heads * m.v_head_dim / t, h, 1, RowPar(o_.lora.proj));
@@ -300,7 +327,9 @@ class LayerBuilder {
       Comm("ring attention", CommKind::kCpSendRecv, Pass::kBackward, block * 2.0, p_.cp - 1);
     }
     // ---- MLP block
+    module_ = kLayerNorm;
     if (!a_.parallel_blocks) Memory("post-attention norm", OpKind::kNorm, rows_, h, true);
+    module_ = moe ? kMoe : kMlp;
     if (moe) {
       const model::Moe& e = a_.moe;
       const int64_t local_experts = std::max<int64_t>(1, e.num_experts / std::max(1, p_.ep));
@@ -328,12 +357,15 @@ class LayerBuilder {
       // Both copies move the T·top_k received rows one to one (rows = T·top_k, k = 1).
       if (sort_chunks) Memory("sort chunks", OpKind::kPermute, T * e.top_k, h, true, 1);
       Linear("expert fc1", m, h, (model::IsGated(a_.mlp) ? 2 : 1) * f, local_experts);
+      module_ = kMoe | kMoeAct;
       Memory("expert activation", OpKind::kActivation, m * local_experts, f, true);
+      module_ = kMoe;
       Linear("expert fc2", m, f, h, local_experts);
       if (sort_chunks) Memory("unsort chunks", OpKind::kPermute, T * e.top_k, h, true, 1);
       Memory("unpermute", OpKind::kPermute, T, h, true, e.top_k);
       if (e.num_shared_experts > 0) {
         const int64_t sf = int64_t(e.num_shared_experts) * e.shared_expert_ffn_hidden / t;
+        module_ = kMoe | kShared;
         Linear("shared fc1", T, h, (model::IsGated(a_.mlp) ? 2 : 1) * sf, 1, Column(o_.lora.fc1));
         Memory("shared activation", OpKind::kActivation, T, sf, true);
         Linear("shared fc2", T, sf, h, 1, RowPar(o_.lora.fc2));
@@ -344,6 +376,7 @@ class LayerBuilder {
       Memory("activation", OpKind::kActivation, T, f, true);
       Linear("fc2", T, f, h, 1, RowPar(o_.lora.fc2));
     }
+    module_ = 0;
     Memory("residual", OpKind::kResidual, rows_, h, true);
     TensorParallelBlock("mlp");
 
@@ -364,11 +397,33 @@ class LayerBuilder {
         g_.comms.push_back(r);
       }
     } else if (o_.recompute == Recompute::kSelective) {
-      for (const Op& op : core_) {
-        Op r = op;
+      const RecomputeModules& rm = o_.recompute_modules;
+      auto rerun = [&](Op r) {
         r.pass = Pass::kBackward;
         r.recompute = true;
         g_.ops.push_back(r);
+      };
+      if (rm.core_attn) {
+        for (const Op& op : core_) rerun(op);
+      }
+      for (const auto& [op, tag] : tagged_) {
+        if ((rm.layernorm && (tag & kLayerNorm)) || (rm.mla_up_proj && (tag & kMlaUp)) || (rm.mlp && (tag & kMlp)) ||
+            (rm.moe && (tag & kMoe)) || (rm.moe_act && (tag & kMoeAct)) || (rm.shared_experts && (tag & kShared))) {
+          rerun(op);
+        }
+      }
+      // A recomputed MLP or MoE layer runs its forward collectives again: the TP gather and
+      // scatter around it, and the MoE layer its dispatch and combine.
+      if ((rm.mlp && !moe) || (rm.moe && moe)) {
+        const size_t n = g_.comms.size();
+        for (size_t i = 0; i < n; ++i) {
+          const CommOp& c = g_.comms[i];
+          if (c.pass != Pass::kForward || (c.name != std::string_view("mlp") && c.name != std::string_view("moe"))) continue;
+          CommOp r = c;
+          r.pass = Pass::kBackward;
+          r.recompute = true;
+          g_.comms.push_back(r);
+        }
       }
     }
   }
@@ -377,6 +432,7 @@ class LayerBuilder {
   void Add(const Op& op) {
     g_.ops.push_back(op);
     forward_.push_back(op);
+    if (module_ != 0) tagged_.emplace_back(op, module_);
   }
   // The attention core. Fused (FlashAttention): one kernel forward, one backward. Unfused
   // (Megatron-LM 2021–22, Korthikanti et al. 2022 Fig. 4): batched QKᵀ, fused scale-mask-
@@ -433,6 +489,10 @@ class LayerBuilder {
   LayerGraph& g_;
   std::vector<Op> forward_;
   std::vector<Op> core_;  // the attention core's forward ops (selective recompute re-runs them)
+  // The recompute modules (RecomputeModules) a forward op belongs to, as bits.
+  enum : unsigned { kLayerNorm = 1, kMlaUp = 2, kMlp = 4, kMoe = 8, kMoeAct = 16, kShared = 32 };
+  unsigned module_ = 0;
+  std::vector<std::pair<Op, unsigned>> tagged_;
   int64_t t_ = 1, tokens_ = 0, rows_ = 0;
   double act_bytes_ = 2;
 };

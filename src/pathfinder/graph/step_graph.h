@@ -40,6 +40,21 @@ enum class Recompute { kNone, kSelective, kFull };
 const char* Name(Recompute r);  // "none", "selective", "full"
 std::optional<Recompute> ParseRecompute(std::string_view s);
 
+// What selective recompute re-runs, in Megatron-Core's names (TransformerConfig
+// recompute_modules with recompute_granularity "selective"; default: the attention core):
+// core_attn (the attention core), moe_act (the routed experts' activation function),
+// layernorm (the norms before attention and MLP), mla_up_proj (MLA's up-projections and
+// their rotary embedding), mlp (the dense MLP), moe (the whole MoE layer, its all-to-alls
+// included), shared_experts (the MoE layer's shared experts). moe_act, layernorm and
+// mla_up_proj discard only their outputs; the others keep just their inputs.
+struct RecomputeModules {
+  bool core_attn = true, moe_act = false, layernorm = false, mla_up_proj = false, mlp = false, moe = false,
+       shared_experts = false;
+};
+// Those names (case as written) into `out` (all cleared first); false (and `bad` = the
+// offending name) on an unknown or repeated name.
+bool ParseRecomputeModules(const std::vector<std::string>& names, RecomputeModules* out, std::string* bad);
+
 // LoRA (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models"): the base
 // weights are frozen and each targeted linear W[k×n] gets a trainable bypass x·A·B with
 // A[k×r], B[r×n]. Cost: the frozen linears (and the frozen embedding and LM head) lose their
@@ -66,6 +81,7 @@ struct StepOptions {
   DType matmul_dtype = DType::kBf16;      // linear layers (bf16, or fp8 as Transformer Engine)
   DType act_dtype = DType::kBf16;         // activations, attention, communication
   Recompute recompute = Recompute::kNone;
+  RecomputeModules recompute_modules;     // what `kSelective` re-runs
   bool flash_attention = true;            // fused attention (no s×s scores in memory)
   bool dropout = false;                   // GPT-3-era dropout after attention and MLP (masks stored)
   double moe_imbalance = 1.0;             // tokens of the busiest local expert / the mean (≥ 1)

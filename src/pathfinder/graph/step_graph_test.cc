@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
+#include <vector>
 
 namespace pf::graph {
 namespace {
@@ -102,6 +104,61 @@ TEST(StepGraph, StagesSplitLayersEvenlyOrAsAsked) {
   EXPECT_EQ(uneven.stages[0].layers, 6);
   EXPECT_EQ(uneven.stages[3].layers, 6);
   EXPECT_EQ(uneven.stages[1].layers + uneven.stages[2].layers, 18);
+}
+
+// Megatron-Core's recompute_modules: selective recompute re-runs exactly the named modules'
+// forward ops (and a recomputed MLP / MoE layer its forward collectives), nothing else.
+TEST(StepGraph, SelectiveRecomputeReRunsTheNamedModules) {
+  model::Architecture a = Gpt(4);
+  a.mlp = model::MlpKind::kSwiGlu;
+  a.moe.num_experts = 8;
+  a.moe.top_k = 2;
+  a.moe.expert_ffn_hidden = 1024;
+  a.moe.num_shared_experts = 1;
+  a.moe.shared_expert_ffn_hidden = 1024;
+  Parallelism p;
+  p.tp = 2;
+  p.dp = 8;
+  p.ep = 4;
+  p.sequence_parallel = true;
+  StepOptions o;
+  o.seq_len = 1024;
+  o.recompute = Recompute::kSelective;
+  auto rerun = [&](const std::vector<std::string>& modules) {
+    std::string bad;
+    EXPECT_TRUE(ParseRecomputeModules(modules, &o.recompute_modules, &bad)) << bad;
+    const StepGraph g = BuildStepGraph(a, p, o);
+    std::multiset<std::string> names;
+    for (const Op& op : g.kinds[0].ops)
+      if (op.recompute) names.insert(op.name);
+    for (const CommOp& c : g.kinds[0].comms)
+      if (c.recompute) names.insert(std::string("comm ") + c.name);
+    return names;
+  };
+  EXPECT_EQ(rerun({"core_attn"}), (std::multiset<std::string>{"attention core"}));
+  EXPECT_EQ(rerun({}), (std::multiset<std::string>{}));
+  EXPECT_EQ(rerun({"moe_act"}), (std::multiset<std::string>{"expert activation"}));
+  EXPECT_EQ(rerun({"layernorm"}), (std::multiset<std::string>{"input norm", "post-attention norm"}));
+  EXPECT_EQ(rerun({"shared_experts"}),
+            (std::multiset<std::string>{"shared fc1", "shared activation", "shared fc2"}));
+  const std::multiset<std::string> moe = rerun({"moe", "moe_act"});  // the activation re-runs once
+  EXPECT_EQ(moe.count("expert activation"), 1u);
+  EXPECT_EQ(moe.count("router"), 1u);
+  EXPECT_EQ(moe.count("expert fc1"), 1u);
+  EXPECT_EQ(moe.count("shared fc2"), 1u);
+  EXPECT_EQ(moe.count("comm moe"), 2u);  // dispatch and combine
+  EXPECT_EQ(moe.count("comm mlp"), 2u);  // the sequence-parallel gather and scatter around it
+  EXPECT_EQ(moe.count("attention core"), 0u);
+  EXPECT_TRUE(rerun({"mlp"}).empty());  // no dense MLP in an MoE layer
+
+  a.moe = model::Moe{};  // dense
+  EXPECT_EQ(rerun({"mlp"}), (std::multiset<std::string>{"fc1", "activation", "fc2", "comm mlp", "comm mlp"}));
+  EXPECT_TRUE(rerun({"mla_up_proj"}).empty());  // no MLA
+
+  std::string bad;
+  EXPECT_FALSE(ParseRecomputeModules({"core_attn", "attention"}, &o.recompute_modules, &bad));
+  EXPECT_EQ(bad, "attention");
+  EXPECT_FALSE(ParseRecomputeModules({"mlp", "mlp"}, &o.recompute_modules, &bad));
 }
 
 TEST(StepGraph, MoeLayersRouteTopKTokensOverLocalExperts) {

@@ -43,16 +43,21 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
     const double adapted = double(lora.qkv) + double(lora.proj) + double(lora.fc1) + double(lora.fc2);
     bytes += adapted * T * double(lora.rank) * e;
   }
+  // Selective recompute (graph::RecomputeModules): a module re-run in backward stores only its
+  // input (moe_act, layernorm and mla_up_proj discard just their outputs).
+  const bool sel = o.recompute == graph::Recompute::kSelective;
+  const graph::RecomputeModules& rm = o.recompute_modules;
+  const bool norm_out = !(sel && rm.layernorm);  // the norms' outputs are kept
   const double norms = a.parallel_blocks ? 1 : 2;
-  bytes += norms * T * h * e / repl;          // norm inputs
-  bytes += keeps(lora.qkv) * T * h * li / repl;  // QKV input (the normed activations)
+  bytes += norms * T * h * e / repl;                               // norm inputs
+  if (norm_out) bytes += keeps(lora.qkv) * T * h * li / repl;  // QKV input (the normed activations)
   const double mask = o.dropout ? 1.0 : 0.0;  // 1-byte dropout masks
   double heads_local = double(a.heads) / t;
   if (model::IsMla(a)) {
     const model::Mla& m = a.mla;
     const double qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
     bytes += T * (m.q_lora_rank + m.kv_lora_rank + m.qk_rope_head_dim) * li;  // latents (up-projection inputs)
-    bytes += T * heads_local * (2 * qk + m.v_head_dim) * e;                   // Q, K, V
+    if (!(sel && rm.mla_up_proj)) bytes += T * heads_local * (2 * qk + m.v_head_dim) * e;  // Q, K, V
     bytes += T * heads_local * m.v_head_dim * (e + proj_copy);                // attention output
   } else {
     const double hd = a.head_dim;
@@ -60,27 +65,36 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
     bytes += T * (heads_local + 2 * kv_local) * hd * e;  // Q, K, V
     bytes += T * heads_local * hd * (e + proj_copy);     // attention output = out-proj input
   }
-  if (!o.flash_attention && o.recompute != graph::Recompute::kSelective) {
+  if (!o.flash_attention && !(sel && rm.core_attn)) {
     // softmax output (e), dropout mask (1 B), dropout output (e) on heads × q × kv scores
     bytes += heads_local * T * double(o.seq_len) * (2 * e + 1);
   }
   bytes += mask * T * h / repl;  // attention dropout mask
   const double gate = model::IsGated(a.mlp) ? 2 : 1;
-  auto mlp = [&](double rows, double ffn_local, bool frozen = false) {  // fc1 in, activation in, fc2 in
+  // fc1 in, activation in, fc2 in; a recomputed MLP keeps its input only, a recomputed
+  // activation drops its output (the fc2 input).
+  auto mlp = [&](double rows, double ffn_local, bool frozen, bool recomputed, bool act_recomputed) {
     const double fc1_in = frozen ? 0.0 : keeps(lora.fc1), fc2_in = frozen ? 0.0 : keeps(lora.fc2);
-    return fc1_in * rows * h * li + rows * gate * ffn_local * e + fc2_in * rows * ffn_local * li;
+    if (recomputed) return fc1_in * rows * h * li;
+    return fc1_in * rows * h * li + rows * gate * ffn_local * e + (act_recomputed ? 0.0 : fc2_in * rows * ffn_local * li);
   };
   if (moe) {
     const model::Moe& m = a.moe;
     const double routed = T * m.top_k * std::max(1.0, o.moe_imbalance);
-    bytes += T * h * e / repl;                                 // router input
-    bytes += T * m.num_experts * 4.0;                          // router probabilities (fp32)
-    bytes += mlp(routed, double(m.expert_ffn_hidden) / t, lora.enabled());  // expert MLPs on permuted tokens
-    if (m.num_shared_experts > 0)
-      bytes += mlp(T, double(m.num_shared_experts) * m.shared_expert_ffn_hidden / t) - keeps(lora.fc1) * T * h * li;
+    if (norm_out) bytes += T * h * e / repl;  // router input (the normed activations)
+    if (!(sel && rm.moe)) {
+      bytes += T * m.num_experts * 4.0;  // router probabilities (fp32)
+      bytes += mlp(routed, double(m.expert_ffn_hidden) / t, lora.enabled(), false,
+                   sel && rm.moe_act);  // expert MLPs on permuted tokens
+      if (m.num_shared_experts > 0)
+        bytes += mlp(T, double(m.num_shared_experts) * m.shared_expert_ffn_hidden / t, false, sel && rm.shared_experts,
+                     false) -
+                 keeps(lora.fc1) * T * h * li;
+    }
   } else {
-    bytes += mlp(T, double(a.ffn_hidden) / t) +
+    bytes += mlp(T, double(a.ffn_hidden) / t, false, sel && rm.mlp, false) +
              keeps(lora.fc1) * (T * h * li / repl - T * h * li);  // fc1 input replicated unless SP
+    if (!norm_out) bytes -= keeps(lora.fc1) * T * h * li / repl;  // the fc1 input is the norm's output
   }
   bytes += mask * T * h / repl;  // MLP dropout mask
   return Bytes(bytes);
