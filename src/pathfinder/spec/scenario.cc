@@ -214,7 +214,8 @@ std::string DumpScenario(const Scenario& s) {
     }
     std::vector<YAML::Node> chain{root};
     for (size_t i = 0; i + 1 < parts.size(); ++i) chain.push_back(chain.back()[parts[i]]);
-    if (path.find("aliases") != std::string::npos || path.find("lora_targets") != std::string::npos) {  // text lists
+    if (path.find("aliases") != std::string::npos || path.find("lora_targets") != std::string::npos ||
+        path.find("recompute_modules") != std::string::npos) {  // text lists
       YAML::Node seq(YAML::NodeType::Sequence);
       size_t p = 0;
       while (p <= value.size()) {

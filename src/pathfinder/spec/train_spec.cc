@@ -40,6 +40,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
                                                                       {"selective", graph::Recompute::kSelective},
                                                                       {"full", graph::Recompute::kFull}})
         .Default("none")
+        .TextList("recompute_modules", &T::recompute_module_names,
+                  "what recompute: selective re-runs in backward instead of storing (Megatron-Core recompute_modules): "
+                  "any of core_attn (the attention core), moe_act (the routed experts' activation), layernorm (the "
+                  "norms), mla_up_proj (MLA up-projections and rotary), mlp (the dense MLP), moe (the whole MoE "
+                  "layer, all-to-alls included), shared_experts; needs recompute: selective")
+        .Default("[core_attn]")
         .Integer("zero_stage", &T::zero_stage,
                  "ZeRO stage: 0 none, 1 optimizer states, 2 + gradients, 3 + weights (FSDP)", 0, 3)
         .Default("1")
@@ -180,6 +186,21 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
         ctx.Error(node["ub_cfg"] ? node["ub_cfg"] : node, JoinPath(key_path, "ub_cfg"), bad);
       } else if (!s.ub_cfg.empty() && !s.overlap_tp_comm) {
         ctx.Error(node["ub_cfg"], JoinPath(key_path, "ub_cfg"), "ub_cfg needs overlap_tp_comm: true");
+      }
+    }
+    {
+      std::string bad;
+      const YAML::Node at = node["recompute_modules"] ? node["recompute_modules"] : node;
+      if (!graph::ParseRecomputeModules(s.recompute_module_names, &s.recompute_modules, &bad)) {
+        ctx.Error(at, JoinPath(key_path, "recompute_modules"),
+                  fmt::format("'{}' is unknown or repeated; write a list of core_attn, moe_act, layernorm, "
+                              "mla_up_proj, mlp, moe, shared_experts",
+                              bad));
+      } else if (node["recompute_modules"] && s.recompute != graph::Recompute::kSelective) {
+        ctx.Error(at, JoinPath(key_path, "recompute_modules"),
+                  fmt::format("recompute_modules says what selective recompute re-runs, but recompute is {}; set "
+                              "recompute: selective or drop recompute_modules",
+                              graph::Name(s.recompute)));
       }
     }
     {

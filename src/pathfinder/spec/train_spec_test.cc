@@ -112,6 +112,30 @@ TEST(TrainSpec, Fp8ParamsNeedAnFp8Recipe) {
   EXPECT_NE(d.Render().find("needs precision: fp8 (not bf16)"), std::string::npos) << d.Render();
 }
 
+TEST(TrainSpec, RecomputeModulesNeedSelectiveRecompute) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  auto s =
+      LoadTrainSection(YAML::Load("{recompute: selective, recompute_modules: [mla_up_proj, moe_act]}"), ctx, "train");
+  ASSERT_TRUE(s) << d.Render();
+  EXPECT_TRUE(s->recompute_modules.mla_up_proj && s->recompute_modules.moe_act);
+  EXPECT_FALSE(s->recompute_modules.core_attn);
+  auto defaults = LoadTrainSection(YAML::Load("{recompute: selective}"), ctx, "train");
+  ASSERT_TRUE(defaults);
+  EXPECT_TRUE(defaults->recompute_modules.core_attn);
+  EXPECT_FALSE(defaults->recompute_modules.moe_act);
+
+  auto unknown = LoadTrainSection(YAML::Load("{recompute: selective, recompute_modules: [attention]}"), ctx, "train");
+  EXPECT_FALSE(unknown);
+  EXPECT_NE(d.Render().find("train.recompute_modules"), std::string::npos) << d.Render();
+  EXPECT_NE(d.Render().find("'attention' is unknown or repeated"), std::string::npos) << d.Render();
+  Diagnostics d2;
+  LoadContext ctx2{"s.yaml", "", &d2, nullptr};
+  auto not_selective = LoadTrainSection(YAML::Load("{recompute: full, recompute_modules: [moe_act]}"), ctx2, "train");
+  EXPECT_FALSE(not_selective);
+  EXPECT_NE(d2.Render().find("but recompute is full"), std::string::npos) << d2.Render();
+}
+
 TEST(TrainSpec, AttentionKernelIsAChoice) {
   Diagnostics d;
   LoadContext ctx{"s.yaml", "", &d, nullptr};

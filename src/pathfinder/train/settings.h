@@ -68,6 +68,10 @@ struct TrainSettings {
   // fp8 GEMMs need one (Hopper) unless disable_parameter_transpose_cache.
   bool fp8_params = false;
   graph::Recompute recompute = graph::Recompute::kNone;
+  // What selective recompute re-runs (Megatron-Core recompute_modules; the attention core by
+  // default), and the scenario's list as written (graph::ParseRecomputeModules).
+  graph::RecomputeModules recompute_modules;
+  std::vector<std::string> recompute_module_names = {"core_attn"};
   int zero_stage = 1;              // 0 none, 1 optimizer states (Megatron distributed optimizer), 2 + grads, 3 + weights (FSDP)
   DType grad_dtype = DType::kBf16;  // gradient buffers and their reduction
   // PyTorch's automatic mixed precision over fp32 parameters (torch.autocast; the recipe of

@@ -25,6 +25,7 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.matmul_dtype = s.precision;
   o.act_dtype = DType::kBf16;
   o.recompute = s.recompute;
+  o.recompute_modules = s.recompute_modules;
   o.flash_attention = s.flash_attention;
   o.dropout = s.dropout;
   o.moe_imbalance = s.moe_imbalance;
@@ -331,6 +332,7 @@ struct Part {
   Seconds tp_fwd, tp_bwd, cp_fwd, cp_bwd, ep;  // communication (before overlap)
   Seconds tp_ub_fwd, tp_ub_bwd;                // TP exposed under TE userbuffers (when asked for)
   Flops flops;
+  Flops forward_flops, recompute_flops;  // of which the forward, and the forward re-run in backward
   Bytes link;  // sent by one rank over its links
 };
 
@@ -456,6 +458,10 @@ Part CostPart(const ops::OpModel& m, const comm::Network& net, const Groups& gro
     if (op.recompute) p.recompute += c.time;
     if (op.kind == graph::OpKind::kAttention) (fwd ? p.attn_fwd : p.attn_bwd) += c.time;
     p.flops += c.flops;
+    if (op.recompute)
+      p.recompute_flops += c.flops;
+    else if (fwd)
+      p.forward_flops += c.flops;
     if (activity != nullptr && repeats > 0) {
       OpActivity act;
       act.name = fmt::format("{} ({}, {})", op.name, what, op.recompute ? "recompute" : fwd ? "forward" : "backward");
@@ -918,8 +924,25 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     r.model_flops_per_token = r.model_flops_per_token - Flops(2.0 * n_active) + Flops(6.0 * n_adapter);
   }
   Flops recompute;
-  if (s.recompute == graph::Recompute::kFull) recompute = forward_layers;
-  else if (s.recompute == graph::Recompute::kSelective) recompute = forward_layers - Flops(2.0 * n_active);
+  const graph::RecomputeModules& rm = s.recompute_modules;
+  const bool core_only =
+      rm.core_attn && !rm.moe_act && !rm.layernorm && !rm.mla_up_proj && !rm.mlp && !rm.moe && !rm.shared_experts;
+  if (s.recompute == graph::Recompute::kFull) {
+    recompute = forward_layers;
+  } else if (s.recompute == graph::Recompute::kSelective && core_only) {
+    recompute = forward_layers - Flops(2.0 * n_active);  // the attention's score FLOPs
+  } else if (s.recompute == graph::Recompute::kSelective) {
+    // Other modules: the share of the layers' forward FLOPs the graph re-runs, every stage's
+    // layers counted (the share is the same on every chip of a stage).
+    double re = 0, fwd = 0;
+    for (const graph::StageGraph& stage : sg.stages) {
+      for (size_t k = 0; k < kinds.size(); ++k) {
+        re += kinds[k].recompute_flops.value() * double(stage.layers_of_kind[k]);
+        fwd += kinds[k].forward_flops.value() * double(stage.layers_of_kind[k]);
+      }
+    }
+    if (fwd > 0) recompute = forward_layers * (re / fwd);
+  }
   const Flops lm_head((lora ? 4.0 : 6.0) * double(a.vocab) * a.hidden);  // LoRA: frozen head, no wgrad
   r.hardware_flops_per_token = r.model_flops_per_token + recompute + lm_head;
   const FlopsPerSec peak = ops_.chip().peak[s.precision];

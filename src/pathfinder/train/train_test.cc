@@ -179,6 +179,63 @@ TEST(TrainMemory, ActivationsMatchKorthikantiFormulas) {
   }
 }
 
+// Selective recompute of Megatron-Core's modules: each frees exactly what it re-runs. Per
+// token of a DeepSeek-V3 MoE layer (TP 1, bf16): mla_up_proj Q, K and V (128 heads ×
+// (2·192 + 128) × 2 B), moe_act the routed experts' activation outputs (top-8 × 2048 × 2 B),
+// layernorm the two norms' outputs (2 × h × 2 B), moe everything of the MoE layer but its
+// input; core_attn (flash attention) nothing. And each re-runs its forward in backward.
+TEST(TrainMemory, RecomputeModulesFreeWhatTheyReRun) {
+  Diagnostics diag;
+  auto a = spec::LoadModelByName("deepseek-v3", diag);
+  ASSERT_TRUE(a) << diag.Render();
+  graph::StepOptions o;
+  o.seq_len = 4096;
+  o.micro_batch = 1;
+  const graph::Parallelism p{1, 1, 1, 1, 1, false};
+  const double T = 4096, h = a->hidden;
+  const double none = memory::ActivationBytesPerLayer(*a, p, o, true).value();
+  o.recompute = graph::Recompute::kSelective;
+  auto with = [&](const std::vector<std::string>& modules) {
+    std::string bad;
+    EXPECT_TRUE(graph::ParseRecomputeModules(modules, &o.recompute_modules, &bad)) << bad;
+    return memory::ActivationBytesPerLayer(*a, p, o, true).value();
+  };
+  EXPECT_DOUBLE_EQ(with({"core_attn"}), none);
+  EXPECT_DOUBLE_EQ(none - with({"mla_up_proj"}), T * 128 * (2 * 192 + 128) * 2);
+  EXPECT_DOUBLE_EQ(none - with({"moe_act"}), T * 8 * 2048 * 2);
+  EXPECT_DOUBLE_EQ(none - with({"layernorm"}), T * h * 2 * 2);
+  const double moe = with({"moe"});
+  EXPECT_LT(moe, with({"moe_act"}));
+  EXPECT_DOUBLE_EQ(none - moe, T * 256 * 4.0 + T * 8 * (h + 2 * 2048 + 2048) * 2 + T * (2 * 2048 + 2048) * 2);
+
+  // The step: every module re-run costs backward time, never less than none.
+  static const Simulator sim = Make("h100-sxm", "dgx-h100", "deepseek-v3", 1024);
+  TrainSettings s;
+  s.seq_len = 4096;
+  s.global_batch = 64;
+  s.precision = DType::kBf16;
+  const graph::Parallelism lay{1, 16, 64, 1, 64, false};
+  const TrainResult base = sim.Run(lay, s);
+  ASSERT_TRUE(base.ok) << base.reason;
+  s.recompute = graph::Recompute::kSelective;
+  for (const char* m : {"mla_up_proj", "moe_act", "layernorm", "moe", "shared_experts"}) {
+    std::string bad;
+    ASSERT_TRUE(graph::ParseRecomputeModules({m}, &s.recompute_modules, &bad));
+    const TrainResult r = sim.Run(lay, s);
+    ASSERT_TRUE(r.ok) << r.reason;
+    EXPECT_GT(r.step.recompute.value(), 0) << m;
+    EXPECT_GT(r.step.compute.value(), base.step.compute.value()) << m;
+    EXPECT_GT(r.hardware_flops_per_token.value(), base.hardware_flops_per_token.value()) << m;  // HFU counts it
+    EXPECT_EQ(r.model_flops_per_token.value(), base.model_flops_per_token.value()) << m;        // MFU does not
+    double act = 0, act_base = 0;  // over every stage (the first holds dense layers only)
+    for (size_t i = 0; i < r.memory.size(); ++i) {
+      act += r.memory[i].activations.value();
+      act_base += base.memory[i].activations.value();
+    }
+    EXPECT_LT(act, act_base) << m;
+  }
+}
+
 // In FP8, Transformer Engine's linears keep the FP8 copy of their input they cast, not the
 // 16-bit one: QKV, fc1 and fc2 inputs take 1 byte an element instead of 2, and the attention
 // output is kept twice (16-bit for the attention, FP8 for the out-projection). Per token of a
