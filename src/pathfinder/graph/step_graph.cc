@@ -418,7 +418,8 @@ class LayerBuilder {
         const size_t n = g_.comms.size();
         for (size_t i = 0; i < n; ++i) {
           const CommOp& c = g_.comms[i];
-          if (c.pass != Pass::kForward || (c.name != std::string_view("mlp") && c.name != std::string_view("moe"))) continue;
+          if (c.pass != Pass::kForward || (c.name != std::string_view("mlp") && c.name != std::string_view("moe")))
+            continue;
           CommOp r = c;
           r.pass = Pass::kBackward;
           r.recompute = true;

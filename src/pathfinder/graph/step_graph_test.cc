@@ -139,8 +139,7 @@ TEST(StepGraph, SelectiveRecomputeReRunsTheNamedModules) {
   EXPECT_EQ(rerun({}), (std::multiset<std::string>{}));
   EXPECT_EQ(rerun({"moe_act"}), (std::multiset<std::string>{"expert activation"}));
   EXPECT_EQ(rerun({"layernorm"}), (std::multiset<std::string>{"input norm", "post-attention norm"}));
-  EXPECT_EQ(rerun({"shared_experts"}),
-            (std::multiset<std::string>{"shared fc1", "shared activation", "shared fc2"}));
+  EXPECT_EQ(rerun({"shared_experts"}), (std::multiset<std::string>{"shared fc1", "shared activation", "shared fc2"}));
   const std::multiset<std::string> moe = rerun({"moe", "moe_act"});  // the activation re-runs once
   EXPECT_EQ(moe.count("expert activation"), 1u);
   EXPECT_EQ(moe.count("router"), 1u);

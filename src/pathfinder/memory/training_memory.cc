@@ -49,7 +49,7 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
   const graph::RecomputeModules& rm = o.recompute_modules;
   const bool norm_out = !(sel && rm.layernorm);  // the norms' outputs are kept
   const double norms = a.parallel_blocks ? 1 : 2;
-  bytes += norms * T * h * e / repl;                               // norm inputs
+  bytes += norms * T * h * e / repl;                           // norm inputs
   if (norm_out) bytes += keeps(lora.qkv) * T * h * li / repl;  // QKV input (the normed activations)
   const double mask = o.dropout ? 1.0 : 0.0;  // 1-byte dropout masks
   double heads_local = double(a.heads) / t;
@@ -76,7 +76,8 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
   auto mlp = [&](double rows, double ffn_local, bool frozen, bool recomputed, bool act_recomputed) {
     const double fc1_in = frozen ? 0.0 : keeps(lora.fc1), fc2_in = frozen ? 0.0 : keeps(lora.fc2);
     if (recomputed) return fc1_in * rows * h * li;
-    return fc1_in * rows * h * li + rows * gate * ffn_local * e + (act_recomputed ? 0.0 : fc2_in * rows * ffn_local * li);
+    return fc1_in * rows * h * li + rows * gate * ffn_local * e +
+           (act_recomputed ? 0.0 : fc2_in * rows * ffn_local * li);
   };
   if (moe) {
     const model::Moe& m = a.moe;
