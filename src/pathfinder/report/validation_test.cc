@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -409,6 +410,11 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
       EXPECT_EQ(x.reason.find(" fp32-grads ") != std::string::npos, records[i][6] == "fp32") << x.reason;
     }
     EXPECT_EQ(x.reason.find(" offload=") != std::string::npos, !records[i][7].empty()) << x.reason;
+    if (!records[i][10].empty()) {  // Megatron-Core selective recompute of these modules
+      std::string names = records[i][10];
+      std::replace(names.begin(), names.end(), ' ', '+');
+      EXPECT_NE(x.reason.find(" rc=selective:" + names + " "), std::string::npos) << id << ": " << x.reason;
+    }
     if (!records[i][9].empty()) {  // Apex buckets: bucket_cap_mb MiB of gradients in the sync dtype
       const double params =
           std::stod(records[i][9]) * 1048576.0 / (x.reason.find(" fp32-grads ") != std::string::npos ? 4 : 2);

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <sstream>
 
 #include "pathfinder/core/strings.h"
 #include "pathfinder/model/counts.h"
@@ -190,6 +191,7 @@ struct RowSettings {
   int offload_layers = 0;  // Megatron-Core cpu_offloading_num_layers (0: none stated)
   bool fp8_params = false;  // weights stored in fp8 (NeMo fp8_params / FP8_PARAMS=True)
   double dp_bucket_mb = 0;  // Apex DistributedFusedAdam bucket_cap_mb (0: not stated)
+  std::vector<std::string> recompute_modules;  // Megatron-Core selective recompute modules (empty: not stated)
 };
 struct SettingsFile {
   std::map<std::string, RowSettings> by_id;
@@ -208,6 +210,7 @@ const SettingsFile& TrainingRowSettings() {
                                            "offload_layers",
                                            "fp8_params",
                                            "dp_bucket_mb",
+                                           "recompute_modules",
                                            "source"};
     const SettingsCsv csv = ReadSettingsCsv("training-settings.csv", want);
     if (!csv.error.empty()) {
@@ -217,7 +220,7 @@ const SettingsFile& TrainingRowSettings() {
     for (size_t i = 0; i < csv.records.size(); ++i) {
       const auto& r = csv.records[i];
       const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
-      if (r.size() != want.size() || Trim(r[10]).empty()) {
+      if (r.size() != want.size() || Trim(r[11]).empty()) {
         f.error = where + ": every row needs " + Join(std::vector<std::string>(want.begin(), want.end() - 1), ", ") +
                   " and a non-empty source";
         return f;
@@ -236,6 +239,18 @@ const SettingsFile& TrainingRowSettings() {
       };
       RowSettings s;
       if (!count(1, &s.virtual_stages) || !count(7, &s.offload_layers)) return f;
+      {
+        std::istringstream names(r[10]);
+        for (std::string n; names >> n;) s.recompute_modules.push_back(n);
+        graph::RecomputeModules parsed;
+        std::string bad;
+        if (!graph::ParseRecomputeModules(s.recompute_modules, &parsed, &bad)) {
+          f.error = where + ": recompute_modules '" + bad +
+                    "' is unknown or repeated (space-separated Megatron-Core names: core_attn, moe_act, layernorm, "
+                    "mla_up_proj, mlp, moe, shared_experts)";
+          return f;
+        }
+      }
       if (const std::string mb = Trim(r[9]); !mb.empty()) {
         char* end = nullptr;
         s.dp_bucket_mb = std::strtod(mb.c_str(), &end);
@@ -556,6 +571,18 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     if (x.grad_dtype) s.grad_dtype = *x.grad_dtype;
     s.offload_layers = x.offload_layers;
     dp_bucket_mb = x.dp_bucket_mb;
+    if (!x.recompute_modules.empty()) {
+      // Megatron-Core's selective recompute of these modules (recompute_granularity "selective").
+      if (s.recompute != graph::Recompute::kNone) {
+        return Row(t, row, false,
+                   "data/validation/training-settings.csv gives recompute_modules, but the row states a recompute of "
+                   "its own");
+      }
+      s.recompute = graph::Recompute::kSelective;
+      s.recompute_module_names = x.recompute_modules;
+      std::string bad;
+      graph::ParseRecomputeModules(s.recompute_module_names, &s.recompute_modules, &bad);  // checked when read
+    }
     if (x.fp8_params) {
       if (s.precision != DType::kFp8) {
         return Row(t, row, false,
@@ -666,7 +693,11 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
               p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
               s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
               s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches,
-              fmt::format("{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : ""), graph::Name(s.recompute),
+              fmt::format("{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : ""),
+              s.recompute == graph::Recompute::kSelective &&
+                      s.recompute_module_names != std::vector<std::string>{"core_attn"}
+                  ? fmt::format("selective:{}", Join(s.recompute_module_names, "+"))
+                  : std::string(graph::Name(s.recompute)),
               s.zero_stage,
               fmt::format("{}{}", s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
                           s.dp_bucket_params > 0 ? fmt::format(" dp-bucket={:.3g}M", s.dp_bucket_params / 1e6) : ""),
