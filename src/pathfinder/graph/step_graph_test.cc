@@ -26,6 +26,16 @@ model::Architecture Gpt(int layers = 24) {
   return a;
 }
 
+// Gpt() with every layer MoE: 8 SwiGLU experts of `expert_ffn`, top-2.
+model::Architecture GptMoe(int layers, int64_t expert_ffn) {
+  model::Architecture a = Gpt(layers);
+  a.mlp = model::MlpKind::kSwiGlu;
+  a.moe.num_experts = 8;
+  a.moe.top_k = 2;
+  a.moe.expert_ffn_hidden = expert_ffn;
+  return a;
+}
+
 double MatmulFlops(const LayerGraph& g, Pass pass, bool recompute) {
   double f = 0;
   for (const Op& op : g.ops)
@@ -109,11 +119,7 @@ TEST(StepGraph, StagesSplitLayersEvenlyOrAsAsked) {
 // Megatron-Core's recompute_modules: selective recompute re-runs exactly the named modules'
 // forward ops (and a recomputed MLP / MoE layer its forward collectives), nothing else.
 TEST(StepGraph, SelectiveRecomputeReRunsTheNamedModules) {
-  model::Architecture a = Gpt(4);
-  a.mlp = model::MlpKind::kSwiGlu;
-  a.moe.num_experts = 8;
-  a.moe.top_k = 2;
-  a.moe.expert_ffn_hidden = 1024;
+  model::Architecture a = GptMoe(4, 1024);
   a.moe.num_shared_experts = 1;
   a.moe.shared_expert_ffn_hidden = 1024;
   Parallelism p;
@@ -161,11 +167,7 @@ TEST(StepGraph, SelectiveRecomputeReRunsTheNamedModules) {
 }
 
 TEST(StepGraph, MoeLayersRouteTopKTokensOverLocalExperts) {
-  model::Architecture a = Gpt(4);
-  a.mlp = model::MlpKind::kSwiGlu;
-  a.moe.num_experts = 8;
-  a.moe.top_k = 2;
-  a.moe.expert_ffn_hidden = 4096;
+  const model::Architecture a = GptMoe(4, 4096);
   Parallelism p;
   p.dp = 8;
   p.ep = 4;
@@ -217,11 +219,7 @@ TEST(StepGraph, QkNormIsAnRmsNormOverEveryLocalQueryAndKeyHead) {
 // tokens are sorted by local expert before the grouped GEMM and restored after it
 // ("permutation 2", sort_chunks_by_idxs), forward and backward; one local expert or no EP: none.
 TEST(StepGraph, MoeAllToAllWithSeveralLocalExpertsSortsReceivedTokensByExpert) {
-  model::Architecture a = Gpt(2);
-  a.mlp = model::MlpKind::kSwiGlu;
-  a.moe.num_experts = 8;
-  a.moe.top_k = 2;
-  a.moe.expert_ffn_hidden = 1024;
+  const model::Architecture a = GptMoe(2, 1024);
   StepOptions o;
   o.seq_len = 1024;
   auto count = [&](int ep) {
