@@ -651,6 +651,16 @@ StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, con
     }
     st.embedding = s == 0;
     st.head = s == pp - 1;
+    st.head_passes = st.head ? 1 + std::max(0, o.mtp_layers) : 0;
+    // Multi-token prediction: one more layer of the last layer's kind per module, on the last stage.
+    for (int i = 0; st.head && L > 0 && i < o.mtp_layers; ++i) {
+      const LayerGraph& k = g.kinds[size_t(kind_of[size_t(L - 1)])];
+      ++st.layers_of_kind[size_t(kind_of[size_t(L - 1)])];
+      ++st.layers;
+      st.params += k.params;
+      st.expert_params += k.expert_params;
+      st.adapter_params += k.adapter_params;
+    }
     st.matmul_params = st.params + st.expert_params;
     if (st.embedding) st.params += embed_params;
     // The output layer: its own matrix, or a second copy of the tied one when pp > 1.

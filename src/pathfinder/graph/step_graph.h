@@ -105,6 +105,11 @@ struct StepOptions {
   // at a time share the chip and each round is its own launch (see Op::streams).
   int expert_gemm_streams = 0;
   Lora lora;                              // LoRA fine-tuning (rank 0 = every weight trains)
+  // Multi-token prediction (DeepSeek-V3 §2.2; Megatron-Core mtp_num_layers): after the last
+  // layer, each of these modules runs one more layer of the last layer's kind on the last
+  // pipeline stage and the shared output head and loss again, for the token one further
+  // ahead. Its 2h → h projection (under 1 % of a DeepSeek-V3 MoE layer's FLOPs) is left out.
+  int mtp_layers = 0;
 };
 
 enum class OpKind {
@@ -192,6 +197,7 @@ struct StageGraph {
   std::vector<int> layers_of_kind;  // indexed like StepGraph::kinds
   bool embedding = false;           // first stage: input embedding
   bool head = false;                // last stage: final norm, LM head, loss
+  int head_passes = 0;              // times the head runs per micro-batch: 1 + mtp_layers on the last stage
   int layers = 0;
   double params = 0;         // dense parameters on one chip of this stage
   double expert_params = 0;  // routed-expert parameters on one chip of this stage

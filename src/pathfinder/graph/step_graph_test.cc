@@ -166,6 +166,26 @@ TEST(StepGraph, SelectiveRecomputeReRunsTheNamedModules) {
   EXPECT_FALSE(ParseRecomputeModules({"mlp", "mlp"}, &o.recompute_modules, &bad));
 }
 
+// Multi-token prediction: each module is one more layer of the last layer's kind on the last
+// stage, and one more pass of the shared head; the other stages are as without it.
+TEST(StepGraph, MultiTokenPredictionAddsALayerAndAHeadPassToTheLastStage) {
+  const model::Architecture a = Gpt(4);
+  Parallelism p;
+  p.pp = 2;
+  StepOptions o;
+  const StepGraph base = BuildStepGraph(a, p, o);
+  o.mtp_layers = 1;
+  const StepGraph mtp = BuildStepGraph(a, p, o);
+  EXPECT_EQ(base.stages[1].head_passes, 1);
+  EXPECT_EQ(mtp.stages[1].head_passes, 2);
+  EXPECT_EQ(mtp.stages[0].head_passes, 0);
+  EXPECT_EQ(mtp.stages[1].layers, base.stages[1].layers + 1);
+  EXPECT_EQ(mtp.stages[1].layers_of_kind[0], base.stages[1].layers_of_kind[0] + 1);
+  EXPECT_DOUBLE_EQ(mtp.stages[1].params - base.stages[1].params, base.kinds[0].params);
+  EXPECT_EQ(mtp.stages[0].layers, base.stages[0].layers);
+  EXPECT_DOUBLE_EQ(mtp.stages[0].params, base.stages[0].params);
+}
+
 TEST(StepGraph, MoeLayersRouteTopKTokensOverLocalExperts) {
   const model::Architecture a = GptMoe(4, 4096);
   Parallelism p;

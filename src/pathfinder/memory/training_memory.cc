@@ -168,7 +168,8 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
     // Full recompute rebuilds one layer's activations at a time during backward.
     if (o.recompute == graph::Recompute::kFull) r.activations += largest_layer;
     // The last stage's logits in fp32 for the vocab-parallel cross-entropy (Megatron upcasts).
-    if (st.head) r.activations += Bytes(T * double((a.vocab + p.tp - 1) / p.tp) * 4.0);
+    // (Once per head pass: multi-token prediction runs the head again per module.)
+    if (st.head) r.activations += Bytes(T * double((a.vocab + p.tp - 1) / p.tp) * 4.0 * std::max(1, st.head_passes));
 
     // Buffers: FSDP/ZeRO-3 gathers a layer's weights and prefetches the next (2 layers);
     // TP collectives stage one activation tensor; MoE dispatch/combine hold the routed tokens.
