@@ -147,6 +147,11 @@ const Schema<train::TrainSettings>& TrainSchema() {
               "all-gathers move fp8, the optimizer writes fp8 weights; LoRA adapters stay 16-bit; needs "
               "precision: fp8")
         .Default("false")
+        .Integer("mtp_layers", &T::mtp_layers,
+                 "multi-token prediction modules (DeepSeek-V3; Megatron-Core mtp_num_layers): each runs one more "
+                 "layer of the last layer's kind and the output head and loss again, on the last pipeline stage",
+                 0, 16)
+        .Default("0")
         .Integer("lora_rank", &T::lora_rank,
                  "LoRA fine-tuning: adapter rank r; base weights frozen (no weight gradients, no optimizer states), "
                  "adapters x·A·B trained (0 = every weight trains)",

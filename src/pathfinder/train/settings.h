@@ -85,6 +85,7 @@ struct TrainSettings {
   int logit_metrics = 0;           // metrics on each micro-batch's logits beside the loss (graph::StepOptions)
   int expert_gemm_streams =
       0;  // grouped expert GEMMs as per-expert GEMMs on n streams; 0 = one grouped kernel (graph::StepOptions)
+  int mtp_layers = 0;              // multi-token prediction modules (Megatron-Core mtp_num_layers; graph::StepOptions)
   bool overlap_dp_comm = true;     // DP gradient reduction bucketed behind backward, param all-gather behind forward
   // CTAs (NCCL channels) an overlapped data-parallel or FSDP collective runs on. On a chip
   // whose collectives run on its cores (ops::CollectivesRunOnCores) they slow the compute

@@ -33,6 +33,7 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.compiled = s.compiled;
   o.logit_metrics = s.logit_metrics;
   o.expert_gemm_streams = s.expert_gemm_streams;
+  o.mtp_layers = s.mtp_layers;
   o.lora.rank = s.lora_rank;
   std::string bad;
   if (s.lora_rank > 0 && !graph::ParseLoraTargets(s.lora_targets, &o.lora, &bad)) o.lora.rank = -1;  // Run() reports it
@@ -633,6 +634,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   const BytesPerSec host_link_bw = ops_.chip().host_link.bandwidth;
   if (s.offload_layers < 0) return fail("offload_layers must not be negative");
   if (s.expert_gemm_streams < 0) return fail("expert_gemm_streams must not be negative");
+  if (s.mtp_layers < 0) return fail("mtp_layers must not be negative");
   if (s.offload_layers > 0) {
     if (host_link_bw.value() <= 0) {
       return fail("offload_layers needs the chip's host link bandwidth, which " + ops_.chip().name +
@@ -735,7 +737,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     };
     for (size_t k = 0; k < kinds.size(); ++k) add(kinds[k], double(stage.layers_of_kind[k]));
     if (stage.embedding) add(embed, 1);
-    if (stage.head) add(head, 1);
+    if (stage.head) add(head, double(stage.head_passes));  // once, and again per multi-token-prediction module
     if (s.autocast_fp32_params) {
       const AutocastCasts c = AutocastTraffic(sg, stage, lora, o.act_dtype, m);
       x.fwd += ops_.Memory(c.forward).time;
@@ -966,7 +968,10 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     }
     if (stage.embedding)
       CostPart(ops_, net_, g, a, sg.embedding_ops, {}, o, s.attention_kernel, "embedding", double(m), &r.activity);
-    if (stage.head) CostPart(ops_, net_, g, a, sg.head_ops, {}, o, s.attention_kernel, "head", double(m), &r.activity);
+    if (stage.head) {
+      CostPart(ops_, net_, g, a, sg.head_ops, {}, o, s.attention_kernel, "head", double(m) * stage.head_passes,
+               &r.activity);
+    }
     if (critical_adam.read.value() > 0) {
       const ops::MemoryOpCost cost = ops_.Memory(critical_adam);
       r.activity.push_back(

@@ -1103,5 +1103,27 @@ TEST(TrainStep, EachDataParallelBucketIsItsOwnCollectiveCall) {
   EXPECT_EQ(grad(1e6, false).first, one.first);
 }
 
+// Multi-token prediction on the last stage: the step takes one more layer and one more pass of
+// the head longer, and the stage holds that layer's activations and a second set of logits.
+TEST(TrainStep, MultiTokenPredictionRunsALayerAndTheHeadAgain) {
+  static const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
+  const graph::Parallelism p{1, 1, 8, 1, 1, false};
+  TrainSettings s = Llama8bSettings(8, 1);
+  s.allocator_overhead = 0;
+  const TrainResult base = sim.Run(p, s);
+  s.mtp_layers = 1;
+  const TrainResult mtp = sim.Run(p, s);
+  ASSERT_TRUE(base.ok && mtp.ok) << base.reason << mtp.reason;
+  const double layer = base.step.compute.value() / 32;  // at least one of its 32 layers more
+  EXPECT_GT(mtp.step.compute.value(), base.step.compute.value() + layer);
+  EXPECT_LT(mtp.step.compute.value(), base.step.compute.value() + 3 * layer);
+  const double logits = 4096.0 * 128256 * 4;
+  EXPECT_GT(mtp.memory[0].activations.value(), base.memory[0].activations.value() + logits);
+  EXPECT_GT(mtp.memory[0].weights.value(), base.memory[0].weights.value());
+  EXPECT_EQ(mtp.model_flops_per_token.value(), base.model_flops_per_token.value());  // the model's, not the extra loss
+  s.mtp_layers = -1;
+  EXPECT_FALSE(sim.Run(p, s).ok);
+}
+
 }  // namespace
 }  // namespace pf::train
