@@ -529,6 +529,12 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // get_num_compute_streams() = 4; the CUTLASS grouped GEMM is opt-in, Hopper only, and the
   // perf scripts do not set NVTE_USE_CUTLASS_GROUPED_GEMM). Dense rows have no expert GEMMs.
   if (id.rfind("mbridge", 0) == 0 || Has(source, "megatron-bridge")) s.expert_gemm_streams = 4;
+  // Megatron-Bridge trains DeepSeek-V3 with one multi-token-prediction module: 25.11's
+  // performance configs call deepseek_v3_pretrain_config (recipes/deepseek/deepseek_v3.py,
+  // mtp_num_layers default 1) without overriding it, and 26.02's set cfg.model.mtp_num_layers
+  // = 1 (scripts/performance/configs/deepseek/deepseek_llm_pretrain.py).
+  if ((id.rfind("mbridge", 0) == 0 || Has(source, "megatron-bridge")) && Has(arch->name, "deepseek-v3"))
+    s.mtp_layers = 1;
   // LoRA fine-tuning rows: the rank from the row ("LoRA r=16", "rank 16"), else NeMo's
   // default adapter_dim 32; targets: the MLPerf llama2_70b_lora benchmark adapts q, k, v, o
   // (its reference's PEFT target_modules, NVIDIA's NeMo config 'attention' = QKV + dense),
@@ -597,7 +603,19 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // sources without a bucket of their own (llm-foundry's is a block, above) run Megatron-Core's
   // default buckets (train/settings.h).
   if (dp_bucket_mb > 0) s.dp_bucket_params = dp_bucket_mb * 1048576.0 / BytesPerElement(s.grad_dtype);
-  if (vp && *vp > 1 && arch->layers % (p.pp * *vp) == 0) {
+  // ... and lays its 61 layers out over the pipeline as the recipe's layout_map does for
+  // pp × vp = 4, 8 or 16 model chunks (deepseek_v3.py at 00b7660b; 26.02's GB300 pp_layout
+  // "Et*4|(t*4|)*14tmL" is the same 16 chunks): 64 / chunks layers per chunk, the last chunk
+  // 3 fewer with the MTP module and the loss. So the first stage holds its chunks' full share
+  // and the last stage 3 layers fewer, plus the MTP layer.
+  if (s.mtp_layers == 1 && arch->layers == 61 && p.pp > 1) {
+    const int v = vp && *vp > 1 ? int(*vp) : 1, chunks = p.pp * v;
+    if (chunks == 4 || chunks == 8 || chunks == 16) {
+      s.first_stage_layers = 64 / chunks * v;
+      s.last_stage_layers = 64 / chunks * v - 3;
+    }
+  }
+  if (vp && *vp > 1 && (arch->layers % (p.pp * *vp) == 0 || s.first_stage_layers > 0)) {
     s.schedule = train::Schedule::kInterleaved;
     s.virtual_stages = int(*vp);
     // Megatron-Bridge turns Megatron-Core's overlap_p2p_comm on for every interleaved run
@@ -706,7 +724,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
                           s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : "",
                           s.offload_layers > 0 ? fmt::format(" offload={}", s.offload_layers) : "",
                           s.expert_gemm_streams > 0 && model::IsMoe(*arch)
-                              ? fmt::format(" expert-gemms-on-{}-streams", s.expert_gemm_streams)
+                              ? fmt::format(" expert-gemms-on-{}-streams{}", s.expert_gemm_streams,
+                                            s.mtp_layers > 0 ? fmt::format(" mtp={}", s.mtp_layers) : "")
                               : ""),
               s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
                                                                 : "",
