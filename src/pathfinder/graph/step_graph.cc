@@ -406,10 +406,10 @@ class LayerBuilder {
       if (rm.core_attn) {
         for (const Op& op : core_) rerun(op);
       }
-      for (const auto& [op, tag] : tagged_) {
+      for (const auto& [index, tag] : tagged_) {
         if ((rm.layernorm && (tag & kLayerNorm)) || (rm.mla_up_proj && (tag & kMlaUp)) || (rm.mlp && (tag & kMlp)) ||
             (rm.moe && (tag & kMoe)) || (rm.moe_act && (tag & kMoeAct)) || (rm.shared_experts && (tag & kShared))) {
-          rerun(op);
+          rerun(g_.ops[index]);  // a copy, taken before rerun appends to g_.ops
         }
       }
       // A recomputed MLP or MoE layer runs its forward collectives again: the TP gather and
@@ -433,7 +433,7 @@ class LayerBuilder {
   void Add(const Op& op) {
     g_.ops.push_back(op);
     forward_.push_back(op);
-    if (module_ != 0) tagged_.emplace_back(op, module_);
+    if (module_ != 0) tagged_.emplace_back(g_.ops.size() - 1, module_);
   }
   // The attention core. Fused (FlashAttention): one kernel forward, one backward. Unfused
   // (Megatron-LM 2021–22, Korthikanti et al. 2022 Fig. 4): batched QKᵀ, fused scale-mask-
@@ -493,7 +493,7 @@ class LayerBuilder {
   // The recompute modules (RecomputeModules) a forward op belongs to, as bits.
   enum : unsigned { kLayerNorm = 1, kMlaUp = 2, kMlp = 4, kMoe = 8, kMoeAct = 16, kShared = 32 };
   unsigned module_ = 0;
-  std::vector<std::pair<Op, unsigned>> tagged_;
+  std::vector<std::pair<size_t, unsigned>> tagged_;  // index into g_.ops, modules
   int64_t t_ = 1, tokens_ = 0, rows_ = 0;
   double act_bytes_ = 2;
 };
