@@ -50,6 +50,7 @@ std::optional<Recompute> ParseRecompute(std::string_view s);
 struct RecomputeModules {
   bool core_attn = true, moe_act = false, layernorm = false, mla_up_proj = false, mlp = false, moe = false,
        shared_experts = false;
+  bool operator==(const RecomputeModules&) const = default;
 };
 // Those names (case as written) into `out` (all cleared first); false (and `bad` = the
 // offending name) on an unknown or repeated name.

@@ -926,9 +926,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     r.model_flops_per_token = r.model_flops_per_token - Flops(2.0 * n_active) + Flops(6.0 * n_adapter);
   }
   Flops recompute;
-  const graph::RecomputeModules& rm = s.recompute_modules;
-  const bool core_only =
-      rm.core_attn && !rm.moe_act && !rm.layernorm && !rm.mla_up_proj && !rm.mlp && !rm.moe && !rm.shared_experts;
+  const bool core_only = s.recompute_modules == graph::RecomputeModules{};  // the attention core alone
   if (s.recompute == graph::Recompute::kFull) {
     recompute = forward_layers;
   } else if (s.recompute == graph::Recompute::kSelective && core_only) {
