@@ -192,6 +192,7 @@ struct RowSettings {
   bool fp8_params = false;  // weights stored in fp8 (NeMo fp8_params / FP8_PARAMS=True)
   double dp_bucket_mb = 0;  // Apex DistributedFusedAdam bucket_cap_mb (0: not stated)
   std::vector<std::string> recompute_modules;  // Megatron-Core selective recompute modules (empty: not stated)
+  graph::RecomputeModules recompute;           // the same, parsed
 };
 struct SettingsFile {
   std::map<std::string, RowSettings> by_id;
@@ -242,9 +243,8 @@ const SettingsFile& TrainingRowSettings() {
       {
         std::istringstream names(r[10]);
         for (std::string n; names >> n;) s.recompute_modules.push_back(n);
-        graph::RecomputeModules parsed;
         std::string bad;
-        if (!graph::ParseRecomputeModules(s.recompute_modules, &parsed, &bad)) {
+        if (!graph::ParseRecomputeModules(s.recompute_modules, &s.recompute, &bad)) {
           f.error = where + ": recompute_modules '" + bad +
                     "' is unknown or repeated (space-separated Megatron-Core names: core_attn, moe_act, layernorm, "
                     "mla_up_proj, mlp, moe, shared_experts)";
@@ -586,8 +586,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       }
       s.recompute = graph::Recompute::kSelective;
       s.recompute_module_names = x.recompute_modules;
-      std::string bad;
-      graph::ParseRecomputeModules(s.recompute_module_names, &s.recompute_modules, &bad);  // checked when read
+      s.recompute_modules = x.recompute;
     }
     if (x.fp8_params) {
       if (s.precision != DType::kFp8) {
@@ -712,8 +711,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
               s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
               s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches,
               fmt::format("{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : ""),
-              s.recompute == graph::Recompute::kSelective &&
-                      s.recompute_module_names != std::vector<std::string>{"core_attn"}
+              s.recompute == graph::Recompute::kSelective && s.recompute_modules != graph::RecomputeModules{}
                   ? fmt::format("selective:{}", Join(s.recompute_module_names, "+"))
                   : std::string(graph::Name(s.recompute)),
               s.zero_stage,
