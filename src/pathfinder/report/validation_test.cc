@@ -230,7 +230,11 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // 12.3 % since each data-parallel bucket is its own collective call, in the buckets each
 // source's optimizer fills: the 4 096- to 11 616-GPU MLPerf GPT-3 rows went from 12–20 % too
 // fast to between 10 % too fast and 12 % too slow; 24.4 % and 12.2 % since Megatron-Bridge's
-// DeepSeek-V3 rows run their MTP module in the recipe's pipeline layout)
+// DeepSeek-V3 rows run their MTP module in the recipe's pipeline layout; 24.5 % and 12.2 %
+// since Blackwell's HBM is two published streams; 23.8 % and 11.9 % since the Blackwell presets
+// state a matrix unit, so the power model prices fp8 operand delivery and holds fp8 runs at
+// the cap: the B200 and GB200 dense fp8 rows came 2.5–15.5 points closer, all but the B200
+// Llama 3.1 405B run, 1.2 % too fast before and 4.1 % too slow after)
 // with a margin. Every source runs eager
 // autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
@@ -261,8 +265,8 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 131);
-  EXPECT_LE(s.mape, 25.2) << SummaryLine(s);
-  EXPECT_LE(s.median, 13.0) << SummaryLine(s);
+  EXPECT_LE(s.mape, 24.6) << SummaryLine(s);
+  EXPECT_LE(s.median, 12.7) << SummaryLine(s);
   // Every published run fitted on its chips: the memory model's "does not fit" verdicts are
   // its errors, held to the day's 5 of 131 (7 before fp8 weights; the MLPerf v4.1 LoRA runs
   // on 8 H200 and 8 B200 fit only with their configured fp8 weights; 4 until Bridge's
@@ -561,6 +565,29 @@ TEST(Validation, OwnPowerMeasurementsReproduceTheirCalibrationRowsAndBoundTheRes
     }
   }
   EXPECT_EQ(seen, calibration.size() + bound.size());
+}
+
+// An fp8 matmul run back to back holds the board at its power cap on the H100 and the H200
+// (their measured rows above: 698.5 W, SM clock 1247 and 1352 MHz against 1980), and so it
+// must on every Blackwell preset. Without a matrix unit the power model priced no operand
+// delivery, left fp8 at a quarter of bf16's energy per FLOP, and ran B200's fp8 GEMMs at the
+// full clock under 1 kW (870 W) while its bf16 GEMMs throttled.
+TEST(Validation, SustainedFp8MatmulsThrottleAtTheCapOnHopperAndBlackwell) {
+  std::string csv = "id,hardware,kind,size_params,measured_value,unit\n";
+  for (const char* chip : {"H100 SXM", "H200 SXM", "B200", "GB200", "B300", "GB300"}) {
+    csv += fmt::format("{0},NVIDIA {0},sustained_gemm_fp8_e4m3,M=8192 N=8192 K=8192,1000,TFLOP/s\n", chip);
+    csv += fmt::format("{0} bf16,NVIDIA {0},sustained_gemm_bf16,M=8192 N=8192 K=8192,1000,TFLOP/s\n", chip);
+  }
+  Diagnostics d;
+  auto t = spec::ParseValidationCsv(csv, "sustained.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  const auto rows = Validate(*t).rows;
+  ASSERT_EQ(rows.size(), 12u);
+  for (const auto& x : rows) {
+    ASSERT_TRUE(x.ok) << x.id << ": " << x.reason;
+    EXPECT_NE(x.reason.find("held at the"), std::string::npos) << x.id << ": " << x.reason;
+    EXPECT_EQ(x.reason.find("under the cap"), std::string::npos) << x.id << ": " << x.reason;
+  }
 }
 
 TEST(Validation, SharedMicrobenchSetValidatesMatmulStreamAndLayerRows) {
