@@ -150,7 +150,7 @@ TEST(Validation, AttentionRowsCountTheValueHeadDimTheyState) {
 // 54.4 %, max 246.8 % — the 3 Llama 3 paper rows 11.3 %, the 29 Megatron-Bridge 26.02 rows
 // 58.9 %, its small-expert MoE rows the worst, as in the shared set; 52.1 % since GB300 and
 // B300 run on presets of their own, 51.1 % since the expert GEMMs run per expert on Transformer
-// Engine's 4 streams; fused attention from
+// Engine's 4 streams, 50.1 % since the Blackwell presets state a matrix unit; fused attention from
 // NVIDIA's cuDNN SDPA benchmark on GB200, GB300 and H200, 191 rows MAPE 10.1 %, max 58.3 %,
 // the worst Blackwell's causal forward at 2048 tokens, which the best kernel's forward
 // models without a length term; collectives from stas00/ml-engineering's network chapter,
@@ -162,7 +162,7 @@ TEST(Validation, AttentionRowsCountTheValueHeadDimTheyState) {
 // worse shows.
 TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
   for (const auto& [file, rows, mape, max] :
-       {std::tuple{"inference_results.csv", 51, 17.0, 45.0}, std::tuple{"training_results.csv", 32, 54.0, 250.0},
+       {std::tuple{"inference_results.csv", 51, 17.0, 45.0}, std::tuple{"training_results.csv", 32, 52.5, 250.0},
         std::tuple{"microbench_results.csv", 191, 12.0, 65.0}, std::tuple{"collective_results.csv", 70, 24.0, 260.0}}) {
     ExpectWithinRecordedError(spec::DataDir() + "/heldout/" + file, rows, mape, max);
   }
