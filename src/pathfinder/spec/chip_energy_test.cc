@@ -117,7 +117,9 @@ TEST(ChipPowerModelFor, EveryChipPresetGetsAPowerFigureWithinItsTdp) {
     // without it fp8 cost a quarter of bf16's energy per FLOP and Blackwell's fp8 GEMMs never
     // met the cap that holds Hopper's (data/measurements/*-power-rows-*.csv).
     EXPECT_GT(chip->matrix_unit.m * chip->matrix_unit.n * chip->matrix_unit.k * chip->matrix_unit.per_core, 0);
-    if (m->method == Method::kActivity) EXPECT_GT(m->energy.operand_bytes_per_flop, 0);
+    if (m->method == Method::kActivity) {
+      EXPECT_GT(m->energy.operand_bytes_per_flop, 0);
+    }
     // Busy: half the bf16 peak and half the HBM bandwidth for one second.
     power::Activity busy;
     busy[DType::kBf16] = chip->peak[DType::kBf16] * 0.5_s;
