@@ -163,13 +163,39 @@ RunEnergy EnergyOfCappedRun(const std::function<RunAt(double)>& at, const ChipPo
   };
   double hi = e.chip.clock_ratio, lo = hi * hi;
   RunAt run;
-  if (power_at(hi, &run) <= em.tdp) {
+  const double cap = em.tdp.value();
+  double f_hi = power_at(hi, &run).value() - cap;
+  if (f_hi <= 0) {
     lo = hi;
   } else {
-    for (int i = 0; i < 14 && power_at(lo, &run) > em.tdp; ++i) lo *= 0.5;
-    for (int i = 0; i < 14; ++i) {  // 2^-14 of the bracket
-      const double mid = 0.5 * (lo + hi);
-      (power_at(mid, &run) <= em.tdp ? lo : hi) = mid;
+    double f_lo = power_at(lo, &run).value() - cap;
+    for (int i = 0; i < 14 && f_lo > 0; ++i) {
+      hi = lo;
+      f_hi = f_lo;
+      lo *= 0.5;
+      f_lo = power_at(lo, &run).value() - cap;
+    }
+    // Regula falsi with the Illinois step (the side that stays has its excess halved), on the
+    // bracket lo (within the TDP) .. hi (over it), to 2^-14 of the bracket or 10^-4 of the TDP
+    // below it: each step re-simulates the run, and a secant through a power curve this
+    // smooth needs a handful where halving the bracket needed fourteen.
+    const double tol = (hi - lo) / 16384.0;
+    int last = 0;  // the end moved last: +1 lo, -1 hi
+    for (int i = 0; i < 40 && hi - lo > tol && f_lo < -1e-4 * cap; ++i) {
+      double mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo);
+      if (!(mid > lo && mid < hi)) mid = 0.5 * (lo + hi);
+      const double f_mid = power_at(mid, &run).value() - cap;
+      if (f_mid <= 0) {
+        lo = mid;
+        f_lo = f_mid;
+        if (last == 1) f_hi *= 0.5;  // hi stayed twice
+        last = 1;
+      } else {
+        hi = mid;
+        f_hi = f_mid;
+        if (last == -1) f_lo *= 0.5;  // lo stayed twice
+        last = -1;
+      }
     }
   }
   *ratio = lo;

@@ -182,7 +182,8 @@ struct RunAt {
 // EnergyOfRun with the power cap fed back into the run: when the run's busy time at the
 // nominal clock draws more than the TDP, the clock ratio r is the highest at which the run
 // re-simulated by `at(r)` stays within it over its busy time — (dynamic energy · r² +
-// static · busy(r)) / busy(r) ≤ TDP, by bisection to 2^-14 of the bracket: a board's limiter
+// static · busy(r)) / busy(r) ≤ TDP, by regula falsi (Illinois) to 2^-14 of the bracket or
+// 10^-4 of the TDP, a handful of re-simulations: a board's limiter
 // averages over tens of milliseconds, so the idle rest of the span (a caller leaves out only
 // idle spans longer than that) lends the busy time no headroom — and the result is that run: its
 // stretched duration, throttled = true, clock_ratio = r, and a note saying so. Memory-bound

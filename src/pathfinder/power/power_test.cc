@@ -129,6 +129,27 @@ TEST(EnergyOfCappedRun, ReSimulatesAtTheThrottledClockAndLandsOnTheTdp) {
   EXPECT_NEAR(c.duration.value(), 10.0, 1e-12);
 }
 
+// Each evaluation re-simulates the whole run (a training step, a serving run of thousands of
+// requests), so the solve must take few: the mixed run above lands within 10^-4 of the TDP,
+// from below, in at most 8 re-simulations (bisection to 2^-14 of the bracket took 18).
+TEST(EnergyOfCappedRun, LandsOnTheCapInAHandfulOfReSimulations) {
+  ChipPowerModel m;
+  m.energy = Model();
+  for (const auto& [c, mem] : {std::pair{0.05, 0.05}, std::pair{0.09, 0.01}, std::pair{0.01, 0.09}}) {
+    int calls = 0;
+    auto run = [&calls, f = CappedRun(c, mem)](double r) {
+      ++calls;
+      return f(r);
+    };
+    double ratio = 0;
+    const RunEnergy e = EnergyOfCappedRun(run, m, 2_GHz, 8, ServerPower{}, 1.2, 1e6, &ratio);
+    if (!e.chip.throttled) continue;                 // a mostly memory-bound run may stay under the cap
+    EXPECT_LE(calls, 1 + 8 + 1) << c << " " << mem;  // the nominal run, the solve, the final run
+    EXPECT_LE(e.chip.average.value(), 700 * (1 + 1e-9)) << c << " " << mem;
+    EXPECT_GE(e.chip.average.value(), 700 * (1 - 1e-4)) << c << " " << mem;
+  }
+}
+
 // Idle time in the span (a pipeline's fill and drain, a sync after the backward) lends the
 // busy time no headroom: the same busy run throttles to the same clock with or without a
 // long idle tail, its busy time sits on the TDP, and the average over the whole span falls
