@@ -92,14 +92,11 @@ struct ServePower : RunPower {
 };
 
 // A serving run and its summary.
-struct ServeRun {
-  serve::SimResult res;
-  serve::Summary sum;
-};
+using spec::ServeRun;
 
 // The power of the run. When the modelled power exceeds the TDP the run is re-simulated at
-// the throttled clock (power::EnergyOfCappedRun; `run_at(r)` simulates it at clock ratio r)
-// and `run` becomes that run.
+// the throttled clock (spec::CapServeRun; `run_at(r)` simulates it at clock ratio r) and
+// `run` becomes that run.
 ServePower PowerOf(ServeRun& run, const std::function<ServeRun(double)>& run_at, int replicas, int chips_per_replica,
                    const hw::Chip& chip, const std::optional<hw::Cluster>& cluster) {
   ServePower out;
@@ -107,36 +104,18 @@ ServePower PowerOf(ServeRun& run, const std::function<ServeRun(double)>& run_at,
   if (!in.ok()) return out;
   const power::ChipPowerModel* model = &*in.model;
   const spec::EconAssumptions* econ = &*in.econ;
-  const double n = double(std::max(1, replicas));
-  auto activity = [&](const ServeRun& x, Seconds* span) {
-    const Seconds busy(x.res.busy_seconds / n);
-    *span = Max(Seconds(x.sum.span), busy);
-    return spec::ServeActivity(x.res.work * (1.0 / n), busy);
-  };
   Seconds span;
-  const power::Activity a = activity(run, &span);
-  if (a.duration.value() <= 0 || span.value() <= 0) {
+  if (spec::ServeRunActivity(run, replicas, &span).duration.value() <= 0 || span.value() <= 0) {
     out.unavailable = "the run did no work";
     return out;
   }
-  const ServeRun nominal = run;
-  auto at = [&](double ratio) {
-    power::RunAt x;
-    x.busy = activity(ratio >= 1 ? nominal : run_at(ratio), &x.span);
-    return x;
-  };
+  const double nominal_span = run.sum.span;
   const int per_server = cluster ? cluster->server.chips : 0;
   double ratio = 1;
-  out.run = power::EnergyOfCappedRun(at, *model, chip.clock, long(replicas) * chips_per_replica,
-                                     spec::ServerFor(*econ, per_server), econ->pue,
-                                     nominal.sum.output_tokens_per_s * nominal.sum.span, &ratio);
-  power::Activity busy = a;
-  if (ratio < 1) {
-    run = run_at(ratio);
-    busy = activity(run, &span);
-    out.run->tokens = run.sum.output_tokens_per_s * run.sum.span;
-    out.nominal_span = Seconds(nominal.sum.span);
-  }
+  out.run = spec::CapServeRun(run, run_at, replicas, long(replicas) * chips_per_replica, *model, chip.clock,
+                              spec::ServerFor(*econ, per_server), econ->pue, &ratio);
+  const power::Activity busy = spec::ServeRunActivity(run, replicas, &span);
+  if (ratio < 1) out.nominal_span = Seconds(nominal_span);
   out.busy = power::Evaluate(busy, *model, chip.clock);
   if (ratio < 1) out.busy.average = out.run->chip.energy.Total() / out.run->chip.duration;  // the throttled draw
   out.busy_fraction = busy.duration / span;

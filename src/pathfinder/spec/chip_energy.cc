@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 
@@ -239,6 +240,32 @@ power::Activity ServeActivity(const serve::ChipWork& work, Seconds busy) {
   a.link = work.link;
   a.duration = busy;
   return a;
+}
+
+power::Activity ServeRunActivity(const ServeRun& run, int replicas, Seconds* span) {
+  const double n = double(std::max(1, replicas));
+  const Seconds busy(run.res.busy_seconds / n);
+  *span = Max(Seconds(run.sum.span), busy);
+  return ServeActivity(run.res.work * (1.0 / n), busy);
+}
+
+power::RunEnergy CapServeRun(ServeRun& run, const std::function<ServeRun(double)>& run_at, int replicas, long chips,
+                             const power::ChipPowerModel& m, Hertz clock, const power::ServerPower& server, double pue,
+                             double* ratio) {
+  const ServeRun nominal = run;
+  auto at = [&](double r) {
+    power::RunAt x;
+    x.busy = ServeRunActivity(r >= 1 ? nominal : run_at(r), replicas, &x.span);
+    return x;
+  };
+  *ratio = 1;
+  power::RunEnergy e = power::EnergyOfCappedRun(at, m, clock, chips, server, pue,
+                                                nominal.sum.output_tokens_per_s * nominal.sum.span, ratio);
+  if (*ratio < 1) {
+    run = run_at(*ratio);
+    e.tokens = run.sum.output_tokens_per_s * run.sum.span;
+  }
+  return e;
 }
 
 power::RunEnergy CapTrainStep(train::TrainResult& r,

@@ -37,6 +37,8 @@
 #include "pathfinder/hw/chip.h"
 #include "pathfinder/power/power.h"
 #include "pathfinder/serve/iteration_cost.h"
+#include "pathfinder/serve/metrics.h"
+#include "pathfinder/serve/simulator.h"
 #include "pathfinder/spec/econ_spec.h"
 #include "pathfinder/train/simulator.h"
 
@@ -81,5 +83,25 @@ power::RunEnergy CapTrainStep(train::TrainResult& r,
 
 // One chip's serving work (serve::ChipWork) over `busy` seconds.
 power::Activity ServeActivity(const serve::ChipWork& work, Seconds busy);
+
+// A serving run: the simulation and its summary (serve::Simulate, serve::Summarize).
+struct ServeRun {
+  serve::SimResult res;
+  serve::Summary sum;
+};
+
+// One chip of a serving run of `replicas` replicas: its replica's average work while busy
+// (duration = the busy time); `*span` gets the run's span, at least the busy time.
+power::Activity ServeRunActivity(const ServeRun& run, int replicas, Seconds* span);
+
+// A serving run under the chip's power cap (power::EnergyOfCappedRun), as `pathfinder serve`
+// runs it: every chip does its replica's average work while busy. `run` is the run at the
+// nominal clock; `run_at(r)` re-simulates it at clock ratio r (ops::AtClockRatio). When its
+// busy power exceeds the TDP, `run` becomes the run re-simulated at the highest ratio within
+// it and `*ratio` gets that ratio (1 when the cap does not bind). Returns the energy of the
+// run as run, over `chips` chips on `server` at `pue`, per output token.
+power::RunEnergy CapServeRun(ServeRun& run, const std::function<ServeRun(double)>& run_at, int replicas, long chips,
+                             const power::ChipPowerModel& m, Hertz clock, const power::ServerPower& server, double pue,
+                             double* ratio);
 
 }  // namespace pf::spec
