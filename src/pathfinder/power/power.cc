@@ -162,18 +162,19 @@ RunEnergy EnergyOfCappedRun(const std::function<RunAt(double)>& at, const ChipPo
     return (dyn + em.static_power * busy_time(*run)) / busy_time(*run);
   };
   double hi = e.chip.clock_ratio, lo = hi * hi;
-  RunAt run;
+  RunAt run, run_lo;  // the last evaluation, and the run at lo (kept: it is the answer)
   const double cap = em.tdp.value();
   double f_hi = power_at(hi, &run).value() - cap;
   if (f_hi <= 0) {
     lo = hi;
+    run_lo = run;
   } else {
-    double f_lo = power_at(lo, &run).value() - cap;
+    double f_lo = power_at(lo, &run_lo).value() - cap;
     for (int i = 0; i < 14 && f_lo > 0; ++i) {
       hi = lo;
       f_hi = f_lo;
       lo *= 0.5;
-      f_lo = power_at(lo, &run).value() - cap;
+      f_lo = power_at(lo, &run_lo).value() - cap;
     }
     // Regula falsi with the Illinois step (the side that stays has its excess halved), on the
     // bracket lo (within the TDP) .. hi (over it), to 2^-14 of the bracket or 10^-4 of the TDP
@@ -188,6 +189,7 @@ RunEnergy EnergyOfCappedRun(const std::function<RunAt(double)>& at, const ChipPo
       if (f_mid <= 0) {
         lo = mid;
         f_lo = f_mid;
+        run_lo = run;
         if (last == 1) f_hi *= 0.5;  // hi stayed twice
         last = 1;
       } else {
@@ -199,7 +201,7 @@ RunEnergy EnergyOfCappedRun(const std::function<RunAt(double)>& at, const ChipPo
     }
   }
   *ratio = lo;
-  run = at(lo);
+  run = run_lo;
   EnergyBreakdown d = DynamicEnergy(run.busy, em);
   const Watts p_nominal =
       (DynamicEnergy(nominal.busy, em).Total() + em.static_power * busy_time(nominal)) / busy_time(nominal);
