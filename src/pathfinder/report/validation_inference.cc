@@ -26,7 +26,10 @@
 
 #include "pathfinder/core/strings.h"
 #include "pathfinder/model/counts.h"
+#include "pathfinder/ops/clock.h"
+#include "pathfinder/power/power.h"
 #include "pathfinder/serve/metrics.h"
+#include "pathfinder/spec/chip_energy.h"
 #include "pathfinder/spec/file.h"
 #include "pathfinder/spec/model_spec.h"
 #include "pathfinder/spec/serve_spec.h"
@@ -358,8 +361,27 @@ RowResult InferenceRow(const spec::ValidationTable& t, const spec::CsvRow& row, 
                 fmt::format("does not fit: weights {} + activations {} per chip of {}", ToString(cost.memory().weights),
                             ToString(cost.memory().activations), ToString(cost.memory().hbm)));
   }
-  const serve::SimResult res = serve::Simulate(s, cost);
-  const serve::Summary sum = serve::Summarize(res, s.slo);
+  spec::ServeRun run;
+  run.res = serve::Simulate(s, cost);
+  run.sum = serve::Summarize(run.res, s.slo);
+  // The power cap, as `pathfinder serve` applies it: a run whose busy power exceeds the TDP
+  // is re-simulated at the clock the cap leaves (chips with the TDP-based estimate never
+  // throttle). One replica is simulated; its chips share its work.
+  double clock_ratio = 1;
+  std::string no_power;
+  if (const power::ChipPowerModel* pm = chips.PowerModel(e.model->chip(), &no_power)) {
+    auto run_at = [&](double ratio) {
+      const ops::ClockedChip c = ops::AtClockRatio(e.model->chip(), e.model->ceilings(), ratio);
+      const ops::OpModel slow(c.chip, c.ceilings);
+      serve::IterationCostModel slow_cost(slow, *arch, par, s, nullptr);
+      spec::ServeRun x;
+      x.res = serve::Simulate(s, slow_cost);
+      x.sum = serve::Summarize(x.res, s.slo);
+      return x;
+    };
+    spec::CapServeRun(run, run_at, 1, per_replica, *pm, e.model->chip().clock, power::ServerPower{}, 1.0, &clock_ratio);
+  }
+  const serve::Summary& sum = run.sum;
   const double predicted = sum.output_tokens_per_s * replicas;
 
   RowResult r = Skip(t, row, "");
@@ -378,6 +400,7 @@ RowResult InferenceRow(const spec::ValidationTable& t, const spec::CsvRow& row, 
       template_adp ? "; the template's attention DP flag is invalid, run without" : "", lengths_note,
       s.workload.requests, qps > 0 ? fmt::format(", Poisson {:.4g} q/s", qps) : ", offline", sum.mean_batch,
       sum.ttft.p99 * 1e3, sum.tpot.p99 * 1e3);
+  if (clock_ratio < 1) r.reason += fmt::format(", power cap: clock × {:.3f}", clock_ratio);
   return r;
 }
 

@@ -104,7 +104,10 @@ TEST(InferenceValidation, MlperfOfflineRowsRunTheLoadgensSampleCount) {
 }
 
 // Issue 6's targets on the shared serving set: MAPE ≤ 15 % over at least 80 % of the rows
-// (the best 80 %) and max ≤ 40 %.
+// (the best 80 %) and max ≤ 40 %. Each row runs under the power cap as `pathfinder serve`
+// runs it (spec::CapServeRun): 53 of 107 ran at a capped clock the day that came in, and the
+// set's MAPE went from 11.5 % to 8.8 % (the B200 TensorRT-LLM NVFP4 rows from 16.6 % to 9.1 %
+// fast on average; the Hopper rows within 1 point of where they were), held here with a margin.
 TEST(InferenceValidation, SharedInferenceSetMeetsTheServingTargets) {
   if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation")) GTEST_SKIP() << "../shared/validation not present";
   Diagnostics d;
@@ -121,6 +124,11 @@ TEST(InferenceValidation, SharedInferenceSetMeetsTheServingTargets) {
   for (size_t i = 0; i < n; ++i) sum += errors[i];
   EXPECT_LE(sum / double(n), 15.0) << SummaryLine(Summarize(r.rows));
   EXPECT_LE(errors.back(), 40.0) << SummaryLine(Summarize(r.rows));
+  int capped = 0;
+  for (const auto& x : r.rows) capped += x.ok && x.reason.find(", power cap: clock × ") != std::string::npos;
+  EXPECT_GE(capped, 45);
+  const Summary all = Summarize(r.rows);
+  EXPECT_LE(all.mape, 9.5) << SummaryLine(all);
 }
 
 }  // namespace
