@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <utility>
 
 #include "pathfinder/core/strings.h"
 #include "pathfinder/core/units_parse.h"
@@ -253,16 +254,25 @@ power::RunEnergy CapServeRun(ServeRun& run, const std::function<ServeRun(double)
                              const power::ChipPowerModel& m, Hertz clock, const power::ServerPower& server, double pue,
                              double* ratio) {
   const ServeRun nominal = run;
+  // The runs the solve simulated, by clock ratio: its answer is one of them, so the run at
+  // that ratio is taken from here rather than simulated again.
+  std::vector<std::pair<double, ServeRun>> simulated;
   auto at = [&](double r) {
     power::RunAt x;
-    x.busy = ServeRunActivity(r >= 1 ? nominal : run_at(r), replicas, &x.span);
+    if (r >= 1) {
+      x.busy = ServeRunActivity(nominal, replicas, &x.span);
+    } else {
+      simulated.emplace_back(r, run_at(r));
+      x.busy = ServeRunActivity(simulated.back().second, replicas, &x.span);
+    }
     return x;
   };
   *ratio = 1;
   power::RunEnergy e = power::EnergyOfCappedRun(at, m, clock, chips, server, pue,
                                                 nominal.sum.output_tokens_per_s * nominal.sum.span, ratio);
   if (*ratio < 1) {
-    run = run_at(*ratio);
+    auto it = std::find_if(simulated.begin(), simulated.end(), [&](const auto& x) { return x.first == *ratio; });
+    run = it != simulated.end() ? std::move(it->second) : run_at(*ratio);
     e.tokens = run.sum.output_tokens_per_s * run.sum.span;
   }
   return e;
