@@ -617,12 +617,31 @@ LayerTime SimulateGptLayer(const ops::OpModel& m, const LayerConfig& c) {
 
 // ---- Validate and render ---------------------------------------------------------------
 
+int MetricDirection(const std::string& unit) {
+  const std::string u = ToLower(Trim(unit));
+  auto word = [&](const char* w) {
+    const size_t n = std::string_view(w).size();
+    return u.rfind(w, 0) == 0 && (u.size() == n || !std::isalpha(static_cast<unsigned char>(u[n])));
+  };
+  if (word("w") || word("watts")) return 0;
+  if (word("s") || word("ms") || word("us") || word("µs") || word("ns") || word("seconds") || word("minutes") ||
+      word("hours"))
+    return -1;
+  return 1;
+}
+
 Summary Summarize(const std::vector<RowResult>& rows) {
   Summary s;
   s.total = int(rows.size());
   std::vector<double> e;
   for (const auto& r : rows) {
-    if (r.ok && r.left_out.empty()) e.push_back(r.abs_pct_error);
+    if (r.ok && r.left_out.empty()) {
+      e.push_back(r.abs_pct_error);
+      if (const int dir = MetricDirection(r.unit); dir != 0) {
+        ++s.directed;
+        s.optimistic += dir * (r.predicted - r.measured) > 0;
+      }
+    }
     s.left_out += r.ok && !r.left_out.empty();
   }
   s.validated = int(e.size());
@@ -648,6 +667,7 @@ ValidationReport Validate(const spec::ValidationTable& table) {
     if (!row.problem.empty()) rep.rows.push_back(Skip(table, row, fmt::format("line {}: {}", row.line, row.problem)));
     else if (!sim) rep.rows.push_back(Skip(table, row, "no validator for this kind of file"));
     else rep.rows.push_back(sim(table, row, chips));
+    if (const std::string& hw = table.Get(row, "hardware"); !hw.empty()) rep.rows.back().chip = chips.Get(hw).preset;
   }
   if (table.kind == spec::ValidationKind::kMicrobench) {
     // Collective rows that their own sweep contradicts are shown but left out.
@@ -733,13 +753,16 @@ std::string Render(const ValidationReport& r) {
         out << fmt::format("  {:<34} 0 of {} validated ({})\n", g, s.total,
                            rows.front().left_out.empty() ? rows.front().reason : "left out: " + rows.front().left_out);
       } else {
-        out << fmt::format("  {:<34} {} of {}: MAPE {:.1f}%, median {:.1f}%, max {:.1f}%{}\n", g, s.validated, s.total,
-                           s.mape, s.median, s.max, s.left_out > 0 ? fmt::format(" ({} left out)", s.left_out) : "");
+        out << fmt::format("  {:<34} {} of {}: MAPE {:.1f}%, median {:.1f}%, max {:.1f}%{}{}\n", g, s.validated,
+                           s.total, s.mape, s.median, s.max,
+                           s.left_out > 0 ? fmt::format(" ({} left out)", s.left_out) : "",
+                           s.directed > 0 ? fmt::format("; optimistic in {} of {}", s.optimistic, s.directed) : "");
       }
     }
   };
   section("per source:", [](const RowResult& x) { return x.group; });
   section("per kind:", [](const RowResult& x) { return x.kind; });
+  section("per chip:", [](const RowResult& x) { return x.chip.empty() ? std::string("(no chip preset)") : x.chip; });
   if (const std::string spread = SpreadLine(r.rows); !spread.empty()) out << spread << "\n";
   if (r.kind == spec::ValidationKind::kTraining) {
     if (const std::string fit = FitLine(r.rows); !fit.empty()) out << fit << "\n";

@@ -38,7 +38,14 @@ struct RowResult {
   // Training rows: non-empty when the memory model says the published run, which ran, does
   // not fit on its chips (the fit check's reason): a wrong verdict of the memory model.
   std::string does_not_fit;
+  // The chip preset the row's hardware cell names ("" when it names none).
+  std::string chip;
 };
+
+// Which way a row's metric points, from its unit: +1 a rate or other larger-is-better value
+// (TFLOP/s, GB/s, tokens/s, MFU), −1 a time ("s per …", "ms", "us", "minutes"), 0 neither
+// (a power in W). A prediction is optimistic when it is better than the measurement that way.
+int MetricDirection(const std::string& unit);
 
 // Chips resolved from hardware cells, with their calibrated op models, loaded once each.
 class ChipCache {
@@ -78,6 +85,9 @@ struct Summary {
   int validated = 0, total = 0;
   int left_out = 0;  // simulated rows left out of the error figures (RowResult::left_out)
   double mape = 0, median = 0, max = 0;
+  // Validated rows whose metric has a direction (MetricDirection ≠ 0), and of those the ones
+  // the model predicts better than measured: a bias the absolute errors hide.
+  int directed = 0, optimistic = 0;
 };
 Summary Summarize(const std::vector<RowResult>& rows);
 

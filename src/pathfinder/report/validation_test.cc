@@ -118,6 +118,45 @@ TEST(Validation, RowsCsvHasOneLinePerRow) {
   EXPECT_NE(csv.find("x_1,ok,3000,"), std::string::npos) << csv;
 }
 
+// A rate is optimistic when predicted above the measurement, a time when predicted below it;
+// a power has no direction.
+TEST(Validation, MetricDirectionReadsTheUnit) {
+  EXPECT_EQ(MetricDirection("TFLOP/s (dense, BF16 in)"), 1);
+  EXPECT_EQ(MetricDirection("tokens/s per GPU"), 1);
+  EXPECT_EQ(MetricDirection("samples/s (8192-token sequences), whole system"), 1);
+  EXPECT_EQ(MetricDirection("s per training step (global batch)"), -1);
+  EXPECT_EQ(MetricDirection("minutes (MLPerf time-to-train)"), -1);
+  EXPECT_EQ(MetricDirection("us latency"), -1);
+  EXPECT_EQ(MetricDirection("ms (forward+backward)"), -1);
+  EXPECT_EQ(MetricDirection("W"), 0);
+}
+
+// The report groups rows by the chip preset their hardware names and counts, per group, the
+// rows the model predicts better than measured.
+TEST(Validation, RenderGroupsRowsByChipAndCountsTheOptimisticOnes) {
+  Diagnostics d;
+  auto t = spec::ParseValidationCsv(
+      "id,hardware,kind,size_params,measured_value,unit\n"
+      "lo_1,NVIDIA H100 SXM,hbm_stream_triad,4 GiB,1,GB/s\n"
+      "hi_1,NVIDIA H100 SXM,hbm_stream_triad,4 GiB,1000000,GB/s\n"
+      "b2_1,NVIDIA B200,hbm_stream_triad,4 GiB,1,GB/s\n",
+      "m.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  const auto r = Validate(*t);
+  ASSERT_EQ(r.rows.size(), 3u);
+  EXPECT_EQ(r.rows[0].chip, "h100-sxm");
+  EXPECT_EQ(r.rows[2].chip, "b200");
+  const Summary s = Summarize(r.rows);
+  EXPECT_EQ(s.directed, 3);
+  EXPECT_EQ(s.optimistic, 2);  // the two measured at 1 GB/s
+  const std::string text = Render(r);
+  const size_t chips = text.find("per chip:\n");
+  ASSERT_NE(chips, std::string::npos) << text;
+  EXPECT_NE(text.find("h100-sxm", chips), std::string::npos) << text;
+  EXPECT_NE(text.find("2 of 2", chips), std::string::npos) << text;
+  EXPECT_NE(text.find("optimistic in 1 of 2", chips), std::string::npos) << text;
+  EXPECT_NE(text.find("optimistic in 1 of 1", chips), std::string::npos) << text;
+}
 // An attention row's "dv=" is the value head dim (MLA-style 192/128): the model runs that
 // shape, and the row's TFLOP/s count 2·b·h·s²·(d + dv), so rate × time is those FLOPs.
 TEST(Validation, AttentionRowsCountTheValueHeadDimTheyState) {
