@@ -44,6 +44,9 @@ AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
   PF_CHECK(s.mla != MlaMode::kNone || s.head_dim > 0, "attention head_dim must be positive");
   const AttentionShares shares = ceil_.Attention(s.kernel);
   PF_CHECK(shares.origin != nullptr, "attention kernel {} is not calibrated for chip {}", Name(s.kernel), chip_.name);
+  if (s.seq_split > 1 && s.q_len == s.kv_len && s.window <= 0 && s.mla == MlaMode::kNone && f == Fidelity::kMapped) {
+    return RingAttention(s);
+  }
 
   const double bpe = BytesPerElement(s.dtype), kv_bpe = BytesPerElement(s.kv_dtype);
   const int64_t heads = CeilDiv(s.heads, s.heads_split);
@@ -169,6 +172,66 @@ AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
                                                              : Bound::kMemory;
   r.blocks = units;
   r.waves = waves;
+  r.achieved = r.flops / r.time;
+  r.achieved_bandwidth = r.bytes / r.time;
+  return r;
+}
+
+AttentionCost OpModel::RingAttention(const AttentionShape& s) const {
+  const int64_t cp = s.seq_split;
+  AttentionShape diagonal = s;
+  diagonal.seq_split = 1;
+  AttentionShape other = diagonal;  // the steps after the first
+  int64_t q_rows = 0;
+  if (s.causal) {
+    const int64_t c = CeilDiv(s.q_len, 2 * cp);
+    diagonal.q_len = diagonal.kv_len = 2 * c;
+    other.q_len = 2 * c;
+    other.kv_len = c;
+    other.causal = false;
+    q_rows = 2 * c;
+  } else {
+    q_rows = CeilDiv(s.q_len, cp);
+    diagonal.q_len = diagonal.kv_len = other.q_len = other.kv_len = q_rows;
+  }
+  const AttentionCost first = Attention(diagonal, Fidelity::kMapped);
+  const AttentionCost rest = Attention(other, Fidelity::kMapped);
+  const double steps_after = double(cp - 1);
+
+  // The merges (TE's jit-fused corrections, memory-bound). Forward: step 0 scales its partial
+  // output into the output (out_correction_init: read O_step, write O); each later step adds
+  // its own (out_correction: read O_step and O, write O) and merges the softmax statistics
+  // (softmax_lse_correction: read both, write one; fp32). Backward: step 0 copies its dQ and
+  // dK/dV, each later step adds them to the accumulated ones (read both, write one).
+  const double bpe = BytesPerElement(s.dtype);
+  const double heads = double(CeilDiv(s.heads, s.heads_split));
+  const double kv_heads = double(std::max<int64_t>(1, CeilDiv(s.kv_heads > 0 ? s.kv_heads : s.heads, s.heads_split)));
+  const double d_qk = double(s.head_dim), d_v = double(s.v_head_dim > 0 ? s.v_head_dim : s.head_dim);
+  const double rows = double(s.batch) * double(q_rows);
+  const double o = rows * heads * d_v * bpe, lse = rows * heads * 4.0;
+  MemoryTraffic merge{Bytes(o + steps_after * (2 * o + 2 * lse)), Bytes(o + steps_after * (o + lse)), Flops(0),
+                      1 + 2 * int(cp - 1)};
+  if (s.backward) {
+    const double dq = rows * heads * d_qk * bpe;
+    auto dkv = [&](const AttentionShape& x) {
+      return double(s.batch) * double(x.kv_len) * kv_heads * (d_qk + d_v) * bpe;
+    };
+    merge.read += Bytes(dq + dkv(diagonal) + steps_after * 2 * (dq + dkv(other)));
+    merge.written += Bytes(dq + dkv(diagonal) + steps_after * (dq + dkv(other)));
+    merge.kernels += 2 * int(cp);
+  }
+  const MemoryOpCost m = Memory(merge);
+
+  AttentionCost r;
+  r.flops = first.flops + rest.flops * steps_after;
+  r.bytes = first.bytes + rest.bytes * steps_after + m.bytes;
+  r.compute_time = first.compute_time + rest.compute_time * steps_after;
+  r.memory_time = first.memory_time + rest.memory_time * steps_after + m.memory_time;
+  r.overhead = first.overhead + rest.overhead * steps_after + m.overhead;
+  r.time = first.time + rest.time * steps_after + m.time;
+  r.bound = first.bound;
+  r.blocks = first.blocks;
+  r.waves = first.waves;
   r.achieved = r.flops / r.time;
   r.achieved_bandwidth = r.bytes / r.time;
   return r;

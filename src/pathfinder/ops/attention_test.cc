@@ -98,6 +98,41 @@ TEST(Attention, SplittingHeadsOrSequenceDividesTheWork) {
   EXPECT_NEAR(m.Attention(cp).flops.value() * 4, m.Attention(s).flops.value(), 1);
 }
 
+// Context parallelism runs Transformer Engine's ring: one kernel per step on a shorter key
+// range, so a rank's share takes longer than 1/cp of the unsplit kernel (the backward's
+// length dependence and the merges), and the steps' FLOPs are the shard's.
+TEST(Attention, RingStepsCostMoreThanTheirShareOfTheUnsplitKernel) {
+  const OpModel m = ModelFor(H100Like());
+  for (bool causal : {true, false}) {
+    AttentionShape full = Prefill(8192), ring = full;
+    full.causal = ring.causal = causal;
+    full.backward = ring.backward = true;
+    ring.seq_split = 2;
+    const AttentionCost f = m.Attention(full), r = m.Attention(ring);
+    EXPECT_NEAR(r.flops.value() * 2, f.flops.value(), 1e-9 * f.flops.value()) << causal;
+    EXPECT_GT(r.time.value() * 2, f.time.value()) << causal;
+    // Two fused kernels, the forward merges (init + one step) and the backward's dQ and dK/dV
+    // copies and adds (two per step).
+    EXPECT_NEAR(r.overhead.value(), m.ceilings().kernel_overhead.value() * (2 + 3 + 4), 1e-12) << causal;
+    // The merges move at least the output once more per step.
+    const double o = 8192.0 / 2 * 64 * 128 * 2;
+    AttentionShape one = ring;
+    one.backward = false;
+    EXPECT_GT(m.Attention(one).bytes.value(), 2 * o) << causal;
+  }
+  // The causal diagonal step is not slower than the steps after it, and the rank's time falls
+  // as the split grows.
+  AttentionShape a = Prefill(16384);
+  a.backward = true;
+  double prev = m.Attention(a).time.value();
+  for (int cp : {2, 4, 8}) {
+    a.seq_split = cp;
+    const double t = m.Attention(a).time.value();
+    EXPECT_LT(t, prev) << cp;
+    prev = t;
+  }
+}
+
 TEST(Attention, TimeGrowsWithSequenceAndContext) {
   const OpModel m = ModelFor(H100Like());
   double prev = 0;

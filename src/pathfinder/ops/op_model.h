@@ -96,6 +96,9 @@ struct AttentionShape {
   // Splits for tensor / context parallel callers: heads and kv_heads are divided by
   // heads_split (kv_heads never below 1: replicated); queries by seq_split (ring/context
   // parallel: each rank attends its query shard to the whole key sequence, load-balanced).
+  // A self-attention (q_len = kv_len, no window, no MLA cache) split over seq_split > 1 runs
+  // as Transformer Engine's ring does, one kernel per step with the partial outputs merged
+  // between steps (OpModel::RingAttention).
   int heads_split = 1;
   int seq_split = 1;
   // The kernel (calibration.h); a named one must be calibrated for the chip
@@ -192,6 +195,18 @@ class OpModel {
   const TileTable& tiles() const { return tiles_; }
 
  private:
+  // Self-attention over a sequence split across seq_split ranks in Transformer Engine's
+  // point-to-point ring (AttnFuncWithCPAndKVP2P, pytorch/attention/dot_product_attention/
+  // context_parallel.py): seq_split steps, each one fused-attention kernel on this rank's
+  // queries against one K/V shard, with the partial outputs merged after each step (and the
+  // gradients accumulated in the backward). Causal: the sequence in 2·cp chunks, rank r
+  // holding chunks r and 2cp−1−r; step 0 is the causal "diagonal" (2c queries × 2c keys), the
+  // other steps the "lower-triangle" (2c queries × the first c keys, no mask) of the ranks
+  // that run it at every step; not causal: cp steps of S/cp × S/cp. The scores are those of
+  // the unsplit kernel's shard; what differs is each kernel's shorter key range (its length
+  // dependence, AttentionKernelEfficiency), one launch per step and the merges.
+  AttentionCost RingAttention(const AttentionShape& s) const;
+
   hw::Chip chip_;
   Ceilings ceil_;
   TileTable tiles_;
