@@ -208,6 +208,36 @@ TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
   }
 }
 
+// MLPerf Training v5.0 (data/heldout/mlperf_training_results.csv): Llama 3.1 405B step times
+// and Llama 2 70B LoRA throughputs of 50 submitted systems, added after every constant they
+// could test. The six MI300X LoRA runs recompute 21 of their 80 layers, which the simulator
+// does not model, and are skipped with that reason; the other 44 run, within the error of the
+// day they were added (MAPE 22.4 %, max 92.0 %: Oracle's 512-H200 LoRA run, twice as slow
+// as modelled) with a margin. The 405B runs count the embedding and the loss as pipeline
+// layers (ASYM_PP_EMBED / ASYM_PP_LOSS), without which their 8 virtual stages would not
+// divide the 126 layers.
+TEST(Validation, MlperfTrainingV50RowsRunWithinTheirRecordedError) {
+  Diagnostics d;
+  auto t = spec::LoadValidationCsv(spec::DataDir() + "/heldout/mlperf_training_results.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  const auto r = Validate(*t);
+  int skipped = 0, asym = 0;
+  for (const auto& x : r.rows) {
+    if (!x.ok) {
+      ++skipped;
+      EXPECT_NE(x.reason.find("recompute: 21 of the 80 layers of each stage"), std::string::npos) << x.id;
+      EXPECT_EQ(x.chip, "mi300x") << x.id;
+    }
+    asym += x.ok && x.id.find("_l405b_") != std::string::npos && x.reason.find(" v8 ") != std::string::npos;
+  }
+  EXPECT_EQ(skipped, 6);
+  EXPECT_EQ(asym, 14);
+  const Summary s = Summarize(r.rows);
+  EXPECT_EQ(s.validated, 44);
+  EXPECT_LE(s.mape, 23.5) << SummaryLine(s);
+  EXPECT_LE(s.max, 95.0) << SummaryLine(s);
+}
+
 // This repository's own measurements on an H100 SXM and an H200 SXM (data/measurements/,
 // scripts/gpu/microbench.py). Every row is simulated; the bounds are each kind's error on
 // the day they were recorded (H100 / H200 MAPE: gemm_bf16 8.5 / 10.7 %, gemm_fp8_e4m3 12.4 /
@@ -443,6 +473,9 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
   ASSERT_TRUE(held) << d.Render();
   std::map<std::string, RowResult> held_by_id;
   for (const auto& x : Validate(*held).rows) held_by_id[x.id] = x;
+  auto mlperf = spec::LoadValidationCsv(spec::DataDir() + "/heldout/mlperf_training_results.csv", d);
+  ASSERT_TRUE(mlperf) << d.Render();
+  for (const auto& x : Validate(*mlperf).rows) held_by_id[x.id] = x;
   for (size_t i = 1; i < records.size(); ++i) {
     const std::string& id = records[i][0];
     if (!by_id.count(id) && held_by_id.count(id)) by_id[id] = held_by_id[id];

@@ -447,6 +447,17 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   s.recompute = Has(rc, "full") || Has(rc, "checkpointing") ? graph::Recompute::kFull
                 : Has(rc, "selective")                      ? graph::Recompute::kSelective
                                                             : graph::Recompute::kNone;
+  // Full recompute of only some layers (NeMo's activations_checkpoint_num_layers, "ACL=21" in
+  // an MLPerf config, with ACM=block: the first 21 layers of each stage): the simulator
+  // recomputes every layer or none, so such a row is skipped rather than run as either.
+  if (s.recompute == graph::Recompute::kFull) {
+    if (auto n = FromNotes(rc, R"(\bACL\s*=\s*(\d+))"); n && *n < arch->layers / std::max(1, p.pp)) {
+      return Row(t, row, false,
+                 fmt::format("recompute: {} of the {} layers of each stage recomputed (block method); the simulator "
+                             "recomputes all of them or none",
+                             *n, arch->layers / std::max(1, p.pp)));
+    }
+  }
   p.sequence_parallel = p.tp > 1 && !Has(rc, "no sequence parallelism") &&
                         (Has(rc, "sequence parallelism") || !megatron_2022);
   s.flash_attention = !megatron_2022;
@@ -548,6 +559,11 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   if (auto mb = FromNotes(notes, R"((?:micro-?batch(?: size)?|mbs)\s*:?\s*(\d+))")) s.micro_batch = *mb;
   auto vp = FromNotes(notes, R"(\bVP\s*(\d+))");
   if (!vp) vp = FromNotes(notes, R"(interleaved schedule with (\d+) stages)");
+  // Megatron-Core's account_for_embedding_in_pipeline_split / account_for_loss_in_pipeline_split
+  // (TransformerConfig), which NeMo's MLPerf configs set with ASYM_PP_EMBED / ASYM_PP_LOSS
+  // (mlcommons/training_results_v5.0 NVIDIA llama31_405b: conf/custom.yaml, pretrain.py): the
+  // embedding and the loss each take one layer's place in the pipeline split.
+  const int asym_embed = Has(notes, "asym_pp_embed=true") ? 1 : 0, asym_loss = Has(notes, "asym_pp_loss=true") ? 1 : 0;
   // What the run's submitted configuration states beyond the row.
   double dp_bucket_mb = 0;
   const SettingsFile& extra = TrainingRowSettings();
@@ -560,11 +576,13 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
                    fmt::format("data/validation/training-settings.csv gives {} virtual stages, the row's notes {}",
                                x.virtual_stages, *vp));
       }
-      if (arch->layers % (p.pp * x.virtual_stages) != 0) {
-        return Row(t, row, false,
-                   fmt::format("data/validation/training-settings.csv gives {} virtual stages, which do not divide "
-                               "{} layers over pp {}",
-                               x.virtual_stages, arch->layers, p.pp));
+      if ((arch->layers + asym_embed + asym_loss) % (p.pp * x.virtual_stages) != 0) {
+        return Row(
+            t, row, false,
+            fmt::format("data/validation/training-settings.csv gives {} virtual stages, which do not divide "
+                        "{} layers{} over pp {}",
+                        x.virtual_stages, arch->layers,
+                        asym_embed + asym_loss > 0 ? " (with the embedding and loss counted as layers)" : "", p.pp));
       }
       vp = x.virtual_stages;
     }
@@ -613,6 +631,15 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       s.first_stage_layers = 64 / chunks * v;
       s.last_stage_layers = 64 / chunks * v - 3;
     }
+  }
+  // The embedding and the loss as pipeline layers (asym_embed, asym_loss above): the first
+  // and the last stage hold one transformer layer fewer (Llama 3.1 405B: 126 + 2 = 8 stages
+  // × 16, each stage's layers then split into its virtual chunks).
+  if (p.pp > 1 && s.first_stage_layers == 0 && s.last_stage_layers == 0 && asym_embed + asym_loss > 0 &&
+      (arch->layers + asym_embed + asym_loss) % p.pp == 0) {
+    const int per_stage = (arch->layers + asym_embed + asym_loss) / p.pp;
+    s.first_stage_layers = per_stage - asym_embed;
+    s.last_stage_layers = per_stage - asym_loss;
   }
   if (vp && *vp > 1 && (arch->layers % (p.pp * *vp) == 0 || s.first_stage_layers > 0)) {
     s.schedule = train::Schedule::kInterleaved;
