@@ -41,6 +41,8 @@ const char* Name(OpKind k) {
     case OpKind::kSoftmax: return "softmax";
     case OpKind::kDropout: return "dropout";
     case OpKind::kAmax: return "fp8 amax";
+    case OpKind::kActivationStore:
+      return "activation fp8 store";
     case OpKind::kLogitMetric:
       return "train metric";
     case OpKind::kWeightCast:
@@ -359,6 +361,8 @@ class LayerBuilder {
       Linear("expert fc1", m, h, (model::IsGated(a_.mlp) ? 2 : 1) * f, local_experts);
       module_ = kMoe | kMoeAct;
       Memory("expert activation", OpKind::kActivation, m * local_experts, f, true);
+      if (o_.fp8_activation_input)
+        Memory("expert activation input fp8", OpKind::kActivationStore, m * local_experts, f, true);
       module_ = kMoe;
       Linear("expert fc2", m, f, h, local_experts);
       if (sort_chunks) Memory("unsort chunks", OpKind::kPermute, T * e.top_k, h, true, 1);
@@ -368,12 +372,14 @@ class LayerBuilder {
         module_ = kMoe | kShared;
         Linear("shared fc1", T, h, (model::IsGated(a_.mlp) ? 2 : 1) * sf, 1, Column(o_.lora.fc1));
         Memory("shared activation", OpKind::kActivation, T, sf, true);
+        if (o_.fp8_activation_input) Memory("shared activation input fp8", OpKind::kActivationStore, T, sf, true);
         Linear("shared fc2", T, sf, h, 1, RowPar(o_.lora.fc2));
       }
     } else {
       const int64_t f = a_.ffn_hidden / t;
       Linear("fc1", T, h, (model::IsGated(a_.mlp) ? 2 : 1) * f, 1, Column(o_.lora.fc1));
       Memory("activation", OpKind::kActivation, T, f, true);
+      if (o_.fp8_activation_input) Memory("activation input fp8", OpKind::kActivationStore, T, f, true);
       Linear("fc2", T, f, h, 1, RowPar(o_.lora.fc2));
     }
     module_ = 0;

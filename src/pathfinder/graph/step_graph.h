@@ -106,6 +106,12 @@ struct StepOptions {
   // at a time share the chip and each round is its own launch (see Op::streams).
   int expert_gemm_streams = 0;
   Lora lora;                              // LoRA fine-tuning (rank 0 = every weight trains)
+  // Megatron-Core activation_func_fp8_input_store: the MLP activation keeps its input (the
+  // fc1 output, two halves when gated) for the backward as an fp8 copy instead of in 16 bits
+  // (megatron/core/fusions/fused_bias_swiglu.py saves input.to(float8_e4m3fn) and casts it
+  // back before the activation's backward): one cast kernel each way (kActivationStore), and
+  // the stored input takes a byte an element (memory::ActivationBytesPerLayer).
+  bool fp8_activation_input = false;
   // Multi-token prediction (DeepSeek-V3 §2.2; Megatron-Core mtp_num_layers): after the last
   // layer, each of these modules runs one more layer of the last layer's kind on the last
   // pipeline stage and the shared output head and loss again, for the token one further
@@ -114,20 +120,22 @@ struct StepOptions {
 };
 
 enum class OpKind {
-  kMatmul,        // C[m×n] = A[m×k]·B[k×n], `batch` of them (grouped: one per local expert)
-  kAttention,     // fused attention core
-  kNorm,          // RMSNorm / LayerNorm over rows × width
-  kActivation,    // MLP activation over rows × width (gated reads 2·width)
-  kRotary,        // rotary embedding on q and k
-  kResidual,      // residual add (+ dropout when enabled); backward: the residual-gradient sum
-  kEmbedding,     // embedding gather (forward) / scatter-add (backward)
-  kCrossEntropy,  // fused softmax cross-entropy over rows × width (vocab shard), fwd + bwd
-  kRouter,        // MoE router softmax + top-k over rows × experts
-  kPermute,       // MoE token permute / un-permute (rows × k × width)
-  kCast,          // FP8 cast + transpose of a matmul operand (rows × width, bf16 in, 2 × fp8 out)
-  kSoftmax,       // unfused attention: scale + mask + softmax over rows × width scores
-  kDropout,       // unfused attention: dropout over rows × width scores
-  kAmax,          // FP8 current scaling: amax reduction over a bf16 operand (rows × width) before its cast
+  kMatmul,           // C[m×n] = A[m×k]·B[k×n], `batch` of them (grouped: one per local expert)
+  kAttention,        // fused attention core
+  kNorm,             // RMSNorm / LayerNorm over rows × width
+  kActivation,       // MLP activation over rows × width (gated reads 2·width)
+  kRotary,           // rotary embedding on q and k
+  kResidual,         // residual add (+ dropout when enabled); backward: the residual-gradient sum
+  kEmbedding,        // embedding gather (forward) / scatter-add (backward)
+  kCrossEntropy,     // fused softmax cross-entropy over rows × width (vocab shard), fwd + bwd
+  kRouter,           // MoE router softmax + top-k over rows × experts
+  kPermute,          // MoE token permute / un-permute (rows × k × width)
+  kCast,             // FP8 cast + transpose of a matmul operand (rows × width, bf16 in, 2 × fp8 out)
+  kSoftmax,          // unfused attention: scale + mask + softmax over rows × width scores
+  kDropout,          // unfused attention: dropout over rows × width scores
+  kAmax,             // FP8 current scaling: amax reduction over a bf16 operand (rows × width) before its cast
+  kActivationStore,  // fp8 copy of the activation input (forward), cast back to 16 bits (backward); rows × width as
+                     // kActivation
   kLogitMetric,  // a cross-entropy metric on the logits (rows × vocab shard) outside autograd: fp32 cast + log-softmax
   // Per-step memory work outside the layer graph, named so the simulator's per-operator
   // activity can report it (never an op of a LayerGraph):

@@ -59,6 +59,9 @@ struct TrainSettings {
   int64_t micro_batch = 1;   // sequences per micro-batch per data-parallel replica
   DType precision = DType::kBf16;  // matmul dtype of the linear layers: bf16 or fp8
   bool fp8_current_scaling = false;  // fp8 recipe: per-tensor current scaling (graph::StepOptions)
+  // The MLP activation's input stored in fp8 for the backward (Megatron-Core
+  // activation_func_fp8_input_store; graph::StepOptions::fp8_activation_input).
+  bool fp8_activation_input = false;
   // The weights themselves are stored in fp8 (Transformer Engine fp8_model_init; Megatron-LM
   // --fp8-param-gather, NeMo fp8_params, Megatron-Bridge fp8_param_gather): 1 byte per
   // parameter in memory instead of 2, the distributed optimizer's parameter all-gather and

@@ -30,6 +30,7 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.dropout = s.dropout;
   o.moe_imbalance = s.moe_imbalance;
   o.fp8_current_scaling = s.fp8_current_scaling;
+  o.fp8_activation_input = s.fp8_activation_input;
   o.compiled = s.compiled;
   o.logit_metrics = s.logit_metrics;
   o.expert_gemm_streams = s.expert_gemm_streams;
@@ -283,6 +284,13 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
       // Reads the bf16 tensor once; writes one fp32 amax (Transformer Engine nvte_compute_amax).
       const double elements = double(op.m) * double(op.n);
       return mem(ops::MemoryTraffic{Bytes(elements * BytesPerElement(act)), Bytes(4.0), Flops(elements), 1});
+    }
+    case OpKind::kActivationStore: {
+      // Forward: read the 16-bit activation input, write its fp8 copy; backward: read the copy,
+      // write the 16-bit input the activation's backward reads (graph::StepOptions).
+      const double elements = double(op.m) * double(op.n) * (op.gated ? 2.0 : 1.0);
+      const double wide = elements * BytesPerElement(act), narrow = elements * BytesPerElement(DType::kFp8);
+      return mem(ops::MemoryTraffic{Bytes(bwd ? narrow : wide), Bytes(bwd ? wide : narrow), Flops(elements), 1});
     }
     case OpKind::kCast: {
       // Reads the bf16 tensor, writes it in fp8 twice (as is and transposed).

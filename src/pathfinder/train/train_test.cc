@@ -678,6 +678,32 @@ TEST(TrainStep, Fp8CurrentScalingAmaxPassIsCostedAndNeverFaster) {
   for (const OpActivity& a : delayed.activity) EXPECT_NE(a.kind, graph::OpKind::kAmax);
 }
 
+// Storing the activation's input in fp8 costs a cast each way: per MLP, the forward reads
+// the 16-bit fc1 output (2 bytes an element of both gated halves) and writes 1 byte; the
+// backward the reverse. The step is never faster for it.
+TEST(TrainStep, Fp8ActivationInputStoreCostsOneCastEachWay) {
+  TrainSettings s = Llama8bSettings(8, 1);  // one micro-batch of 4096 tokens per chip
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
+  const graph::Parallelism p{1, 1, 8, 1, 1, false};
+  const TrainResult plain = sim.Run(p, s, true);
+  s.fp8_activation_input = true;
+  const TrainResult stored = sim.Run(p, s, true);
+  ASSERT_TRUE(plain.ok && stored.ok) << plain.reason << stored.reason;
+  EXPECT_GT(stored.step.compute.value(), plain.step.compute.value());
+  double bytes = 0;
+  int ops = 0;
+  for (const OpActivity& a : stored.activity) {
+    if (a.kind != graph::OpKind::kActivationStore) continue;
+    bytes += a.bytes.value();
+    ++ops;
+  }
+  for (const OpActivity& a : plain.activity) EXPECT_NE(a.kind, graph::OpKind::kActivationStore);
+  EXPECT_EQ(ops, 2);  // the forward cast and the backward one (activity is per op of one layer)
+  // Llama 3 8B: 4096 tokens × 2 × 14336 gated elements, 3 bytes each way, 32 layers.
+  const double per_layer = 4096.0 * 2 * 14336 * 3 * 2;
+  EXPECT_NEAR(bytes, per_layer * 32, 0.02 * per_layer * 32);
+}
+
 // The backward sums the two gradients of each block's input (the residual path's and the
 // norm's): an add kernel per block in eager autograd (read both, write the sum); compiled,
 // the sum rides in the norm backward, which reads the residual's gradient too — a third of
