@@ -72,11 +72,13 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
   bytes += mask * T * h / repl;  // attention dropout mask
   const double gate = model::IsGated(a.mlp) ? 2 : 1;
   // fc1 in, activation in, fc2 in; a recomputed MLP keeps its input only, a recomputed
-  // activation drops its output (the fc2 input).
+  // activation drops its output (the fc2 input). The activation's input takes a byte an
+  // element when stored in fp8 (graph::StepOptions::fp8_activation_input).
+  const double act_in = o.fp8_activation_input ? BytesPerElement(DType::kFp8) : e;
   auto mlp = [&](double rows, double ffn_local, bool frozen, bool recomputed, bool act_recomputed) {
     const double fc1_in = frozen ? 0.0 : keeps(lora.fc1), fc2_in = frozen ? 0.0 : keeps(lora.fc2);
     if (recomputed) return fc1_in * rows * h * li;
-    return fc1_in * rows * h * li + rows * gate * ffn_local * e +
+    return fc1_in * rows * h * li + rows * gate * ffn_local * act_in +
            (act_recomputed ? 0.0 : fc2_in * rows * ffn_local * li);
   };
   if (moe) {

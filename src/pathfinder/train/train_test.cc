@@ -179,6 +179,25 @@ TEST(TrainMemory, ActivationsMatchKorthikantiFormulas) {
   }
 }
 
+// The activation's input stored in fp8 (Megatron-Core activation_func_fp8_input_store) saves
+// a byte an element of the fc1 output: Llama 3 8B, 4096 tokens, two gated halves of 14336.
+TEST(TrainMemory, Fp8ActivationInputSavesAByteAnElementOfTheFc1Output) {
+  Diagnostics diag;
+  auto a = spec::LoadModelByName("llama-3-8b", diag);
+  ASSERT_TRUE(a) << diag.Render();
+  graph::StepOptions o;
+  o.seq_len = 4096;
+  o.micro_batch = 1;
+  const graph::Parallelism p{1, 1, 1, 1, 1, false};
+  const double plain = memory::ActivationBytesPerLayer(*a, p, o, false).value();
+  o.fp8_activation_input = true;
+  EXPECT_DOUBLE_EQ(plain - memory::ActivationBytesPerLayer(*a, p, o, false).value(), 4096.0 * 2 * 14336 * 1);
+  o.recompute = graph::Recompute::kFull;  // nothing of the layer is stored but its input
+  const double full = memory::ActivationBytesPerLayer(*a, p, o, false).value();
+  o.fp8_activation_input = false;
+  EXPECT_DOUBLE_EQ(memory::ActivationBytesPerLayer(*a, p, o, false).value(), full);
+}
+
 // Selective recompute of Megatron-Core's modules: each frees exactly what it re-runs. Per
 // token of a DeepSeek-V3 MoE layer (TP 1, bf16): mla_up_proj Q, K and V (128 heads ×
 // (2·192 + 128) × 2 B), moe_act the routed experts' activation outputs (top-8 × 2048 × 2 B),
