@@ -141,6 +141,11 @@ const Schema<train::TrainSettings>& TrainSchema() {
               "from the amax of the tensor being cast, so an amax pass reads each operand before its cast; "
               "false = delayed scaling (scale from the amax history); ignored unless precision: fp8")
         .Default("false")
+        .Flag("fp8_activation_input", &T::fp8_activation_input,
+              "the MLP activation keeps its input for the backward as an fp8 copy (Megatron-Core "
+              "activation_func_fp8_input_store): a byte an element of the fc1 output in memory instead of two, "
+              "one cast kernel each way per MLP")
+        .Default("false")
         .Flag("fp8_params", &T::fp8_params,
               "the weights are stored in fp8 (Transformer Engine fp8_model_init; Megatron-LM --fp8-param-gather, "
               "NeMo fp8_params): 1 byte per parameter in memory, the distributed optimizer's and FSDP's weight "

@@ -79,16 +79,19 @@ TEST(TrainSpec, CrossFieldRules) {
 TEST(TrainSpec, LoraAndFp8CurrentScalingLoad) {
   Diagnostics d;
   LoadContext ctx{"s.yaml", "", &d, nullptr};
-  auto s = LoadTrainSection(YAML::Load("{precision: fp8, fp8_current_scaling: true, lora_rank: 16, lora_targets: [qkv, fc2]}"), ctx,
-                            "train");
+  auto s = LoadTrainSection(YAML::Load("{precision: fp8, fp8_current_scaling: true, fp8_activation_input: true, "
+                                       "lora_rank: 16, lora_targets: [qkv, fc2]}"),
+                            ctx, "train");
   ASSERT_TRUE(s) << d.Render();
   EXPECT_TRUE(s->fp8_current_scaling);
+  EXPECT_TRUE(s->fp8_activation_input);
   EXPECT_EQ(s->lora_rank, 16);
   EXPECT_EQ(s->lora_targets, (std::vector<std::string>{"qkv", "fc2"}));
   auto defaults = LoadTrainSection(YAML::Load("{seq_len: 128}"), ctx, "train");
   ASSERT_TRUE(defaults);
   EXPECT_EQ(defaults->lora_rank, 0);
   EXPECT_FALSE(defaults->fp8_current_scaling);
+  EXPECT_FALSE(defaults->fp8_activation_input);
 
   auto bad = LoadTrainSection(YAML::Load("{lora_rank: 16, lora_targets: [qkv, mlp]}"), ctx, "train");
   EXPECT_FALSE(bad);
