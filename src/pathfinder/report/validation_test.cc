@@ -213,9 +213,11 @@ TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
 // could test. The six MI300X LoRA runs recompute 21 of their 80 layers, which the simulator
 // does not model, and are skipped with that reason; the other 44 run, within the error of the
 // day they were added (MAPE 22.4 %, max 92.0 %: Oracle's 512-H200 LoRA run, twice as slow
-// as modelled) with a margin. The 405B runs count the embedding and the loss as pipeline
-// layers (ASYM_PP_EMBED / ASYM_PP_LOSS), without which their 8 virtual stages would not
-// divide the 126 layers.
+// as modelled; 21.3 % since 16 LoRA runs store their activation inputs in fp8) with a margin.
+// Every one of them fits its chips, as it did when it ran: before the fp8 activation inputs,
+// the model said 13 of the 8-GPU B200/GB200 LoRA runs did not. The 405B runs count the
+// embedding and the loss as pipeline layers (ASYM_PP_EMBED / ASYM_PP_LOSS), without which
+// their 8 virtual stages would not divide the 126 layers.
 TEST(Validation, MlperfTrainingV50RowsRunWithinTheirRecordedError) {
   Diagnostics d;
   auto t = spec::LoadValidationCsv(spec::DataDir() + "/heldout/mlperf_training_results.csv", d);
@@ -232,9 +234,10 @@ TEST(Validation, MlperfTrainingV50RowsRunWithinTheirRecordedError) {
   }
   EXPECT_EQ(skipped, 6);
   EXPECT_EQ(asym, 14);
+  for (const auto& x : r.rows) EXPECT_TRUE(x.does_not_fit.empty()) << x.id << ": " << x.does_not_fit;
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 44);
-  EXPECT_LE(s.mape, 23.5) << SummaryLine(s);
+  EXPECT_LE(s.mape, 22.5) << SummaryLine(s);
   EXPECT_LE(s.max, 95.0) << SummaryLine(s);
 }
 
@@ -513,6 +516,8 @@ TEST(Validation, SubmittedConfigurationSettingsReachTheirRows) {
     if (!records[i][7].empty()) {
       EXPECT_NE(x.reason.find(" offload=" + records[i][7] + " "), std::string::npos) << x.reason;
     }
+    EXPECT_EQ(x.reason.find(" fp8-act-input ") != std::string::npos, records[i][11] == "true")
+        << id << ": " << x.reason;
     train::TpOverlap ub;
     std::string bad;
     EXPECT_TRUE(train::ParseTpOverlap(records[i][3], &ub, &bad)) << id << ": " << bad;

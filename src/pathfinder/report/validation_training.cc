@@ -190,6 +190,9 @@ struct RowSettings {
   std::optional<DType> grad_dtype;
   int offload_layers = 0;  // Megatron-Core cpu_offloading_num_layers (0: none stated)
   bool fp8_params = false;  // weights stored in fp8 (NeMo fp8_params / FP8_PARAMS=True)
+  // The MLP activation's input stored in fp8 (Megatron-Core activation_func_fp8_input_store:
+  // NeMo's MLPerf LoRA configs FP8_ACT / FP8_ACTIVATION).
+  bool fp8_activation_input = false;
   double dp_bucket_mb = 0;  // Apex DistributedFusedAdam bucket_cap_mb (0: not stated)
   std::vector<std::string> recompute_modules;  // Megatron-Core selective recompute modules (empty: not stated)
   graph::RecomputeModules recompute;           // the same, parsed
@@ -212,6 +215,7 @@ const SettingsFile& TrainingRowSettings() {
                                            "fp8_params",
                                            "dp_bucket_mb",
                                            "recompute_modules",
+                                           "fp8_activation_input",
                                            "source"};
     const SettingsCsv csv = ReadSettingsCsv("training-settings.csv", want);
     if (!csv.error.empty()) {
@@ -221,7 +225,7 @@ const SettingsFile& TrainingRowSettings() {
     for (size_t i = 0; i < csv.records.size(); ++i) {
       const auto& r = csv.records[i];
       const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
-      if (r.size() != want.size() || Trim(r[11]).empty()) {
+      if (r.size() != want.size() || Trim(r[12]).empty()) {
         f.error = where + ": every row needs " + Join(std::vector<std::string>(want.begin(), want.end() - 1), ", ") +
                   " and a non-empty source";
         return f;
@@ -260,13 +264,16 @@ const SettingsFile& TrainingRowSettings() {
           return f;
         }
       }
-      for (const size_t c : {size_t(2), size_t(4), size_t(8)}) {
+      for (const size_t c : {size_t(2), size_t(4), size_t(8), size_t(11)}) {
         const std::string o = Lower(Trim(r[c]));
         if (o != "true" && o != "false" && !o.empty()) {
           f.error = where + ": " + want[c] + " '" + r[c] + "' must be true, false or empty";
           return f;
         }
-        (c == 2 ? s.tp_comm_overlap : c == 4 ? s.pp_comm_overlap : s.fp8_params) = o == "true";
+        (c == 2   ? s.tp_comm_overlap
+         : c == 4 ? s.pp_comm_overlap
+         : c == 8 ? s.fp8_params
+                  : s.fp8_activation_input) = o == "true";
       }
       std::string bad;
       if (!train::ParseTpOverlap(r[3], &s.tp_overlap, &bad)) {
@@ -613,6 +620,14 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       }
       s.fp8_params = true;
     }
+    if (x.fp8_activation_input) {
+      if (s.precision != DType::kFp8) {
+        return Row(t, row, false,
+                   "data/validation/training-settings.csv gives fp8_activation_input true, but the row's precision is "
+                   "not fp8");
+      }
+      s.fp8_activation_input = true;
+    }
   }
   // Apex's DistributedFusedAdam (NeMo 1.x's distributed_fused_adam) fills each bucket with
   // bucket_cap_mb MiB of gradients in its sync dtype (apex/contrib/optimizers/
@@ -737,7 +752,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
               p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
               s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
               s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches,
-              fmt::format("{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : ""),
+              fmt::format("{}{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : "",
+                          s.fp8_activation_input ? " fp8-act-input" : ""),
               s.recompute == graph::Recompute::kSelective && s.recompute_modules != graph::RecomputeModules{}
                   ? fmt::format("selective:{}", Join(s.recompute_module_names, "+"))
                   : std::string(graph::Name(s.recompute)),
