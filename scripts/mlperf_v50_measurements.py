@@ -17,25 +17,13 @@ the recomputed one.
 Usage: scripts/mlperf_v50_measurements.py MIRROR_GIT_DIR [data/heldout/mlperf_training_results.csv]
 """
 import csv
-import json
+import os
 import re
 import statistics
-import subprocess
 import sys
 
-
-def git(repo, *args):
-    return subprocess.run(["git", "--git-dir", repo, *args], check=True, capture_output=True, text=True).stdout
-
-
-def mllog(text):
-    for line in text.splitlines():
-        i = line.find(":::MLLOG ")
-        if i >= 0:
-            try:
-                yield json.loads(line[i + len(":::MLLOG "):])
-            except json.JSONDecodeError:
-                pass
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mlperf_time_to_train import git, mllog  # noqa: E402  (the MLLOG reader both scripts use)
 
 
 def step_seconds(events):
