@@ -640,11 +640,13 @@ Summary Summarize(const std::vector<RowResult>& rows) {
       if (const int dir = MetricDirection(r.unit); dir != 0) {
         ++s.directed;
         s.optimistic += dir * (r.predicted - r.measured) > 0;
+        s.mean_signed += dir * (r.predicted - r.measured) / r.measured * 100.0;
       }
     }
     s.left_out += r.ok && !r.left_out.empty();
   }
   s.validated = int(e.size());
+  if (s.directed > 0) s.mean_signed /= s.directed;
   if (e.empty()) return s;
   std::sort(e.begin(), e.end());
   double sum = 0;
@@ -753,10 +755,12 @@ std::string Render(const ValidationReport& r) {
         out << fmt::format("  {:<34} 0 of {} validated ({})\n", g, s.total,
                            rows.front().left_out.empty() ? rows.front().reason : "left out: " + rows.front().left_out);
       } else {
-        out << fmt::format("  {:<34} {} of {}: MAPE {:.1f}%, median {:.1f}%, max {:.1f}%{}{}\n", g, s.validated,
-                           s.total, s.mape, s.median, s.max,
-                           s.left_out > 0 ? fmt::format(" ({} left out)", s.left_out) : "",
-                           s.directed > 0 ? fmt::format("; optimistic in {} of {}", s.optimistic, s.directed) : "");
+        out << fmt::format(
+            "  {:<34} {} of {}: MAPE {:.1f}%, median {:.1f}%, max {:.1f}%{}{}\n", g, s.validated, s.total, s.mape,
+            s.median, s.max, s.left_out > 0 ? fmt::format(" ({} left out)", s.left_out) : "",
+            s.directed > 0
+                ? fmt::format("; optimistic in {} of {} (mean {:+.1f}%)", s.optimistic, s.directed, s.mean_signed)
+                : "");
       }
     }
   };

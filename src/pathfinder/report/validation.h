@@ -88,6 +88,9 @@ struct Summary {
   // Validated rows whose metric has a direction (MetricDirection ≠ 0), and of those the ones
   // the model predicts better than measured: a bias the absolute errors hide.
   int directed = 0, optimistic = 0;
+  // Mean over those rows of the error signed that way, in %: + where the model is optimistic
+  // (its rate above the measured, its time below), − where pessimistic.
+  double mean_signed = 0;
 };
 Summary Summarize(const std::vector<RowResult>& rows);
 

@@ -149,12 +149,15 @@ TEST(Validation, RenderGroupsRowsByChipAndCountsTheOptimisticOnes) {
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.directed, 3);
   EXPECT_EQ(s.optimistic, 2);  // the two measured at 1 GB/s
+  // Signed the rate's way: the two at 1 GB/s far above (+), the one at 10^6 GB/s below (−).
+  const double b200 = r.rows[2].predicted, h100 = r.rows[0].predicted;
+  EXPECT_NEAR(s.mean_signed, ((h100 - 1) / 1 + (r.rows[1].predicted - 1e6) / 1e6 + (b200 - 1) / 1) * 100 / 3, 1e-6);
   const std::string text = Render(r);
   const size_t chips = text.find("per chip:\n");
   ASSERT_NE(chips, std::string::npos) << text;
   EXPECT_NE(text.find("h100-sxm", chips), std::string::npos) << text;
   EXPECT_NE(text.find("2 of 2", chips), std::string::npos) << text;
-  EXPECT_NE(text.find("optimistic in 1 of 2", chips), std::string::npos) << text;
+  EXPECT_NE(text.find("optimistic in 1 of 2 (mean +", chips), std::string::npos) << text;
   EXPECT_NE(text.find("optimistic in 1 of 1", chips), std::string::npos) << text;
 }
 // An attention row's "dv=" is the value head dim (MLA-style 192/128): the model runs that
