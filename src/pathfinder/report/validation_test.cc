@@ -201,14 +201,15 @@ TEST(Validation, AttentionRowsCountTheValueHeadDimTheyState) {
 // payload, 3.2 ms for what takes 0.36 ms at 512 KiB; since comm::SweepOutliers leaves that
 // row out, 77 of 78 at MAPE 21.1 %, max 236.5 %, the A100 nccl-tests sweep's 1 MiB call;
 // since that sweep's 32 MiB-2 GiB payloads set dgx-a100's ring_simple_step and left the
-// file, 70 of 71 at MAPE 21.4 %, max 236.5 %; sustained bf16 GEMMs held at the 1200 W cap on
-// a GB200 from marin-community/marin's logbook, the Blackwell power model's first out-of-sample
-// check, 5 rows MAPE 1.5 %, max 3.5 %) with a margin, so a change that makes them worse shows.
+// file, 70 of 71 at MAPE 21.4 %, max 236.5 %; GEMMs held at the 1200 W cap on GB200, the
+// Blackwell power model's first out-of-sample check: bf16 from marin-community/marin's logbook
+// and fp8 from Azure's benchmarking guide, 9 rows MAPE 3.2 %, max 9.1 %, fp8 the optimistic
+// ones, +5.3 % on average) with a margin, so a change that makes them worse shows.
 TEST(Validation, HeldOutSetsValidateEveryRowWithinTheirRecordedError) {
   for (const auto& [file, rows, mape, max] :
        {std::tuple{"inference_results.csv", 51, 15.0, 40.0}, std::tuple{"training_results.csv", 32, 52.5, 250.0},
         std::tuple{"microbench_results.csv", 191, 12.0, 65.0}, std::tuple{"collective_results.csv", 70, 24.0, 260.0},
-        std::tuple{"sustained_gemm_results.csv", 5, 3.0, 6.0}}) {
+        std::tuple{"sustained_gemm_results.csv", 9, 4.0, 10.0}}) {
     ExpectWithinRecordedError(spec::DataDir() + "/heldout/" + file, rows, mape, max);
   }
 }
