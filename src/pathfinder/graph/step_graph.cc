@@ -504,6 +504,38 @@ class LayerBuilder {
   double act_bytes_ = 2;
 };
 
+// Transformer layers on each pipeline stage: the first and last stage's counts where given,
+// the rest split evenly, the remainder to the middle stages first (the first and last carry
+// the embedding and the head).
+std::vector<int> LayersPerStage(int L, int pp, int first_stage_layers, int last_stage_layers) {
+  std::vector<int> per_stage(size_t(pp), 0);
+  if (pp == 1) {
+    per_stage[0] = L;
+    return per_stage;
+  }
+  const int first = first_stage_layers > 0 ? first_stage_layers : -1;
+  const int last = last_stage_layers > 0 ? last_stage_layers : -1;
+  int fixed = 0, free_stages = pp;
+  if (first > 0) fixed += first, --free_stages;
+  if (last > 0) fixed += last, --free_stages;
+  const int rest = std::max(0, L - fixed);
+  const int base = free_stages > 0 ? rest / free_stages : 0;
+  int rem = free_stages > 0 ? rest % free_stages : 0;
+  for (int s = 0; s < pp; ++s) {
+    if (s == 0 && first > 0)
+      per_stage[0] = first;
+    else if (s == pp - 1 && last > 0)
+      per_stage[size_t(s)] = last;
+    else
+      per_stage[size_t(s)] = base;
+  }
+  for (int s = 1; s < pp - 1 && rem > 0; ++s)
+    if (!(s == 0 && first > 0) && !(s == pp - 1 && last > 0)) ++per_stage[size_t(s)], --rem;
+  for (int s = 0; s < pp && rem > 0; ++s)
+    if (!(s == 0 && first > 0) && !(s == pp - 1 && last > 0)) ++per_stage[size_t(s)], --rem;
+  return per_stage;
+}
+
 }  // namespace
 
 StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, const StepOptions& o, int first_stage_layers,
@@ -516,19 +548,33 @@ StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, con
   const int64_t rows = p.sequence_parallel ? (T + t - 1) / t : T;
   const double act_bytes = BytesPerElement(o.act_dtype);
 
+  const std::vector<int> per_stage = LayersPerStage(a.layers, p.pp, first_stage_layers, last_stage_layers);
+  // Full recompute of some layers (StepOptions::recompute_layers): each stage's first ones.
+  std::vector<bool> recomputed(size_t(a.layers), o.recompute == Recompute::kFull);
+  if (o.recompute == Recompute::kFull && o.recompute_layers > 0) {
+    for (int s = 0, layer = 0; s < p.pp; ++s)
+      for (int i = 0; i < per_stage[size_t(s)] && layer < a.layers; ++i, ++layer)
+        recomputed[size_t(layer)] = i < o.recompute_layers;
+  }
+  StepOptions stored = o;  // the layers that keep their activations
+  stored.recompute = Recompute::kNone;
+
   // Distinct layer kinds, in first-seen order.
   std::vector<int> kind_of(size_t(a.layers));
   for (int i = 0; i < a.layers; ++i) {
-    const bool moe = model::IsMoeLayer(a, i), sliding = model::IsSlidingLayer(a, i);
+    const bool moe = model::IsMoeLayer(a, i), sliding = model::IsSlidingLayer(a, i), rc = recomputed[size_t(i)];
     int found = -1;
     for (size_t k = 0; k < g.kinds.size(); ++k)
-      if (g.kinds[k].moe == moe && g.kinds[k].sliding == sliding) found = int(k);
+      if (g.kinds[k].moe == moe && g.kinds[k].sliding == sliding && g.kinds[k].recomputed == rc) found = int(k);
     if (found < 0) {
       LayerGraph lg;
       lg.moe = moe;
       lg.sliding = sliding;
-      lg.what = std::string(moe ? "moe" : "dense") + (sliding ? " sliding" : "");
-      LayerBuilder(a, p, o, &lg).Build(moe, sliding);
+      lg.recomputed = rc;
+      const bool partial = o.recompute == Recompute::kFull && o.recompute_layers > 0;
+      lg.what = std::string(moe ? "moe" : "dense") + (sliding ? " sliding" : "") +
+                (partial ? (rc ? " recomputed" : " stored") : "");
+      LayerBuilder(a, p, o.recompute == Recompute::kFull && !rc ? stored : o, &lg).Build(moe, sliding);
       const double attn = AttentionParamsPerLayer(a) / double(t);
       if (moe) {
         const model::Moe& e = a.moe;
@@ -616,31 +662,8 @@ StepGraph BuildStepGraph(const model::Architecture& a, const Parallelism& p, con
     }
   }
 
-  // Layers per stage.
+  // Layers per stage (per_stage, above).
   const int pp = p.pp, L = a.layers;
-  std::vector<int> per_stage(size_t(pp), 0);
-  if (pp == 1) {
-    per_stage[0] = L;
-  } else {
-    const int first = first_stage_layers > 0 ? first_stage_layers : -1;
-    const int last = last_stage_layers > 0 ? last_stage_layers : -1;
-    int fixed = 0, free_stages = pp;
-    if (first > 0) fixed += first, --free_stages;
-    if (last > 0) fixed += last, --free_stages;
-    const int rest = std::max(0, L - fixed);
-    const int base = free_stages > 0 ? rest / free_stages : 0;
-    int rem = free_stages > 0 ? rest % free_stages : 0;
-    for (int s = 0; s < pp; ++s) {
-      if (s == 0 && first > 0) per_stage[0] = first;
-      else if (s == pp - 1 && last > 0) per_stage[size_t(s)] = last;
-      else per_stage[size_t(s)] = base;
-    }
-    // Remainder to the middle stages first (the first and last carry embedding and head).
-    for (int s = 1; s < pp - 1 && rem > 0; ++s)
-      if (!(s == 0 && first > 0) && !(s == pp - 1 && last > 0)) ++per_stage[size_t(s)], --rem;
-    for (int s = 0; s < pp && rem > 0; ++s)
-      if (!(s == 0 && first > 0) && !(s == pp - 1 && last > 0)) ++per_stage[size_t(s)], --rem;
-  }
   const double embed_params = double(a.vocab) * h / double(t) + (a.positions == model::Positions::kLearned ? double(a.max_positions) * h : 0.0);
   int layer = 0;
   g.stages.resize(size_t(pp));

@@ -83,6 +83,11 @@ struct StepOptions {
   DType act_dtype = DType::kBf16;         // activations, attention, communication
   Recompute recompute = Recompute::kNone;
   RecomputeModules recompute_modules;     // what `kSelective` re-runs
+  // With kFull: the layers of each pipeline stage that are recomputed, its first ones (Megatron
+  // recompute_method "block" with recompute_num_layers, NeMo activations_checkpoint_num_layers;
+  // the train settings multiply a per-chunk count by the virtual stages); the stage's other
+  // layers store their activations. 0 = every layer.
+  int recompute_layers = 0;
   bool flash_attention = true;            // fused attention (no s×s scores in memory)
   bool dropout = false;                   // GPT-3-era dropout after attention and MLP (masks stored)
   double moe_imbalance = 1.0;             // tokens of the busiest local expert / the mean (≥ 1)
@@ -194,6 +199,9 @@ struct LayerGraph {
   std::string what;  // "dense", "moe", "dense sliding", …
   bool moe = false;
   bool sliding = false;
+  // Full recompute re-runs this kind's forward in backward (StepOptions::recompute is kFull
+  // and the layer is among its stage's StepOptions::recompute_layers); false otherwise.
+  bool recomputed = false;
   std::vector<Op> ops;
   std::vector<CommOp> comms;
   double params = 0;         // parameters of one such layer on one chip, dense part (after TP)

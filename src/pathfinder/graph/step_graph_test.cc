@@ -86,6 +86,34 @@ TEST(StepGraph, FullRecomputeRepeatsTheForwardSelectiveOnlyTheAttentionCore) {
   EXPECT_EQ(recomputed, 1);
 }
 
+// Full recompute of some layers (Megatron's block method): each stage's first
+// recompute_layers layers re-run their forward in backward, the others store their
+// activations; the kinds split by it.
+TEST(StepGraph, FullRecomputeOfSomeLayersRecomputesEachStagesFirstOnes) {
+  const model::Architecture a = Gpt(30);
+  Parallelism p;
+  p.pp = 3;  // 10 layers a stage
+  StepOptions o;
+  o.recompute = Recompute::kFull;
+  o.recompute_layers = 4;
+  const StepGraph g = BuildStepGraph(a, p, o);
+  ASSERT_EQ(g.kinds.size(), 2u);
+  for (const LayerGraph& k : g.kinds) {
+    EXPECT_EQ(MatmulFlops(k, Pass::kBackward, true), k.recomputed ? MatmulFlops(k, Pass::kForward, false) : 0.0)
+        << k.what;
+  }
+  for (const StageGraph& s : g.stages) {
+    for (size_t k = 0; k < g.kinds.size(); ++k) EXPECT_EQ(s.layers_of_kind[k], g.kinds[k].recomputed ? 4 : 6);
+  }
+  // 0 (the default) and a count of every layer are the same as recomputing all of them.
+  o.recompute_layers = 0;
+  EXPECT_EQ(BuildStepGraph(a, p, o).kinds.size(), 1u);
+  o.recompute_layers = 10;
+  const StepGraph all = BuildStepGraph(a, p, o);
+  ASSERT_EQ(all.kinds.size(), 1u);
+  EXPECT_TRUE(all.kinds[0].recomputed);
+}
+
 TEST(StepGraph, SizeDependsOnDistinctLayerKindsNotOnLayersOrChips) {
   StepOptions o;
   Parallelism small, big;

@@ -115,9 +115,12 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
   // One layer of each kind without recompute: what full recompute rebuilds during backward.
   graph::StepOptions no_rc = o;
   no_rc.recompute = graph::Recompute::kNone;
+  // Under full recompute of some layers (graph::StepOptions::recompute_layers), a kind that is
+  // not recomputed stores its activations as without recompute.
   std::vector<Bytes> stored(g.kinds.size()), full(g.kinds.size());
   for (size_t k = 0; k < g.kinds.size(); ++k) {
-    stored[k] = ActivationBytesPerLayer(a, p, o, g.kinds[k].moe);
+    const bool kept = o.recompute == graph::Recompute::kFull && !g.kinds[k].recomputed;
+    stored[k] = ActivationBytesPerLayer(a, p, kept ? no_rc : o, g.kinds[k].moe);
     full[k] = ActivationBytesPerLayer(a, p, no_rc, g.kinds[k].moe);
   }
   const double T = double(g.tokens), h = a.hidden, e = BytesPerElement(o.act_dtype);
@@ -152,7 +155,7 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
     Bytes largest_layer;
     for (size_t k = 0; k < g.kinds.size(); ++k) {
       per_mb += stored[k] * double(st.layers_of_kind[k]);
-      if (st.layers_of_kind[k] > 0) largest_layer = Max(largest_layer, full[k]);
+      if (st.layers_of_kind[k] > 0 && g.kinds[k].recomputed) largest_layer = Max(largest_layer, full[k]);
     }
     // Offloaded layers: their share of the layers' activations leaves the chip, but for the
     // one layer in transit (the stage's layers at their mean size).
@@ -167,8 +170,9 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
     }
     if (st.embedding) per_mb += Bytes(T * h * e / (p.sequence_parallel ? p.tp : 1));
     r.activations = per_mb * in_flight;
-    // Full recompute rebuilds one layer's activations at a time during backward.
-    if (o.recompute == graph::Recompute::kFull) r.activations += largest_layer;
+    // Full recompute rebuilds one layer's activations at a time during backward (largest_layer
+    // is zero on a stage without recomputed layers).
+    r.activations += largest_layer;
     // The last stage's logits in fp32 for the vocab-parallel cross-entropy (Megatron upcasts).
     // (Once per head pass: multi-token prediction runs the head again per module.)
     if (st.head) r.activations += Bytes(T * double((a.vocab + p.tp - 1) / p.tp) * 4.0 * std::max(1, st.head_passes));
