@@ -40,6 +40,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
                                                                       {"selective", graph::Recompute::kSelective},
                                                                       {"full", graph::Recompute::kFull}})
         .Default("none")
+        .Integer("recompute_layers", &T::recompute_layers,
+                 "with recompute: full, the layers of each model chunk (each pipeline stage without interleaving) "
+                 "recomputed, its first ones; the others store their activations (Megatron recompute_method block + "
+                 "recompute_num_layers, NeMo activations_checkpoint_num_layers); 0 = every layer",
+                 0, 100000)
+        .Default("0")
         .TextList("recompute_modules", &T::recompute_module_names,
                   "what recompute: selective re-runs in backward instead of storing (Megatron-Core recompute_modules): "
                   "any of core_attn (the attention core), moe_act (the routed experts' activation), layernorm (the "
@@ -183,6 +189,13 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
       const YAML::Node at = node["global_batch"] ? node["global_batch"] : node;
       ctx.Error(at, JoinPath(key_path, "global_batch"),
                 fmt::format("global_batch = {} is not a multiple of micro_batch = {}", s.global_batch, s.micro_batch));
+    }
+    if (s.recompute_layers > 0 && s.recompute != graph::Recompute::kFull) {
+      ctx.Error(
+          node["recompute_layers"], JoinPath(key_path, "recompute_layers"),
+          fmt::format("recompute_layers counts fully recomputed layers, which needs recompute: full (not {}); set "
+                      "recompute: full or drop recompute_layers",
+                      graph::Name(s.recompute)));
     }
     if (s.fp8_params && s.precision != DType::kFp8) {
       ctx.Error(node["fp8_params"], JoinPath(key_path, "fp8_params"),

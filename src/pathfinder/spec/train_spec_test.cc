@@ -99,6 +99,18 @@ TEST(TrainSpec, LoraAndFp8CurrentScalingLoad) {
   EXPECT_NE(d.Render().find("'mlp' is unknown"), std::string::npos) << d.Render();
 }
 
+TEST(TrainSpec, RecomputeLayersNeedFullRecompute) {
+  Diagnostics d;
+  LoadContext ctx{"s.yaml", "", &d, nullptr};
+  auto ok = LoadTrainSection(YAML::Load("{recompute: full, recompute_layers: 21}"), ctx, "train");
+  ASSERT_TRUE(ok) << d.Render();
+  EXPECT_EQ(ok->recompute_layers, 21);
+  auto bad = LoadTrainSection(YAML::Load("{recompute: selective, recompute_layers: 4}"), ctx, "train");
+  EXPECT_FALSE(bad);
+  EXPECT_NE(d.Render().find("train.recompute_layers"), std::string::npos) << d.Render();
+  EXPECT_NE(d.Render().find("needs recompute: full (not selective)"), std::string::npos) << d.Render();
+}
+
 TEST(TrainSpec, Fp8ParamsNeedAnFp8Recipe) {
   Diagnostics d;
   LoadContext ctx{"s.yaml", "", &d, nullptr};

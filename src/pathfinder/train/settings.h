@@ -71,6 +71,11 @@ struct TrainSettings {
   // fp8 GEMMs need one (Hopper) unless disable_parameter_transpose_cache.
   bool fp8_params = false;
   graph::Recompute recompute = graph::Recompute::kNone;
+  // With full recompute: the layers of each model chunk (each stage without interleaving)
+  // recomputed, its first ones; the others store their activations (Megatron
+  // recompute_method "block" + recompute_num_layers, NeMo activations_checkpoint_num_layers).
+  // 0 = every layer.
+  int recompute_layers = 0;
   // What selective recompute re-runs (Megatron-Core recompute_modules; the attention core by
   // default), and the scenario's list as written (graph::ParseRecomputeModules).
   graph::RecomputeModules recompute_modules;

@@ -26,6 +26,8 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.act_dtype = DType::kBf16;
   o.recompute = s.recompute;
   o.recompute_modules = s.recompute_modules;
+  // A per-chunk count: each stage holds virtual_stages chunks when interleaved.
+  o.recompute_layers = s.recompute_layers * (s.schedule == Schedule::kInterleaved ? std::max(1, s.virtual_stages) : 1);
   o.flash_attention = s.flash_attention;
   o.dropout = s.dropout;
   o.moe_imbalance = s.moe_imbalance;
@@ -638,8 +640,24 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     return fail("lora_targets must be a non-empty list of qkv, proj, fc1, fc2");
   }
   const bool lora = o.lora.enabled();
+  if (s.recompute_layers < 0) return fail("recompute_layers must not be negative");
+  if (s.recompute_layers > 0 && s.recompute != graph::Recompute::kFull) {
+    return fail(fmt::format("recompute_layers {} counts fully recomputed layers, which needs recompute: full (not {})",
+                            s.recompute_layers, graph::Name(s.recompute)));
+  }
   const graph::StepGraph sg = graph::BuildStepGraph(a, p, o, s.first_stage_layers, s.last_stage_layers);
   const BytesPerSec host_link_bw = ops_.chip().host_link.bandwidth;
+  for (const graph::StageGraph& stage : sg.stages) {
+    if (o.recompute_layers > stage.layers) {
+      const int v = o.recompute_layers / s.recompute_layers;  // model chunks per stage
+      return fail(
+          v > 1 ? fmt::format("recompute_layers {} is more than the {} layers of a model chunk (a stage's {} over "
+                              "{} virtual stages)",
+                              s.recompute_layers, stage.layers / v, stage.layers, v)
+                : fmt::format("recompute_layers {} is more than the {} layers of a pipeline stage", s.recompute_layers,
+                              stage.layers));
+    }
+  }
   if (s.offload_layers < 0) return fail("offload_layers must not be negative");
   if (s.expert_gemm_streams < 0) return fail("expert_gemm_streams must not be negative");
   if (s.mtp_layers < 0) return fail("mtp_layers must not be negative");
@@ -935,13 +953,14 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   }
   Flops recompute;
   const bool core_only = s.recompute_modules == graph::RecomputeModules{};  // the attention core alone
-  if (s.recompute == graph::Recompute::kFull) {
+  if (s.recompute == graph::Recompute::kFull && s.recompute_layers == 0) {
     recompute = forward_layers;
   } else if (s.recompute == graph::Recompute::kSelective && core_only) {
     recompute = forward_layers - Flops(2.0 * n_active);  // the attention's score FLOPs
-  } else if (s.recompute == graph::Recompute::kSelective) {
-    // Other modules: the share of the layers' forward FLOPs the graph re-runs, every stage's
-    // layers counted (the share is the same on every chip of a stage).
+  } else if (s.recompute != graph::Recompute::kNone) {
+    // Other modules, or full recompute of some layers: the share of the layers' forward FLOPs
+    // the graph re-runs, every stage's layers counted (the share is the same on every chip of
+    // a stage).
     double re = 0, fwd = 0;
     for (const graph::StageGraph& stage : sg.stages) {
       for (size_t k = 0; k < kinds.size(); ++k) {

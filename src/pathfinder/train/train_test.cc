@@ -723,6 +723,42 @@ TEST(TrainStep, Fp8ActivationInputStoreCostsOneCastEachWay) {
   EXPECT_NEAR(bytes, per_layer * 32, 0.02 * per_layer * 32);
 }
 
+// Full recompute of some layers sits between none and all of them: the step time, the
+// recomputed FLOPs (HFU) and the activations each move by the share of recomputed layers,
+// and a count a chunk cannot hold is an error with its reason.
+TEST(TrainStep, FullRecomputeOfSomeLayersSitsBetweenNoneAndAll) {
+  TrainSettings s = Llama8bSettings(8, 1);  // one micro-batch of 4096 tokens per chip, 32 layers
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
+  const graph::Parallelism p{1, 1, 8, 1, 1, false};
+  const TrainResult none = sim.Run(p, s);
+  s.recompute = graph::Recompute::kFull;
+  const TrainResult all = sim.Run(p, s);
+  s.recompute_layers = 8;  // a quarter of the layers
+  const TrainResult some = sim.Run(p, s);
+  ASSERT_TRUE(none.ok && all.ok && some.ok) << none.reason << all.reason << some.reason;
+  EXPECT_NEAR(some.step.recompute.value(), all.step.recompute.value() / 4, 0.01 * all.step.recompute.value());
+  EXPECT_GT(some.step.total.value(), none.step.total.value());
+  EXPECT_LT(some.step.total.value(), all.step.total.value());
+  EXPECT_NEAR(some.hfu - some.mfu, (all.hfu - all.mfu) / 4 * all.step.total.value() / some.step.total.value(),
+              0.01 * (all.hfu - all.mfu));
+  const double a_none = none.memory[0].activations.value(), a_all = all.memory[0].activations.value(),
+               a_some = some.memory[0].activations.value();
+  EXPECT_GT(a_some, a_all);
+  EXPECT_LT(a_some, a_none);
+  s.recompute_layers = 32;  // every layer: as recompute_layers 0
+  EXPECT_DOUBLE_EQ(sim.Run(p, s).step.total.value(), all.step.total.value());
+  s.recompute_layers = 33;
+  const TrainResult over = sim.Run(p, s);
+  EXPECT_FALSE(over.ok);
+  EXPECT_NE(over.reason.find("recompute_layers 33 is more than the 32 layers of a pipeline stage"), std::string::npos)
+      << over.reason;
+  s.recompute = graph::Recompute::kSelective;
+  s.recompute_layers = 4;
+  const TrainResult sel = sim.Run(p, s);
+  EXPECT_FALSE(sel.ok);
+  EXPECT_NE(sel.reason.find("needs recompute: full (not selective)"), std::string::npos) << sel.reason;
+}
+
 // The backward sums the two gradients of each block's input (the residual path's and the
 // norm's): an add kernel per block in eager autograd (read both, write the sum); compiled,
 // the sum rides in the norm backward, which reads the residual's gradient too — a third of
