@@ -455,14 +455,18 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
                 : Has(rc, "selective")                      ? graph::Recompute::kSelective
                                                             : graph::Recompute::kNone;
   // Full recompute of only some layers (NeMo's activations_checkpoint_num_layers, "ACL=21" in
-  // an MLPerf config, with ACM=block: the first 21 layers of each stage): the simulator
-  // recomputes every layer or none, so such a row is skipped rather than run as either.
+  // an MLPerf config): with the block method ("ACM=block") the first 21 layers of each stage
+  // (train.recompute_layers); another method is not modelled, and such a row is skipped
+  // rather than run as all layers or none.
   if (s.recompute == graph::Recompute::kFull) {
     if (auto n = FromNotes(rc, R"(\bACL\s*=\s*(\d+))"); n && *n < arch->layers / std::max(1, p.pp)) {
-      return Row(t, row, false,
-                 fmt::format("recompute: {} of the {} layers of each stage recomputed (block method); the simulator "
-                             "recomputes all of them or none",
-                             *n, arch->layers / std::max(1, p.pp)));
+      if (!Has(rc, "acm=block")) {
+        return Row(t, row, false,
+                   fmt::format("recompute: {} of the {} layers of each stage recomputed by a method other than "
+                               "block, which the simulator does not model",
+                               *n, arch->layers / std::max(1, p.pp)));
+      }
+      s.recompute_layers = int(*n);
     }
   }
   p.sequence_parallel = p.tp > 1 && !Has(rc, "no sequence parallelism") &&
@@ -756,6 +760,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
                           s.fp8_activation_input ? " fp8-act-input" : ""),
               s.recompute == graph::Recompute::kSelective && s.recompute_modules != graph::RecomputeModules{}
                   ? fmt::format("selective:{}", Join(s.recompute_module_names, "+"))
+              : s.recompute == graph::Recompute::kFull && s.recompute_layers > 0
+                  ? fmt::format("full:{}-layers", s.recompute_layers)
                   : std::string(graph::Name(s.recompute)),
               s.zero_stage,
               fmt::format("{}{}", s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
