@@ -18,6 +18,13 @@ namespace pf::train {
 
 const char* Name(Schedule s) { return s == Schedule::kInterleaved ? "interleaved" : "1f1b"; }
 
+namespace {
+// Model chunks each pipeline stage holds: the virtual stages when interleaved, else one.
+int ChunksPerStage(const TrainSettings& s) {
+  return s.schedule == Schedule::kInterleaved ? std::max(1, s.virtual_stages) : 1;
+}
+}  // namespace
+
 graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   graph::StepOptions o;
   o.seq_len = s.seq_len;
@@ -26,8 +33,7 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.act_dtype = DType::kBf16;
   o.recompute = s.recompute;
   o.recompute_modules = s.recompute_modules;
-  // A per-chunk count: each stage holds virtual_stages chunks when interleaved.
-  o.recompute_layers = s.recompute_layers * (s.schedule == Schedule::kInterleaved ? std::max(1, s.virtual_stages) : 1);
+  o.recompute_layers = s.recompute_layers * ChunksPerStage(s);  // a per-chunk count
   o.flash_attention = s.flash_attention;
   o.dropout = s.dropout;
   o.moe_imbalance = s.moe_imbalance;
@@ -573,7 +579,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
                     s.collective_ctas, ops_.chip().cores));
   }
   if (s.seq_len % p.cp != 0) return fail(fmt::format("cp = {} does not divide seq_len = {}", p.cp, s.seq_len));
-  const int v = s.schedule == Schedule::kInterleaved ? std::max(1, s.virtual_stages) : 1;
+  const int v = ChunksPerStage(s);
   // Interleaving needs equal chunks unless the stages are uneven by request (then each
   // stage's layers are split into v chunks as evenly as they go).
   if (v > 1 && a.layers % (p.pp * v) != 0 && s.first_stage_layers == 0 && s.last_stage_layers == 0) {
@@ -649,7 +655,6 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   const BytesPerSec host_link_bw = ops_.chip().host_link.bandwidth;
   for (const graph::StageGraph& stage : sg.stages) {
     if (o.recompute_layers > stage.layers) {
-      const int v = o.recompute_layers / s.recompute_layers;  // model chunks per stage
       return fail(
           v > 1 ? fmt::format("recompute_layers {} is more than the {} layers of a model chunk (a stage's {} over "
                               "{} virtual stages)",
