@@ -16,6 +16,7 @@
 #include <memory>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 #include "pathfinder/core/strings.h"
 #include "pathfinder/model/counts.h"
@@ -617,20 +618,18 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       s.recompute_module_names = x.recompute_modules;
       s.recompute_modules = x.recompute;
     }
-    if (x.fp8_params) {
+    // Settings that only an fp8 run can have.
+    for (const auto& [given, name, to] :
+         {std::tuple{x.fp8_params, "fp8_params", &s.fp8_params},
+          std::tuple{x.fp8_activation_input, "fp8_activation_input", &s.fp8_activation_input}}) {
+      if (!given) continue;
       if (s.precision != DType::kFp8) {
-        return Row(t, row, false,
-                   "data/validation/training-settings.csv gives fp8_params true, but the row's precision is not fp8");
+        return Row(
+            t, row, false,
+            fmt::format("data/validation/training-settings.csv gives {} true, but the row's precision is not fp8",
+                        name));
       }
-      s.fp8_params = true;
-    }
-    if (x.fp8_activation_input) {
-      if (s.precision != DType::kFp8) {
-        return Row(t, row, false,
-                   "data/validation/training-settings.csv gives fp8_activation_input true, but the row's precision is "
-                   "not fp8");
-      }
-      s.fp8_activation_input = true;
+      *to = true;
     }
   }
   // Apex's DistributedFusedAdam (NeMo 1.x's distributed_fused_adam) fills each bucket with
