@@ -107,7 +107,7 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
                                         const graph::StepGraph& g, const MemoryOptions& m) {
   const graph::StepOptions& o = g.options;
   const double wb = BytesPerElement(m.weight_dtype), gb = BytesPerElement(m.grad_dtype);
-  const double dense_shard = double(p.dp) * p.cp;
+  const double dense_shard = double(m.shard_group > 0 ? m.shard_group : p.dp) * p.cp;
   const double expert_shard = std::max(1.0, dense_shard / std::max(1, p.ep));
   const int pp = p.pp;
   const double v = std::max(1, m.virtual_stages);

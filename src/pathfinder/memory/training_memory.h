@@ -29,6 +29,7 @@ inline constexpr double kDefaultAllocatorOverhead = 0.05;
 
 struct MemoryOptions {
   int zero_stage = 1;                  // 0 none, 1 optimizer, 2 + gradients, 3 + weights (FSDP full shard)
+  int shard_group = 0;                 // DP ranks the ZeRO shards span (train::TrainSettings::shard_group; 0 = all)
   DType weight_dtype = DType::kBf16;   // working copy of the weights (fp8: train fp8_params; LoRA adapters stay 16-bit)
   DType grad_dtype = DType::kBf16;     // gradient buffers (Megatron's fp32 main grads: kFp32)
   double optimizer_bytes_per_param = kAdamStateBytesPerParam;

@@ -81,6 +81,12 @@ struct TrainSettings {
   graph::RecomputeModules recompute_modules;
   std::vector<std::string> recompute_module_names = {"core_attn"};
   int zero_stage = 1;              // 0 none, 1 optimizer states (Megatron distributed optimizer), 2 + grads, 3 + weights (FSDP)
+  // Data-parallel ranks one copy of the ZeRO-sharded state spans (hybrid sharding: PyTorch
+  // FSDP HYBRID_SHARD's shard group, MaxText's fsdp axis beside its data axis, Megatron-Core's
+  // dp / num_distributed_optimizer_instances): the state is sharded over the innermost
+  // `shard_group` DP ranks (× cp) and replicated over the dp / shard_group copies, whose
+  // gradient shards are all-reduced. 0 = all of dp (plain ZeRO/FSDP).
+  int shard_group = 0;
   DType grad_dtype = DType::kBf16;  // gradient buffers and their reduction
   // PyTorch's automatic mixed precision over fp32 parameters (torch.autocast; the recipe of
   // plain PyTorch, Hugging Face and Composer without FSDP), instead of Megatron's 16-bit

@@ -315,7 +315,9 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
 
 // Time of one of the graph's communication ops on its group (0 when the group is trivial).
 struct Groups {
-  comm::Group tp, cp, ep, pp, dp_dense, dp_expert;
+  // dp_dense: the ranks the dense ZeRO shards span (all of dp × cp, or a hybrid shard group);
+  // dp_replica: the copies of one shard under hybrid sharding (one member without it).
+  comm::Group tp, cp, ep, pp, dp_dense, dp_expert, dp_replica;
 };
 
 Seconds CommTime(const comm::Network& net, const Groups& g, const graph::CommOp& c, const model::Architecture& a) {
@@ -631,15 +633,28 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   };
   // Dense gradients reduce over every replica of the same shard: cp × ep × dp/ep ranks,
   // from the innermost of those dims (contiguous in the default order). Expert gradients
-  // reduce over the expert-data-parallel group (dp/ep ranks).
-  const long dense_members = long(p.cp) * p.dp;
+  // reduce over the expert-data-parallel group (dp/ep ranks). Under hybrid sharding the
+  // shards span the innermost shard_group × cp of them and the copies of a shard lie that
+  // many ranks apart.
+  if (s.shard_group < 0) return fail("shard_group must not be negative");
+  const bool hybrid = s.shard_group > 0 && s.shard_group < p.dp;
+  if (s.shard_group > 0 && p.dp % s.shard_group != 0) {
+    return fail(fmt::format("shard_group {} does not divide dp = {}", s.shard_group, p.dp));
+  }
+  if (hybrid && s.zero_stage == 0) {
+    return fail(fmt::format("shard_group {} shards the ZeRO state, which needs zero_stage ≥ 1", s.shard_group));
+  }
+  if (hybrid && ep > 1) return fail("shard_group with expert parallelism (ep > 1) is not modelled");
+  const long dense_members = long(p.cp) * (hybrid ? s.shard_group : p.dp);
   long dense_stride = std::min({stride_of(comm::Dim::kCP), stride_of(comm::Dim::kEP), stride_of(comm::Dim::kDP)});
   if (!group(stride_of(comm::Dim::kTP), p.tp, &g.tp) || !group(stride_of(comm::Dim::kCP), p.cp, &g.cp) ||
       !group(ep_in_dp ? stride_of(comm::Dim::kEP) : stride_of(comm::Dim::kTP), ep, &g.ep) ||
       !group(stride_of(comm::Dim::kPP), p.pp, &g.pp) || !group(dense_stride, dense_members, &g.dp_dense) ||
-      !group(stride_of(comm::Dim::kDP), layout[comm::Dim::kDP], &g.dp_expert)) {
+      !group(stride_of(comm::Dim::kDP), layout[comm::Dim::kDP], &g.dp_expert) ||
+      !group(dense_stride * dense_members, hybrid ? p.dp / s.shard_group : 1, &g.dp_replica)) {
     return fail("the process groups do not fit on the cluster network");
   }
+  const double replicas = double(g.dp_replica.members);
 
   const graph::StepOptions o = StepOptionsOf(s);
   if (o.lora.rank < 0 || (s.lora_rank > 0 && !o.lora.qkv && !o.lora.proj && !o.lora.fc1 && !o.lora.fc2)) {
@@ -682,6 +697,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   // ---- memory
   memory::MemoryOptions mo;
   mo.zero_stage = s.zero_stage;
+  mo.shard_group = s.shard_group;
   mo.grad_dtype = s.grad_dtype;
   mo.allocator_overhead = s.allocator_overhead;
   if (s.fp8_params) mo.weight_dtype = DType::kFp8;
@@ -744,7 +760,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   // Bytes of a gathered weight: the model's (fp8 under fp8_params); LoRA adapters stay 16-bit.
   const double wb = BytesPerElement(s.fp8_params ? DType::kFp8 : DType::kBf16), gb = BytesPerElement(s.grad_dtype);
   const double adapter_wb = BytesPerElement(DType::kBf16);
-  const double dense_shard = double(p.dp) * p.cp;
+  const double dense_shard = double(dense_members);
   const double expert_shard = std::max(1.0, dense_shard / ep);
   struct StageTime {
     Seconds fwd, bwd, compute, recompute, tp, cp, ep, pp, fsdp, fsdp_beside, offload, total;
@@ -805,11 +821,20 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
                    ? comm::EstimateCollective(net_, grp, comm::Collective::kReduceScatter, Bytes(n * gb / calls)).time * calls
                    : Seconds(0);
       };
+      // Hybrid sharding: each layer's gradient shard is then all-reduced over its copies.
+      auto ar = [&](double n) {
+        return replicas > 1 ? comm::EstimateCollective(net_, g.dp_replica, comm::Collective::kAllReduce,
+                                                       Bytes(n / dense_shard * gb / calls))
+                                      .time *
+                                  calls
+                            : Seconds(0);
+      };
       const double dense_bytes = params * wb + stage.adapter_params * adapter_wb;
       const Seconds gather = ag(dense_bytes, g.dp_dense, dense_shard) + ag(experts * wb, g.dp_expert, expert_shard);
       // LoRA: the frozen weights are gathered but only the adapters' gradients are reduced.
-      const Seconds reduce = lora ? rs(stage.adapter_params, g.dp_dense, dense_shard)
-                                  : rs(params, g.dp_dense, dense_shard) + rs(experts, g.dp_expert, expert_shard);
+      const double reduced = lora ? stage.adapter_params : params;
+      const Seconds reduce = rs(reduced, g.dp_dense, dense_shard) + ar(reduced) +
+                             (lora ? Seconds(0) : rs(experts, g.dp_expert, expert_shard));
       const double layers = std::max(1, stage.layers);
       x.fsdp = Exposed(gather, x.fwd) + Exposed(gather + reduce, x.bwd) + gather / layers;
       // What the hidden part costs the compute it runs beside.
@@ -820,6 +845,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       const double ag_expert = SentShare(comm::Collective::kAllGather, long(expert_shard));
       x.link += Bytes(2 * (dense_bytes * ag_dense + experts * wb * ag_expert));
       x.link += lora ? Bytes(gb * stage.adapter_params * ag_dense) : Bytes(gb * (params * ag_dense + experts * ag_expert));
+      x.link += Bytes(gb * reduced / dense_shard * SentShare(comm::Collective::kAllReduce, long(replicas)));
     }
     if (s.offload_layers > 0) {
       // Activation offload: the copies run on the chip's copy engines beside the compute,
@@ -878,8 +904,16 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       grad = coll(comm::Collective::kAllReduce, params, gb, g.dp_dense, dense_shard) +
              coll(comm::Collective::kAllReduce, experts, gb, g.dp_expert, expert_shard);
     } else if (s.zero_stage <= 2) {
+      // Hybrid sharding: the reduced shard is all-reduced over its copies, a call per bucket.
+      const double calls = std::max(1.0, std::ceil(params / bucket));
+      const Seconds copies = replicas > 1 && params > 0
+                                 ? comm::EstimateCollective(net_, g.dp_replica, comm::Collective::kAllReduce,
+                                                            Bytes(params / dense_shard * gb / calls))
+                                           .time *
+                                       calls
+                                 : Seconds(0);
       grad = coll(comm::Collective::kReduceScatter, params, gb, g.dp_dense, dense_shard) +
-             coll(comm::Collective::kReduceScatter, experts, gb, g.dp_expert, expert_shard);
+             coll(comm::Collective::kReduceScatter, experts, gb, g.dp_expert, expert_shard) + copies;
       gather = coll(comm::Collective::kAllGather, params, pb, g.dp_dense, dense_shard) +
                coll(comm::Collective::kAllGather, experts, pb, g.dp_expert, expert_shard);
     }
@@ -906,7 +940,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
                               experts * SentShare(comm::Collective::kAllReduce, ne)));
       } else if (s.zero_stage <= 2) {
         dp_link = Bytes((gb + pb) * (params * SentShare(comm::Collective::kReduceScatter, nd) +
-                                     experts * SentShare(comm::Collective::kReduceScatter, ne)));
+                                     experts * SentShare(comm::Collective::kReduceScatter, ne)) +
+                        gb * params / dense_shard * SentShare(comm::Collective::kAllReduce, long(replicas)));
       }
     }
     const double local = s.zero_stage >= 1 ? params / dense_shard + experts / expert_shard : params + experts;

@@ -926,6 +926,56 @@ TEST(TrainStep, Fp32GradientReductionSendsTwiceTheBytes) {
   EXPECT_GT(fp32.step.dp_comm.value(), bf16.step.dp_comm.value());
 }
 
+// Hybrid sharding (shard_group): the ZeRO state spans shard_group ranks, so each chip holds
+// dp / shard_group times the shard of plain ZeRO; each shard's copies all-reduce their
+// gradients, which the link carries on top of the shard group's reduce-scatter and gather.
+// shard_group = dp is plain ZeRO; a group that does not divide dp, or one without a ZeRO
+// stage, is an error with its reason.
+TEST(TrainStep, HybridShardingHoldsAShardPerGroupAndAllReducesItsCopies) {
+  Diagnostics d;
+  const auto arch = spec::LoadModelByName("llama-3-8b", d);
+  ASSERT_TRUE(arch) << d.Render();
+  for (int zero : {1, 3}) {
+    TrainSettings s = Llama8bSettings(64, zero);
+    const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 64);
+    const graph::Parallelism p{1, 1, 64, 1, 1, false};
+    const TrainResult full = sim.Run(p, s);
+    s.shard_group = 64;
+    const TrainResult same = sim.Run(p, s);
+    s.shard_group = 8;
+    const TrainResult hybrid = sim.Run(p, s);
+    ASSERT_TRUE(full.ok && same.ok && hybrid.ok) << full.reason << same.reason << hybrid.reason;
+    EXPECT_EQ(same.step.total.value(), full.step.total.value());
+    EXPECT_EQ(same.memory[0].total.value(), full.memory[0].total.value());
+    const memory::StageMemory &f = full.memory[0], &h = hybrid.memory[0];
+    EXPECT_NEAR(h.optimizer.value(), 8 * f.optimizer.value(), 1e-9 * h.optimizer.value());
+    if (zero == 3) {
+      EXPECT_NEAR(h.weights.value(), 8 * f.weights.value(), 1e-9 * h.weights.value());
+    } else {
+      EXPECT_EQ(h.weights.value(), f.weights.value());
+    }
+    EXPECT_EQ(hybrid.step.compute.value(), full.step.compute.value());
+    if (zero == 1) {
+      // Per parameter: the gradient reduce-scattered (2 bytes) and the weight gathered (2)
+      // over the group of 8, 7/8 of each sent; then the 8 copies of each 1/8 gradient shard
+      // all-reduce it, 2 · 7/8 of it sent.
+      const double params = model::Count(*arch).total_params;
+      EXPECT_NEAR(hybrid.link_sent.value(), params * (4.0 * 7 / 8 + 2.0 / 8 * 2 * 7 / 8), 1e-9 * params);
+    }
+  }
+  TrainSettings s = Llama8bSettings(64, 1);
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 64);
+  s.shard_group = 24;
+  const TrainResult bad = sim.Run({1, 1, 64, 1, 1, false}, s);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.reason.find("shard_group 24 does not divide dp = 64"), std::string::npos) << bad.reason;
+  s.shard_group = 8;
+  s.zero_stage = 0;
+  const TrainResult none = sim.Run({1, 1, 64, 1, 1, false}, s);
+  EXPECT_FALSE(none.ok);
+  EXPECT_NE(none.reason.find("needs zero_stage"), std::string::npos) << none.reason;
+}
+
 // An overlapped data-parallel collective holds collective_ctas of the GPU's SMs: the hidden
 // part of it costs the compute beside it 1 − 1/slowdown of its time (ops/calibration.h,
 // measured on an H100), charged as the collective's exposed time. Exposed time is then
