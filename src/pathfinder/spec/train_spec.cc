@@ -55,6 +55,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Integer("zero_stage", &T::zero_stage,
                  "ZeRO stage: 0 none, 1 optimizer states, 2 + gradients, 3 + weights (FSDP)", 0, 3)
         .Default("1")
+        .Integer("shard_group", &T::shard_group,
+                 "hybrid sharding: the data-parallel ranks one copy of the ZeRO-sharded state spans (PyTorch FSDP "
+                 "HYBRID_SHARD, MaxText's fsdp axis beside its data axis); the dp / shard_group copies all-reduce "
+                 "their gradient shards (0 = all of dp)",
+                 0, 1L << 30)
+        .Default("0")
         .Choice("grad_dtype", &T::grad_dtype, "gradient buffers and their reduction",
                 std::vector<std::pair<std::string, DType>>{{"bf16", DType::kBf16}, {"fp32", DType::kFp32}})
         .Default("bf16")
