@@ -2,21 +2,29 @@
 """Extracts what a time-to-train prediction needs from MLPerf Training result logs.
 
 For every time_to_train_min row of ../shared/validation/training_results.csv whose source
-names NeMo-format result logs (NVIDIA and Oracle submissions of gpt3 and llama2_70b_lora),
-reads each run's result_*.txt (MLLOG lines) from a local git mirror of
-mlcommons/training_results_v{3.1,4.0,4.1} and writes one line per row to
+names a submission's result logs (gpt3: NVIDIA, Oracle, Google, Intel-HabanaLabs;
+llama2_70b_lora: NVIDIA, Intel-HabanaLabs), reads each run's result_*.txt (MLLOG lines) from a
+local git mirror of mlcommons/training_results_v{3.1,4.0,4.1} and writes one line per row to
 data/validation/mlperf-time-to-train.csv:
 
   id            the row
   scored_runs   the runs the published score averages: MLPerf's olympic mean drops the
                 fastest and the slowest successful run (3 runs for gpt3, 10 for the LoRA
                 benchmark), checked against the row's measured minutes
-  trained_tokens  mean over the scored runs of the tokens trained from run_start to run_stop
-                (gpt3: trained_samples, which NeMo's MLPerf callback logs in tokens;
-                LoRA: run_stop samples_count x max sequence length 8192)
-  evals         mean over the scored runs of the eval_start events
-  eval_tokens   tokens per evaluation (gpt3: eval_samples, in tokens; LoRA: eval_samples
-                sequences x 8192)
+  trained_tokens  mean over the scored runs of the tokens trained from run_start to run_stop.
+                gpt3, always in tokens (= optimizer steps x global_batch_size x 2048):
+                NVIDIA and Oracle (NeMo) trained_samples; Google (PAX, MaxText) and Intel
+                (Megatron-DeepSpeed) train_samples, logged at run_stop.
+                LoRA, NVIDIA and Intel: run_stop samples_count (sequences) x max sequence
+                length 8192 (Intel's train_samples, 3901, is the dataset size: not used)
+  evals         mean over the scored runs of the evaluations logged: eval_start events, or
+                eval_accuracy events where a log has none (Google gpt3, Intel LoRA). Intel's
+                LoRA code runs one more, unlogged evaluation at step 144 (its eval_delay,
+                about 100 s inside run_start..run_stop): not counted
+  eval_tokens   tokens per evaluation. gpt3: eval_samples, which NVIDIA, Oracle and Intel log
+                in tokens (11590004); Google logs the 24567 C4 validation documents of the
+                same eval set, counted as those 11590004 tokens. LoRA: eval_samples
+                sequences x 8192
   rcp_scaling   the factor of the submission's scaling.json (1 when it has none): the
                 published score is the olympic mean times it
   logged_minutes  the olympic mean of the logs' run_start..run_stop times x rcp_scaling,
@@ -36,6 +44,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROWS = os.path.join(HERE, "..", "..", "shared", "validation", "training_results.csv")
 LORA_SEQ = 8192  # llama2_70b_lora: GovReport sequences padded to 8192 tokens (MLPerf reference)
+GPT3_EVAL_DOCS, GPT3_EVAL_TOKENS = 24567, 11590004  # gpt3 eval set: C4 validation documents, their tokens
 
 
 def git(repo, *args):
@@ -49,9 +58,15 @@ def mllog(text):
             yield json.loads(line[i + len(":::MLLOG "):])
 
 
+def eval_tokens(samples, lora):
+    if lora:
+        return samples * LORA_SEQ
+    return GPT3_EVAL_TOKENS if samples == GPT3_EVAL_DOCS else samples  # Google logs documents
+
+
 def read_run(text, lora):
     start = stop = None
-    trained = evals = eval_samples = 0
+    trained = evals = accuracies = eval_samples = 0
     status = None
     for e in mllog(text):
         k = e["key"]
@@ -62,14 +77,16 @@ def read_run(text, lora):
             status = e["metadata"].get("status")
             if lora:
                 trained = e["metadata"]["samples_count"] * LORA_SEQ
-        elif k == "trained_samples" and not lora:
+        elif k in ("trained_samples", "train_samples") and not lora:
             trained = e["value"]
         elif k == "eval_start":
             evals += 1
+        elif k == "eval_accuracy":
+            accuracies += 1
         elif k == "eval_samples":
             eval_samples = e["value"]
-    return {"minutes": (stop - start) / 60000.0, "ok": status == "success", "trained": trained, "evals": evals,
-            "eval_tokens": eval_samples * (LORA_SEQ if lora else 1)}
+    return {"minutes": (stop - start) / 60000.0, "ok": status == "success", "trained": trained,
+            "evals": evals or accuracies, "eval_tokens": eval_tokens(eval_samples, lora)}
 
 
 def main():
@@ -79,7 +96,7 @@ def main():
     for r in csv.DictReader(open(ROWS)):
         if r["measured_metric"] != "time_to_train_min":
             continue
-        m = re.search(r"logs mlcommons/(training_results_v[0-9.]+)/((?:NVIDIA|Oracle)/results/[^/]+/(gpt3|llama2_70b_lora))/result_", r["source"])
+        m = re.search(r"logs mlcommons/(training_results_v[0-9.]+)/((?:NVIDIA|Oracle|Google|Intel-HabanaLabs)/results/[^/]+/(gpt3|llama2_70b_lora))/result_", r["source"])
         if not m:
             continue
         repo = os.path.join(root, "mlcommons+" + m.group(1), "repo")
