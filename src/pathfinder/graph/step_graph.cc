@@ -89,6 +89,7 @@ bool ParseRecomputeModules(const std::vector<std::string>& names, RecomputeModul
               : n == "mlp"            ? &out->mlp
               : n == "moe"            ? &out->moe
               : n == "shared_experts" ? &out->shared_experts
+              : n == "mlp_fc1"        ? &out->mlp_fc1
                                       : nullptr;
     if (m == nullptr || *m) {
       *bad = n;
@@ -152,21 +153,27 @@ class LayerBuilder {
     // With current scaling (Transformer Engine Float8CurrentScalingQuantizer::quantize:
     // nvte_compute_amax, then nvte_compute_scale_from_amax, then nvte_quantize_v2) an amax
     // pass reads each cast operand once more before the cast.
-    const bool fp8 = BytesPerElement(o_.matmul_dtype) < 2;
-    if (fp8) {
+    // int8 linears (AQT as Google's MaxText and PAX train with it, aqt config_v3 /
+    // fully_quantized): every operand of the forward, dgrad and wgrad GEMMs is quantized per
+    // channel with a scale from its own abs-max, so like FP8 current scaling each cast reads
+    // its bf16 input once more for the abs-max first; the weights' quantization is neglected
+    // as for FP8.
+    const bool quantized = BytesPerElement(o_.matmul_dtype) < 2;
+    const bool amax_pass = o_.fp8_current_scaling || o_.matmul_dtype == DType::kInt8;
+    if (quantized) {
       Op c;
       c.name = name;
       c.kind = OpKind::kCast;
       c.m = m * batch, c.n = k;
       Op amax = c;
       amax.kind = OpKind::kAmax;
-      if (o_.fp8_current_scaling) Add(amax);
+      if (amax_pass) Add(amax);
       Add(c);
       c.pass = Pass::kBackward;
       c.n = n;
       amax.pass = Pass::kBackward;
       amax.n = n;
-      if (o_.fp8_current_scaling) g_.ops.push_back(amax);
+      if (amax_pass) g_.ops.push_back(amax);
       g_.ops.push_back(c);
     }
     Add(f);
@@ -377,9 +384,11 @@ class LayerBuilder {
       }
     } else {
       const int64_t f = a_.ffn_hidden / t;
+      module_ = kMlp | kMlpFc1;
       Linear("fc1", T, h, (model::IsGated(a_.mlp) ? 2 : 1) * f, 1, Column(o_.lora.fc1));
       Memory("activation", OpKind::kActivation, T, f, true);
       if (o_.fp8_activation_input) Memory("activation input fp8", OpKind::kActivationStore, T, f, true);
+      module_ = kMlp;
       Linear("fc2", T, f, h, 1, RowPar(o_.lora.fc2));
     }
     module_ = 0;
@@ -414,18 +423,22 @@ class LayerBuilder {
       }
       for (const auto& [index, tag] : tagged_) {
         if ((rm.layernorm && (tag & kLayerNorm)) || (rm.mla_up_proj && (tag & kMlaUp)) || (rm.mlp && (tag & kMlp)) ||
-            (rm.moe && (tag & kMoe)) || (rm.moe_act && (tag & kMoeAct)) || (rm.shared_experts && (tag & kShared))) {
+            (rm.moe && (tag & kMoe)) || (rm.moe_act && (tag & kMoeAct)) || (rm.shared_experts && (tag & kShared)) ||
+            (rm.mlp_fc1 && (tag & kMlpFc1))) {
           rerun(g_.ops[index]);  // a copy, taken before rerun appends to g_.ops
         }
       }
       // A recomputed MLP or MoE layer runs its forward collectives again: the TP gather and
-      // scatter around it, and the MoE layer its dispatch and combine.
-      if ((rm.mlp && !moe) || (rm.moe && moe)) {
+      // scatter around it, and the MoE layer its dispatch and combine; a recomputed first
+      // linear only the gather of its input.
+      const bool fc1_only = rm.mlp_fc1 && !rm.mlp && !moe;
+      if ((rm.mlp && !moe) || (rm.moe && moe) || fc1_only) {
         const size_t n = g_.comms.size();
         for (size_t i = 0; i < n; ++i) {
           const CommOp& c = g_.comms[i];
           if (c.pass != Pass::kForward || (c.name != std::string_view("mlp") && c.name != std::string_view("moe")))
             continue;
+          if (fc1_only && c.kind != CommKind::kTpAllGather) continue;
           CommOp r = c;
           r.pass = Pass::kBackward;
           r.recompute = true;
@@ -497,7 +510,7 @@ class LayerBuilder {
   std::vector<Op> forward_;
   std::vector<Op> core_;  // the attention core's forward ops (selective recompute re-runs them)
   // The recompute modules (RecomputeModules) a forward op belongs to, as bits.
-  enum : unsigned { kLayerNorm = 1, kMlaUp = 2, kMlp = 4, kMoe = 8, kMoeAct = 16, kShared = 32 };
+  enum : unsigned { kLayerNorm = 1, kMlaUp = 2, kMlp = 4, kMoe = 8, kMoeAct = 16, kShared = 32, kMlpFc1 = 64 };
   unsigned module_ = 0;
   std::vector<std::pair<size_t, unsigned>> tagged_;  // index into g_.ops, modules
   int64_t t_ = 1, tokens_ = 0, rows_ = 0;

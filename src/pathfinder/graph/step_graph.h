@@ -50,6 +50,10 @@ std::optional<Recompute> ParseRecompute(std::string_view s);
 struct RecomputeModules {
   bool core_attn = true, moe_act = false, layernorm = false, mla_up_proj = false, mlp = false, moe = false,
        shared_experts = false;
+  // The dense MLP's first linear and its activation, not its second linear (whose input is
+  // all the backward needs from them): MaxText's remat policies save_dot_except_mlpwi and
+  // save_dot_except_logits_ffn1. Not a Megatron-Core module.
+  bool mlp_fc1 = false;
   bool operator==(const RecomputeModules&) const = default;
 };
 // Those names (case as written) into `out` (all cleared first); false (and `bad` = the
@@ -79,7 +83,7 @@ bool ParseLoraTargets(const std::vector<std::string>& names, Lora* lora, std::st
 struct StepOptions {
   int64_t seq_len = 2048;
   int64_t micro_batch = 1;                // sequences per micro-batch per data-parallel replica
-  DType matmul_dtype = DType::kBf16;      // linear layers (bf16, or fp8 as Transformer Engine)
+  DType matmul_dtype = DType::kBf16;      // linear layers (bf16; fp8 as Transformer Engine; int8 as AQT)
   DType act_dtype = DType::kBf16;         // activations, attention, communication
   Recompute recompute = Recompute::kNone;
   RecomputeModules recompute_modules;     // what `kSelective` re-runs

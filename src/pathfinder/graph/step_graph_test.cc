@@ -183,9 +183,17 @@ TEST(StepGraph, SelectiveRecomputeReRunsTheNamedModules) {
   EXPECT_EQ(moe.count("comm mlp"), 2u);  // the sequence-parallel gather and scatter around it
   EXPECT_EQ(moe.count("attention core"), 0u);
   EXPECT_TRUE(rerun({"mlp"}).empty());  // no dense MLP in an MoE layer
+  EXPECT_TRUE(rerun({"mlp_fc1"}).empty());
 
   a.moe = model::Moe{};  // dense
   EXPECT_EQ(rerun({"mlp"}), (std::multiset<std::string>{"fc1", "activation", "fc2", "comm mlp", "comm mlp"}));
+  // MaxText's save_dot_except_mlpwi: the first linear, its activation and the gather of its
+  // input; not the second linear or its scatter. Nothing in an MoE layer.
+  EXPECT_EQ(rerun({"mlp_fc1"}), (std::multiset<std::string>{"fc1", "activation", "comm mlp"}));
+  EXPECT_EQ(rerun({"mlp", "mlp_fc1"}), rerun({"mlp"}));
+  p.sequence_parallel = false;  // without SP, fc1's input is already on every chip
+  EXPECT_EQ(rerun({"mlp_fc1"}), (std::multiset<std::string>{"fc1", "activation"}));
+  p.sequence_parallel = true;
   EXPECT_TRUE(rerun({"mla_up_proj"}).empty());  // no MLA
 
   std::string bad;
@@ -292,7 +300,7 @@ TEST(StepGraph, MoeAllToAllWithSeveralLocalExpertsSortsReceivedTokensByExpert) {
 }
 
 // Transformer Engine FP8 current scaling reads each cast operand once more for its amax
-// (nvte_compute_amax before nvte_quantize); delayed scaling does not.
+// (nvte_compute_amax before nvte_quantize); delayed scaling does not; int8 (AQT) does.
 TEST(StepGraph, Fp8CurrentScalingAddsAnAmaxPassBeforeEveryCast) {
   const model::Architecture a = Gpt(2);
   Parallelism p;
@@ -308,6 +316,11 @@ TEST(StepGraph, Fp8CurrentScalingAddsAnAmaxPassBeforeEveryCast) {
   EXPECT_EQ(kinds(OpKind::kAmax), 0);
   const int casts = kinds(OpKind::kCast);
   EXPECT_GT(casts, 0);
+  // int8 (AQT) scales every operand by its own abs-max: the same casts, each with its pass.
+  o.matmul_dtype = DType::kInt8;
+  EXPECT_EQ(kinds(OpKind::kCast), casts);
+  EXPECT_EQ(kinds(OpKind::kAmax), casts);
+  o.matmul_dtype = DType::kFp8;
   o.fp8_current_scaling = true;
   EXPECT_EQ(kinds(OpKind::kAmax), casts);
   const StepGraph g = BuildStepGraph(a, p, o);

@@ -95,7 +95,8 @@ Bytes ActivationBytesPerLayer(const model::Architecture& a, const graph::Paralle
                  keeps(lora.fc1) * T * h * li;
     }
   } else {
-    bytes += mlp(T, double(a.ffn_hidden) / t, false, sel && rm.mlp, false) +
+    // A recomputed first linear and activation (mlp_fc1) keep what a recomputed MLP keeps.
+    bytes += mlp(T, double(a.ffn_hidden) / t, false, sel && (rm.mlp || rm.mlp_fc1), false) +
              keeps(lora.fc1) * (T * h * li / repl - T * h * li);  // fc1 input replicated unless SP
     if (!norm_out) bytes -= keeps(lora.fc1) * T * h * li / repl;  // the fc1 input is the norm's output
   }
