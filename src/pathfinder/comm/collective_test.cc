@@ -58,6 +58,20 @@ TEST(Topology, GroupFanoutsComeFromTheLayout) {
   EXPECT_EQ(dp->fanout[1], 32);
 }
 
+// A cluster whose scale-out states no bandwidth (a chip file without scale_out) holds groups
+// inside a server; a group that crosses servers is an error naming the level, never an
+// infinite time.
+TEST(Topology, AGroupAcrossALevelWithoutBandwidthIsAnError) {
+  hw::Cluster c = Toy(64);
+  c.scale_out.nic_bandwidth = BytesPerSec(0);
+  const Network net(c);
+  EXPECT_TRUE(MakeGroup(net, 1, 8).ok());
+  auto across = MakeGroup(net, 8, 2);
+  ASSERT_FALSE(across.ok());
+  EXPECT_NE(across.error().find("crosses the scale-out"), std::string::npos) << across.error();
+  EXPECT_NE(across.error().find("has no bandwidth"), std::string::npos) << across.error();
+}
+
 TEST(Topology, ParseLayoutReportsUnknownDimensions) {
   auto l = ParseLayout("tp=8,dq=4", 64);
   ASSERT_FALSE(l.ok());

@@ -213,6 +213,12 @@ Result<Group> MakeGroup(const Network& net, long stride, long members) {
     in_block = std::max(in_block, below);
     // Fan-outs are whole numbers; a group that does not tile the blocks evenly is rounded up.
     const long f = (in_block + below - 1) / below;
+    if (f > 1 && !(lv.bandwidth.value() > 0)) {
+      return Error{fmt::format(
+          "a group of {} members {} apart crosses the {} ({}), which has no bandwidth: give the link's bandwidth in "
+          "the chip or cluster file, or use a cluster preset",
+          members, stride, LevelKindName(lv.kind), lv.link.empty() ? "unnamed link" : lv.link)};
+    }
     g.fanout[static_cast<size_t>(L)] = f;
     g.bw[static_cast<size_t>(L)] = lv.bandwidth;
     g.ring_bw[static_cast<size_t>(L)] = lv.bandwidth;

@@ -386,7 +386,8 @@ void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Gr
                        const model::Architecture& a, const std::vector<graph::Op>& ops,
                        const std::vector<graph::CommOp>& comms, const graph::StepOptions& o,
                        ops::AttentionKernel kernel, const TpOverlap& ub, Part* p) {
-  const double t = double(groups.tp.members), cores = double(m.chip().cores);
+  // Collectives that do not run on the chip's cores (TPU ICI DMAs) hold none of them.
+  const double t = double(groups.tp.members), cores = ops::CollectivesRunOnCores(m.chip()) ? double(m.chip().cores) : 0.0;
   const double fp8_gather = BytesPerElement(o.matmul_dtype) / BytesPerElement(o.act_dtype);  // AG buffers in fp8
   auto gemm = [&](const graph::Op* op, double split) {
     if (op == nullptr) return Seconds(0);
@@ -568,7 +569,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     const auto [fewest, most] = std::minmax(
         {u.proj_fprop_sms, u.fc2_fprop_sms, u.qkv_dgrad_sms, u.qkv_wgrad_sms, u.fc1_dgrad_sms, u.fc1_wgrad_sms});
     if (u.splits < 1 || fewest < 0) return fail("tp_overlap: splits must be at least 1 and SM counts not negative");
-    if (s.overlap_tp_comm && ops_.chip().cores > 0 && most >= ops_.chip().cores) {
+    if (s.overlap_tp_comm && ops::CollectivesRunOnCores(ops_.chip()) && ops_.chip().cores > 0 &&
+        most >= ops_.chip().cores) {
       return fail(fmt::format("tp_overlap: a collective on {} SMs leaves none of the chip's {} cores for its GEMM",
                               most, ops_.chip().cores));
     }
@@ -625,9 +627,13 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     return st;
   };
   Groups g;
+  std::string group_error;
   auto group = [&](long stride, long members, comm::Group* out) -> bool {
     auto res = comm::MakeGroup(net_, stride, members);
-    if (!res.ok()) return false;
+    if (!res.ok()) {
+      group_error = res.error();
+      return false;
+    }
     *out = res.value();
     return true;
   };
@@ -652,7 +658,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       !group(stride_of(comm::Dim::kPP), p.pp, &g.pp) || !group(dense_stride, dense_members, &g.dp_dense) ||
       !group(stride_of(comm::Dim::kDP), layout[comm::Dim::kDP], &g.dp_expert) ||
       !group(dense_stride * dense_members, hybrid ? p.dp / s.shard_group : 1, &g.dp_replica)) {
-    return fail("the process groups do not fit on the cluster network");
+    return fail("the process groups do not fit on the cluster network: " + group_error);
   }
   const double replicas = double(g.dp_replica.members);
 

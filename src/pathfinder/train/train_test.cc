@@ -227,6 +227,32 @@ TEST(TrainMemory, RecomputeModulesFreeWhatTheyReRun) {
   EXPECT_LT(moe, with({"moe_act"}));
   EXPECT_DOUBLE_EQ(none - moe, T * 256 * 4.0 + T * 8 * (h + 2 * 2048 + 2048) * 2 + T * (2 * 2048 + 2048) * 2);
 
+  // A dense layer's first MLP linear and activation re-run (mlp_fc1) store what a re-run MLP
+  // stores, and cost less to re-run than it (the second linear is not re-run).
+  {
+    auto llama = spec::LoadModelByName("llama-3-8b", diag);
+    ASSERT_TRUE(llama) << diag.Render();
+    auto dense = [&](const std::vector<std::string>& modules) {
+      std::string bad;
+      EXPECT_TRUE(graph::ParseRecomputeModules(modules, &o.recompute_modules, &bad)) << bad;
+      return memory::ActivationBytesPerLayer(*llama, p, o, false).value();
+    };
+    EXPECT_DOUBLE_EQ(dense({"mlp_fc1"}), dense({"mlp"}));
+    EXPECT_LT(dense({"mlp_fc1"}), dense({"core_attn"}));
+    const Simulator small = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
+    TrainSettings s = Llama8bSettings(8, 1);
+    s.recompute = graph::Recompute::kSelective;
+    auto rerun = [&](const std::vector<std::string>& modules) {
+      std::string bad;
+      EXPECT_TRUE(graph::ParseRecomputeModules(modules, &s.recompute_modules, &bad)) << bad;
+      const TrainResult r = small.Run({1, 1, 8, 1, 1, false}, s);
+      EXPECT_TRUE(r.ok) << r.reason;
+      return r.step.recompute.value();
+    };
+    EXPECT_GT(rerun({"mlp_fc1"}), 0);
+    EXPECT_LT(rerun({"mlp_fc1"}), rerun({"mlp"}));
+  }
+
   // The step: every module re-run costs backward time, never less than none.
   static const Simulator sim = Make("h100-sxm", "dgx-h100", "deepseek-v3", 1024);
   TrainSettings s;
