@@ -31,9 +31,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Default("0")
         .Integer("micro_batch", &T::micro_batch, "sequences per micro-batch per data-parallel replica", 1, 1L << 20)
         .Default("1")
-        .Choice("precision", &T::precision, "matmul precision of the linear layers",
+        .Choice("precision", &T::precision,
+                "matmul precision of the linear layers: bf16, fp16, fp8 (Transformer Engine), int8 (AQT as MaxText "
+                "and PAX train: every operand of the forward and both backward GEMMs quantized per channel with a "
+                "scale from its own abs-max)",
                 std::vector<std::pair<std::string, DType>>{
-                    {"bf16", DType::kBf16}, {"fp16", DType::kFp16}, {"fp8", DType::kFp8}})
+                    {"bf16", DType::kBf16}, {"fp16", DType::kFp16}, {"fp8", DType::kFp8}, {"int8", DType::kInt8}})
         .Default("bf16")
         .Choice("recompute", &T::recompute, "activation recompute (Korthikanti et al. 2022)",
                 std::vector<std::pair<std::string, graph::Recompute>>{{"none", graph::Recompute::kNone},
@@ -50,7 +53,8 @@ const Schema<train::TrainSettings>& TrainSchema() {
                   "what recompute: selective re-runs in backward instead of storing (Megatron-Core recompute_modules): "
                   "any of core_attn (the attention core), moe_act (the routed experts' activation), layernorm (the "
                   "norms), mla_up_proj (MLA up-projections and rotary), mlp (the dense MLP), moe (the whole MoE "
-                  "layer, all-to-alls included), shared_experts; needs recompute: selective")
+                  "layer, all-to-alls included), shared_experts; and mlp_fc1 (the dense MLP's first linear and "
+                  "activation: MaxText's save_dot_except_mlpwi); needs recompute: selective")
         .Default("[core_attn]")
         .Integer("zero_stage", &T::zero_stage,
                  "ZeRO stage: 0 none, 1 optimizer states, 2 + gradients, 3 + weights (FSDP)", 0, 3)
@@ -223,7 +227,7 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
       if (!graph::ParseRecomputeModules(s.recompute_module_names, &s.recompute_modules, &bad)) {
         ctx.Error(at, JoinPath(key_path, "recompute_modules"),
                   fmt::format("'{}' is unknown or repeated; write a list of core_attn, moe_act, layernorm, "
-                              "mla_up_proj, mlp, moe, shared_experts",
+                              "mla_up_proj, mlp, moe, shared_experts, mlp_fc1",
                               bad));
       } else if (node["recompute_modules"] && s.recompute != graph::Recompute::kSelective) {
         ctx.Error(at, JoinPath(key_path, "recompute_modules"),
