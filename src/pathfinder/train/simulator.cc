@@ -387,7 +387,8 @@ void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Gr
                        const std::vector<graph::CommOp>& comms, const graph::StepOptions& o,
                        ops::AttentionKernel kernel, const TpOverlap& ub, Part* p) {
   // Collectives that do not run on the chip's cores (TPU ICI DMAs) hold none of them.
-  const double t = double(groups.tp.members), cores = ops::CollectivesRunOnCores(m.chip()) ? double(m.chip().cores) : 0.0;
+  const double t = double(groups.tp.members),
+               cores = ops::CollectivesRunOnCores(m.chip()) ? double(m.chip().cores) : 0.0;
   const double fp8_gather = BytesPerElement(o.matmul_dtype) / BytesPerElement(o.act_dtype);  // AG buffers in fp8
   auto gemm = [&](const graph::Op* op, double split) {
     if (op == nullptr) return Seconds(0);
@@ -707,6 +708,12 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   mo.grad_dtype = s.grad_dtype;
   mo.allocator_overhead = s.allocator_overhead;
   if (s.fp8_params) mo.weight_dtype = DType::kFp8;
+  // Mixed precision over fp32 parameters: the fp32 weights are the ones Adam updates, so the
+  // optimizer adds only its two moments (8 bytes), not a master copy beside 16-bit weights.
+  if (s.autocast_fp32_params) {
+    mo.weight_dtype = DType::kFp32;
+    mo.optimizer_bytes_per_param = 8.0;
+  }
   mo.virtual_stages = v;
   mo.microbatches = m;
   mo.offload_layers = s.offload_layers;

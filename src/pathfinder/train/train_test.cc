@@ -1062,8 +1062,9 @@ TEST(TrainStep, OverlappedCollectivesSlowTheComputeBesideThemOnGpus) {
 // in fp32 and writes it in bf16 (6 bytes a weight; the input embedding is gathered, not
 // cast), full recompute casts the layers' weights once more, and the backward writes every
 // gradient into .grad in fp32 (reading it back from the second micro-batch on). Only
-// time is added, and the optimizer is in the per-operator activity either way.
-TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatch) {
+// time is added, and the optimizer is in the per-operator activity either way. In memory
+// the fp32 weights replace the 16-bit ones and the optimizer's master copy.
+TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatchAndKeepsNoMasterCopy) {
   Diagnostics d;
   const auto arch = spec::LoadModelByName("llama-3-8b", d);
   ASSERT_TRUE(arch) << d.Render();
@@ -1088,6 +1089,13 @@ TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatch) {
   EXPECT_LT(bytes_of(plain, "weight casts (autocast, forward)"), 0);
   EXPECT_GT(bytes_of(plain, "optimizer step (Adam)"), 0);
   EXPECT_GT(amp.step.compute.value(), plain.step.compute.value());
+  // Memory: the fp32 weights are what Adam updates (4 bytes each, beside its two fp32
+  // moments), not a master copy next to 16-bit weights (2 + 12 bytes).
+  const double all = model::Count(*arch).total_params;
+  EXPECT_NEAR(amp.memory[0].weights.value(), 4 * all, 1e-9 * all);
+  EXPECT_NEAR(amp.memory[0].optimizer.value(), 8 * all, 1e-9 * all);
+  EXPECT_NEAR(plain.memory[0].weights.value(), 2 * all, 1e-9 * all);
+  EXPECT_NEAR(plain.memory[0].optimizer.value(), 12 * all, 1e-9 * all);
   s.recompute = graph::Recompute::kFull;
   const TrainResult full = sim.Run(p, s, true);
   ASSERT_TRUE(full.ok) << full.reason;
