@@ -252,7 +252,7 @@ const SettingsFile& TrainingRowSettings() {
         if (!graph::ParseRecomputeModules(s.recompute_modules, &s.recompute, &bad)) {
           f.error = where + ": recompute_modules '" + bad +
                     "' is unknown or repeated (space-separated Megatron-Core names: core_attn, moe_act, layernorm, "
-                    "mla_up_proj, mlp, moe, shared_experts)";
+                    "mla_up_proj, mlp, moe, shared_experts; or mlp_fc1)";
           return f;
         }
       }
@@ -301,6 +301,88 @@ const SettingsFile& TrainingRowSettings() {
         s.grad_dtype = g == "bf16" ? DType::kBf16 : DType::kFp32;
       }
       f.by_id[Trim(r[0])] = s;
+    }
+    return f;
+  }();
+  return file;
+}
+
+// What a row leaves out of its layout or states only in prose ("16 (x FSDP 48)", "see
+// notes"): data/validation/training-layouts.csv, from the run's submitted launch scripts, by
+// row id. Empty cells are not stated.
+struct RowLayout {
+  int tp = 0, pp = 0, dp = 0, micro_batch = 0, shard_group = 0, zero_stage = -1;
+  std::optional<bool> sequence_parallel;
+  std::optional<graph::Recompute> recompute;
+  std::optional<DType> precision;
+};
+struct LayoutFile {
+  std::map<std::string, RowLayout> by_id;
+  std::string error;
+};
+const LayoutFile& TrainingRowLayouts() {
+  static const LayoutFile file = [] {
+    LayoutFile f;
+    const std::vector<std::string> want = {
+        "id",         "tp",          "pp",        "dp",        "micro_batch", "sequence_parallel",
+        "zero_stage", "shard_group", "recompute", "precision", "source"};
+    const SettingsCsv csv = ReadSettingsCsv("training-layouts.csv", want);
+    if (!csv.error.empty()) {
+      f.error = csv.error;
+      return f;
+    }
+    for (size_t i = 0; i < csv.records.size(); ++i) {
+      const auto& r = csv.records[i];
+      const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
+      if (r.size() != want.size() || Trim(r[10]).empty()) {
+        f.error = where + ": every row needs " + Join(std::vector<std::string>(want.begin(), want.end() - 1), ", ") +
+                  " and a non-empty source";
+        return f;
+      }
+      RowLayout x;
+      const auto count = [&](size_t c, int* out, long lo) {
+        if (Trim(r[c]).empty()) return true;
+        auto v = Int(r[c]);
+        if (!v || *v < lo || *v > 100000000) {
+          f.error = where + ": " + want[c] + " '" + r[c] + "' is not a whole number from " + std::to_string(lo) +
+                    " (leave it empty when not stated)";
+          return false;
+        }
+        *out = int(*v);
+        return true;
+      };
+      if (!count(1, &x.tp, 1) || !count(2, &x.pp, 1) || !count(3, &x.dp, 1) || !count(4, &x.micro_batch, 1) ||
+          !count(6, &x.zero_stage, 0) || !count(7, &x.shard_group, 1)) {
+        return f;
+      }
+      if (x.zero_stage > 3) {
+        f.error = where + ": zero_stage '" + r[6] + "' must be 0 to 3";
+        return f;
+      }
+      if (const std::string sp = Lower(Trim(r[5])); !sp.empty()) {
+        if (sp != "true" && sp != "false") {
+          f.error = where + ": sequence_parallel '" + r[5] + "' must be true, false or empty";
+          return f;
+        }
+        x.sequence_parallel = sp == "true";
+      }
+      if (const std::string rc = Lower(Trim(r[8])); !rc.empty()) {
+        if (rc != "none" && rc != "selective" && rc != "full") {
+          f.error = where + ": recompute '" + r[8] + "' must be none, selective, full or empty";
+          return f;
+        }
+        x.recompute = rc == "none"   ? graph::Recompute::kNone
+                      : rc == "full" ? graph::Recompute::kFull
+                                     : graph::Recompute::kSelective;
+      }
+      if (const std::string pr = Lower(Trim(r[9])); !pr.empty()) {
+        if (pr != "bf16" && pr != "fp8" && pr != "int8") {
+          f.error = where + ": precision '" + r[9] + "' must be bf16, fp8, int8 or empty";
+          return f;
+        }
+        x.precision = pr == "bf16" ? DType::kBf16 : pr == "fp8" ? DType::kFp8 : DType::kInt8;
+      }
+      f.by_id[Trim(r[0])] = x;
     }
     return f;
   }();
@@ -398,11 +480,12 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     const bool twin = !twin_id.empty() && std::any_of(t.rows.begin(), t.rows.end(), [&](const spec::CsvRow& x) {
       return Trim(t.Get(x, "id")) == twin_id;
     });
-    if (!settings.by_id.count(id)) {
+    if (!settings.by_id.count(id) && !TrainingRowLayouts().by_id.count(id)) {
       if (!twin)
         return Row(t, row, false,
-                   "time_to_train_min: neither data/validation/training-settings.csv nor a step-time row of the "
-                   "same submission (<id>_step) gives the configuration (virtual stages, overlaps) to simulate");
+                   "time_to_train_min: neither data/validation/training-settings.csv, training-layouts.csv nor a "
+                   "step-time row of the same submission (<id>_step) gives the configuration (layout, virtual "
+                   "stages, overlaps) to simulate");
       settings_id = twin_id;
     }
     ttt = &it->second;
@@ -436,7 +519,27 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     }
     return int(*v);
   };
-  p.tp = col("tp", 1), p.pp = col("pp", 1), p.dp = col("dp", 1), p.cp = col("cp", 1), p.ep = col("ep", 1);
+  // A layout from data/validation/training-layouts.csv replaces the row's prose ("1 (FSDP 64)",
+  // "see notes"); a count the row states as a bare number must agree with it.
+  const LayoutFile& layouts = TrainingRowLayouts();
+  if (!layouts.error.empty()) return Row(t, row, false, layouts.error);
+  const auto layout_it = layouts.by_id.find(id);
+  const RowLayout* layout = layout_it == layouts.by_id.end() ? nullptr : &layout_it->second;
+  if (layout) {
+    for (const auto& [c, given] :
+         {std::pair{"tp", layout->tp}, std::pair{"pp", layout->pp}, std::pair{"dp", layout->dp}}) {
+      const std::string text = Trim(t.Get(row, c));
+      const bool bare = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      const auto cell = bare ? Int(text) : std::nullopt;
+      if (given > 0 && cell && *cell != given) {
+        return Row(t, row, false,
+                   fmt::format("data/validation/training-layouts.csv gives {} {}, the row {}", c, given, *cell));
+      }
+    }
+  }
+  auto layout_col = [&](const char* c, int given) { return given > 0 ? given : col(c, 1); };
+  p.tp = layout_col("tp", layout ? layout->tp : 0), p.pp = layout_col("pp", layout ? layout->pp : 0);
+  p.dp = layout_col("dp", layout ? layout->dp : 0), p.cp = col("cp", 1), p.ep = col("ep", 1);
   const long chips_in_row = col("num_chips", int(p.chips()));
   const int seq_len = col("seq_len", 2048);
   if (!bad_cell.empty()) return Row(t, row, false, bad_cell);
@@ -569,6 +672,32 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     s.lora_targets = id.rfind("mlpt", 0) == 0 ? std::vector<std::string>{"qkv", "proj"} : std::vector<std::string>{"qkv"};
   }
   if (auto mb = FromNotes(notes, R"((?:micro-?batch(?: size)?|mbs)\s*:?\s*(\d+))")) s.micro_batch = *mb;
+  // JAX runs (Google's MLPerf submissions, MaxText and PAX): XLA assigns every buffer at compile
+  // time, so none of the PyTorch caching allocator's fragmentation the default overhead
+  // stands for (train/settings.h) applies.
+  // Their weights are fp32 (MaxText weight_dtype float32, praxis fp32 params) and each layer
+  // casts them to bf16 as it runs, the gradients coming back fp32: mixed precision over fp32
+  // parameters (train::TrainSettings::autocast_fp32_params), with no 16-bit copy kept.
+  if (Has(source, "submitter google") || Has(t.Get(row, "zero_or_fsdp"), "jax")) {
+    s.allocator_overhead = 0;
+    s.autocast_fp32_params = true;
+  }
+  if (layout) {
+    if (layout->micro_batch > 0) {
+      if (auto mb = FromNotes(notes, R"((?:micro-?batch(?: size)?|mbs)\s*:?\s*(\d+))");
+          mb && *mb != layout->micro_batch) {
+        return Row(t, row, false,
+                   fmt::format("data/validation/training-layouts.csv gives micro-batch {}, the row's notes {}",
+                               layout->micro_batch, *mb));
+      }
+      s.micro_batch = layout->micro_batch;
+    }
+    if (layout->sequence_parallel) p.sequence_parallel = *layout->sequence_parallel && p.tp > 1;
+    if (layout->zero_stage >= 0) s.zero_stage = layout->zero_stage;
+    s.shard_group = layout->shard_group;
+    if (layout->recompute) s.recompute = *layout->recompute;
+    if (layout->precision) s.precision = *layout->precision;
+  }
   auto vp = FromNotes(notes, R"(\bVP\s*(\d+))");
   if (!vp) vp = FromNotes(notes, R"(interleaved schedule with (\d+) stages)");
   // Megatron-Core's account_for_embedding_in_pipeline_split / account_for_loss_in_pipeline_split
@@ -763,7 +892,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
                   ? fmt::format("full:{}-layers", s.recompute_layers)
                   : std::string(graph::Name(s.recompute)),
               s.zero_stage,
-              fmt::format("{}{}", s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
+              fmt::format("{}{}{}", s.shard_group > 0 ? fmt::format(" shard-group={}", s.shard_group) : "",
+                          s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
                           s.dp_bucket_params > 0 ? fmt::format(" dp-bucket={:.3g}M", s.dp_bucket_params / 1e6) : ""),
               s.autocast_fp32_params ? " autocast" : "",
               fmt::format("{}{}{}{}", s.compiled ? " compiled" : "",
