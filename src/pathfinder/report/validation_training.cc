@@ -178,6 +178,27 @@ std::optional<model::Architecture> ModelFor(const spec::ValidationTable& t, cons
   return a;
 }
 
+// Reads a supplement file of data/validation/ (ReadSettingsCsv) whose columns are `want`, the
+// last a source every record must give, and passes each record with its "file:line" to
+// `each`, which returns an error message or "". The first error ends the reading and is
+// returned ("" when every record is read).
+std::string EachSupplementRecord(
+    const char* name, const std::vector<std::string>& want,
+    const std::function<std::string(const std::vector<std::string>& r, const std::string& where)>& each) {
+  const SettingsCsv csv = ReadSettingsCsv(name, want);
+  if (!csv.error.empty()) return csv.error;
+  for (size_t i = 0; i < csv.records.size(); ++i) {
+    const auto& r = csv.records[i];
+    const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
+    if (r.size() != want.size() || Trim(r.back()).empty()) {
+      return where + ": every row needs " + Join(std::vector<std::string>(want.begin(), want.end() - 1), ", ") +
+             " and a non-empty source";
+    }
+    if (std::string e = each(r, where); !e.empty()) return e;
+  }
+  return "";
+}
+
 // What a row's own submitted configuration states and the row leaves out
 // (data/validation/training-settings.csv, README beside it), by row id.
 struct RowSettings {
@@ -218,90 +239,74 @@ const SettingsFile& TrainingRowSettings() {
                                            "recompute_modules",
                                            "fp8_activation_input",
                                            "source"};
-    const SettingsCsv csv = ReadSettingsCsv("training-settings.csv", want);
-    if (!csv.error.empty()) {
-      f.error = csv.error;
-      return f;
-    }
-    for (size_t i = 0; i < csv.records.size(); ++i) {
-      const auto& r = csv.records[i];
-      const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
-      if (r.size() != want.size() || Trim(r[12]).empty()) {
-        f.error = where + ": every row needs " + Join(std::vector<std::string>(want.begin(), want.end() - 1), ", ") +
-                  " and a non-empty source";
-        return f;
-      }
-      // A count column: empty (not stated, `out` stays 0) or a positive integer.
-      const auto count = [&](size_t c, int* out) {
-        if (Trim(r[c]).empty()) return true;
-        auto v = Int(r[c]);
-        if (!v || *v < 1) {
-          f.error =
-              where + ": " + want[c] + " '" + r[c] + "' is not a positive integer (leave it empty when not stated)";
-          return false;
-        }
-        *out = int(*v);
-        return true;
-      };
-      RowSettings s;
-      if (!count(1, &s.virtual_stages) || !count(7, &s.offload_layers)) return f;
-      {
-        std::istringstream names(r[10]);
-        for (std::string n; names >> n;) s.recompute_modules.push_back(n);
-        std::string bad;
-        if (!graph::ParseRecomputeModules(s.recompute_modules, &s.recompute, &bad)) {
-          f.error = where + ": recompute_modules '" + bad +
-                    "' is unknown or repeated (space-separated Megatron-Core names: core_attn, moe_act, layernorm, "
-                    "mla_up_proj, mlp, moe, shared_experts; or mlp_fc1)";
-          return f;
-        }
-      }
-      if (const std::string mb = Trim(r[9]); !mb.empty()) {
-        char* end = nullptr;
-        s.dp_bucket_mb = std::strtod(mb.c_str(), &end);
-        if (*end != '\0' || !(s.dp_bucket_mb > 0) || s.dp_bucket_mb > 1e6) {
-          f.error =
-              where + ": dp_bucket_mb '" + r[9] + "' is not a size in MiB above 0 (leave it empty when not stated)";
-          return f;
-        }
-      }
-      for (const size_t c : {size_t(2), size_t(4), size_t(8), size_t(11)}) {
-        const std::string o = Lower(Trim(r[c]));
-        if (o != "true" && o != "false" && !o.empty()) {
-          f.error = where + ": " + want[c] + " '" + r[c] + "' must be true, false or empty";
-          return f;
-        }
-        (c == 2   ? s.tp_comm_overlap
-         : c == 4 ? s.pp_comm_overlap
-         : c == 8 ? s.fp8_params
-                  : s.fp8_activation_input) = o == "true";
-      }
-      std::string bad;
-      if (!train::ParseTpOverlap(r[3], &s.tp_overlap, &bad)) {
-        f.error = where + ": ub_cfg " + bad;
-        return f;
-      }
-      if (!Trim(r[3]).empty() && !s.tp_comm_overlap) {
-        f.error = where + ": ub_cfg is given but tp_comm_overlap is not true";
-        return f;
-      }
-      if (const std::string k = Trim(r[5]); !k.empty()) {
-        s.attention_kernel = ops::ParseAttentionKernel(k);
-        if (!s.attention_kernel) {
-          f.error = where + ": attention_kernel '" + k + "' is not one of " + ops::AttentionKernelNames() +
-                    " (leave it empty when not stated)";
-          return f;
-        }
-      }
-      if (const std::string g = Lower(Trim(r[6])); !g.empty()) {
-        if (g != "bf16" && g != "fp32") {
-          f.error = where + ": grad_reduce_dtype '" + r[6] + "' must be bf16, fp32 or empty";
-          return f;
-        }
-        s.grad_dtype = g == "bf16" ? DType::kBf16 : DType::kFp32;
-      }
-      f.by_id[Trim(r[0])] = s;
-    }
+    f.error = EachSupplementRecord(
+        "training-settings.csv", want, [&](const std::vector<std::string>& r, const std::string& where) -> std::string {
+          // A count column: empty (not stated, `out` stays 0) or a positive integer.
+          std::string error;
+          const auto count = [&](size_t c, int* out) {
+            if (Trim(r[c]).empty()) return true;
+            auto v = Int(r[c]);
+            if (!v || *v < 1) {
+              error =
+                  where + ": " + want[c] + " '" + r[c] + "' is not a positive integer (leave it empty when not stated)";
+              return false;
+            }
+            *out = int(*v);
+            return true;
+          };
+          RowSettings s;
+          if (!count(1, &s.virtual_stages) || !count(7, &s.offload_layers)) return error;
+          {
+            std::istringstream names(r[10]);
+            for (std::string n; names >> n;) s.recompute_modules.push_back(n);
+            std::string bad;
+            if (!graph::ParseRecomputeModules(s.recompute_modules, &s.recompute, &bad)) {
+              return where + ": recompute_modules '" + bad +
+                     "' is unknown or repeated (space-separated Megatron-Core names: core_attn, moe_act, layernorm, "
+                     "mla_up_proj, mlp, moe, shared_experts; or mlp_fc1)";
+            }
+          }
+          if (const std::string mb = Trim(r[9]); !mb.empty()) {
+            char* end = nullptr;
+            s.dp_bucket_mb = std::strtod(mb.c_str(), &end);
+            if (*end != '\0' || !(s.dp_bucket_mb > 0) || s.dp_bucket_mb > 1e6) {
+              return where + ": dp_bucket_mb '" + r[9] +
+                     "' is not a size in MiB above 0 (leave it empty when not stated)";
+            }
+          }
+          for (const size_t c : {size_t(2), size_t(4), size_t(8), size_t(11)}) {
+            const std::string o = Lower(Trim(r[c]));
+            if (o != "true" && o != "false" && !o.empty()) {
+              return where + ": " + want[c] + " '" + r[c] + "' must be true, false or empty";
+            }
+            (c == 2   ? s.tp_comm_overlap
+             : c == 4 ? s.pp_comm_overlap
+             : c == 8 ? s.fp8_params
+                      : s.fp8_activation_input) = o == "true";
+          }
+          std::string bad;
+          if (!train::ParseTpOverlap(r[3], &s.tp_overlap, &bad)) {
+            return where + ": ub_cfg " + bad;
+          }
+          if (!Trim(r[3]).empty() && !s.tp_comm_overlap) {
+            return where + ": ub_cfg is given but tp_comm_overlap is not true";
+          }
+          if (const std::string k = Trim(r[5]); !k.empty()) {
+            s.attention_kernel = ops::ParseAttentionKernel(k);
+            if (!s.attention_kernel) {
+              return where + ": attention_kernel '" + k + "' is not one of " + ops::AttentionKernelNames() +
+                     " (leave it empty when not stated)";
+            }
+          }
+          if (const std::string g = Lower(Trim(r[6])); !g.empty()) {
+            if (g != "bf16" && g != "fp32") {
+              return where + ": grad_reduce_dtype '" + r[6] + "' must be bf16, fp32 or empty";
+            }
+            s.grad_dtype = g == "bf16" ? DType::kBf16 : DType::kFp32;
+          }
+          f.by_id[Trim(r[0])] = s;
+          return "";
+        });
     return f;
   }();
   return file;
@@ -326,64 +331,51 @@ const LayoutFile& TrainingRowLayouts() {
     const std::vector<std::string> want = {
         "id",         "tp",          "pp",        "dp",        "micro_batch", "sequence_parallel",
         "zero_stage", "shard_group", "recompute", "precision", "source"};
-    const SettingsCsv csv = ReadSettingsCsv("training-layouts.csv", want);
-    if (!csv.error.empty()) {
-      f.error = csv.error;
-      return f;
-    }
-    for (size_t i = 0; i < csv.records.size(); ++i) {
-      const auto& r = csv.records[i];
-      const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
-      if (r.size() != want.size() || Trim(r[10]).empty()) {
-        f.error = where + ": every row needs " + Join(std::vector<std::string>(want.begin(), want.end() - 1), ", ") +
-                  " and a non-empty source";
-        return f;
-      }
-      RowLayout x;
-      const auto count = [&](size_t c, int* out, long lo) {
-        if (Trim(r[c]).empty()) return true;
-        auto v = Int(r[c]);
-        if (!v || *v < lo || *v > 100000000) {
-          f.error = where + ": " + want[c] + " '" + r[c] + "' is not a whole number from " + std::to_string(lo) +
-                    " (leave it empty when not stated)";
-          return false;
-        }
-        *out = int(*v);
-        return true;
-      };
-      if (!count(1, &x.tp, 1) || !count(2, &x.pp, 1) || !count(3, &x.dp, 1) || !count(4, &x.micro_batch, 1) ||
-          !count(6, &x.zero_stage, 0) || !count(7, &x.shard_group, 1)) {
-        return f;
-      }
-      if (x.zero_stage > 3) {
-        f.error = where + ": zero_stage '" + r[6] + "' must be 0 to 3";
-        return f;
-      }
-      if (const std::string sp = Lower(Trim(r[5])); !sp.empty()) {
-        if (sp != "true" && sp != "false") {
-          f.error = where + ": sequence_parallel '" + r[5] + "' must be true, false or empty";
-          return f;
-        }
-        x.sequence_parallel = sp == "true";
-      }
-      if (const std::string rc = Lower(Trim(r[8])); !rc.empty()) {
-        if (rc != "none" && rc != "selective" && rc != "full") {
-          f.error = where + ": recompute '" + r[8] + "' must be none, selective, full or empty";
-          return f;
-        }
-        x.recompute = rc == "none"   ? graph::Recompute::kNone
-                      : rc == "full" ? graph::Recompute::kFull
-                                     : graph::Recompute::kSelective;
-      }
-      if (const std::string pr = Lower(Trim(r[9])); !pr.empty()) {
-        if (pr != "bf16" && pr != "fp8" && pr != "int8") {
-          f.error = where + ": precision '" + r[9] + "' must be bf16, fp8, int8 or empty";
-          return f;
-        }
-        x.precision = pr == "bf16" ? DType::kBf16 : pr == "fp8" ? DType::kFp8 : DType::kInt8;
-      }
-      f.by_id[Trim(r[0])] = x;
-    }
+    f.error = EachSupplementRecord(
+        "training-layouts.csv", want, [&](const std::vector<std::string>& r, const std::string& where) -> std::string {
+          RowLayout x;
+          std::string error;
+          const auto count = [&](size_t c, int* out, long lo) {
+            if (Trim(r[c]).empty()) return true;
+            auto v = Int(r[c]);
+            if (!v || *v < lo || *v > 100000000) {
+              error = where + ": " + want[c] + " '" + r[c] + "' is not a whole number from " + std::to_string(lo) +
+                      " (leave it empty when not stated)";
+              return false;
+            }
+            *out = int(*v);
+            return true;
+          };
+          if (!count(1, &x.tp, 1) || !count(2, &x.pp, 1) || !count(3, &x.dp, 1) || !count(4, &x.micro_batch, 1) ||
+              !count(6, &x.zero_stage, 0) || !count(7, &x.shard_group, 1)) {
+            return error;
+          }
+          if (x.zero_stage > 3) {
+            return where + ": zero_stage '" + r[6] + "' must be 0 to 3";
+          }
+          if (const std::string sp = Lower(Trim(r[5])); !sp.empty()) {
+            if (sp != "true" && sp != "false") {
+              return where + ": sequence_parallel '" + r[5] + "' must be true, false or empty";
+            }
+            x.sequence_parallel = sp == "true";
+          }
+          if (const std::string rc = Lower(Trim(r[8])); !rc.empty()) {
+            if (rc != "none" && rc != "selective" && rc != "full") {
+              return where + ": recompute '" + r[8] + "' must be none, selective, full or empty";
+            }
+            x.recompute = rc == "none"   ? graph::Recompute::kNone
+                          : rc == "full" ? graph::Recompute::kFull
+                                         : graph::Recompute::kSelective;
+          }
+          if (const std::string pr = Lower(Trim(r[9])); !pr.empty()) {
+            if (pr != "bf16" && pr != "fp8" && pr != "int8") {
+              return where + ": precision '" + r[9] + "' must be bf16, fp8, int8 or empty";
+            }
+            x.precision = pr == "bf16" ? DType::kBf16 : pr == "fp8" ? DType::kFp8 : DType::kInt8;
+          }
+          f.by_id[Trim(r[0])] = x;
+          return "";
+        });
     return f;
   }();
   return file;
