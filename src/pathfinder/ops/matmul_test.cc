@@ -264,6 +264,33 @@ TEST(Matmul, CompilerScheduledDmaKeepsTheMaxOfComputeAndTraffic) {
   EXPECT_TRUE(TilesFor(A100Like()).loads_contend);
 }
 
+// A TPU v6e-like chip (one TensorCore, 918 TFLOP/s bf16, 1.64 TB/s HBM): at the 827.5
+// TFLOP/s a v6e is measured to run a bf16 8192^3 matmul at (tpu-recipes), the GEMM is
+// compute-bound, which 512x512 blocks could not be (their re-reads need 2.3x the HBM time of
+// the MXU time); the model picks the large VMEM blocks.
+TEST(Matmul, TpuBlocksKeepALargeGemmComputeBound) {
+  using namespace pf::literals;
+  hw::Chip c;
+  c.name = "v6e-test";
+  c.family = "tpu-test";
+  c.clock = 1.75_GHz;
+  c.cores = 1;
+  c.matrix_unit = {2, 256, 256, 1};
+  c.peak[DType::kBf16] = 918_TFLOPS;
+  c.peak[DType::kInt8] = 1836_TFLOPS;
+  c.hbm = {"HBM3", 2, 32_GB, 1.64_TBps};
+  CalibrationSpec own;
+  own.matmul[DType::kBf16] = FlopsPerSec(827.5e12);
+  own.hbm_bandwidth = BytesPerSec(1.3596e12);
+  const OpModel m(c, ResolveCeilings(c, &own, nullptr));
+  const MatmulCost big = m.Matmul({8192, 8192, 8192, 1}, DType::kBf16);
+  EXPECT_EQ(big.bound, Bound::kCompute);
+  EXPECT_GE(big.tile_m, 2048);
+  EXPECT_NEAR(big.achieved.value(), 827.5e12, 0.01 * 827.5e12);
+  // 512x512 blocks would re-read each operand 16 times: 4.3 GB, 3.2 ms at 1.36 TB/s.
+  EXPECT_LT(big.bytes.value(), 1.5e9);
+}
+
 TEST(Calibration, MeasuredBeatsFamilyBeatsFallbackAndNeverExceedsPeak) {
   const hw::Chip chip = H100Like();
   CalibrationSpec own, fam;

@@ -26,8 +26,13 @@ struct Row {
 //  cdna:      hipBLASLt macro tiles MT256x256x64 / MT256x128x64 / MT128x128x64 on gfx942
 //             (ROCm/hipBLASLt library/src/amd_detail/rocblaslt/src/Tensile/Logic/asm_full/
 //             aquavanjaram logic files).
-//  tpu:       MXU 128x128 systolic arrays; XLA/Pallas matmul blocks 512x512 / 256x256 in
-//             VMEM (jax docs "Pallas TPU matmul", block_m = block_n = 512 default).
+//  tpu:       MXU 128x128 systolic arrays; matmul blocks staged in VMEM (128 MiB on v5e,
+//             jax-ml/scaling-book tpus.md). The Pallas TPU matmul guide (jax docs "Pallas
+//             TPU matmul") defaults to 512x512 blocks and runs best at bm 512 x bn 1024;
+//             XLA's own emitter's blocks are not published, but its measured rate bounds
+//             them: 827.5 TFLOP/s for a bf16 8192^3 on a v6e (AI-Hypercomputer/tpu-recipes
+//             microbenchmarks/README.md @c8cfe2f) needs at least 2048x2048 output blocks to
+//             stay under the v6e's 1.64 TB/s of HBM (512x512 blocks re-read 4.3 GB: 3.1 ms).
 //  trainium:  128x128 PE array, moving free dimension up to 512 (AWS Neuron NKI docs,
 //             "NKI matmul performance guide": tiles 128 x 512).
 //  exp rate:  NVIDIA SMs (Volta..Blackwell) return 16 exp2/MUFU results per clock per SM
@@ -49,18 +54,63 @@ struct Row {
 //             buffer loads at run time); false for TPU, Trainium and Gaudi (compiler-
 //             scheduled DMA). See TileTable::loads_contend.
 constexpr Row kRows[] = {
-    {"hopper", {{{{128, 256}, {256, 128}, {128, 128}, {64, 256}}}, 4, 128, 4, true,
-                "CUTLASS 3 sm90 tiles; DeepGEMM block sizes", 16, 128, true, true}},
-    {"blackwell", {{{{128, 256}, {256, 128}, {128, 128}, {64, 256}}}, 4, 128, 4, true,
-                   "CUTLASS sm100 UMMA tiles (per SM)", 16, 128, true, true}},
-    {"ampere", {{{{128, 256}, {256, 128}, {128, 128}, {64, 128}}}, 4, 64, 3, false,
-                "CUTLASS sm80 tensor-op tiles", 16, 128, true, true}},
-    {"ada", {{{{128, 256}, {256, 128}, {128, 128}, {64, 128}}}, 4, 64, 3, false,
-             "CUTLASS sm80/sm89 tensor-op tiles", 16, 128, true, true}},
+    {"hopper",
+     {{{{128, 256}, {256, 128}, {128, 128}, {64, 256}}},
+      4,
+      128,
+      4,
+      true,
+      "CUTLASS 3 sm90 tiles; DeepGEMM block sizes",
+      16,
+      128,
+      true,
+      true}},
+    {"blackwell",
+     {{{{128, 256}, {256, 128}, {128, 128}, {64, 256}}},
+      4,
+      128,
+      4,
+      true,
+      "CUTLASS sm100 UMMA tiles (per SM)",
+      16,
+      128,
+      true,
+      true}},
+    {"ampere",
+     {{{{128, 256}, {256, 128}, {128, 128}, {64, 128}}},
+      4,
+      64,
+      3,
+      false,
+      "CUTLASS sm80 tensor-op tiles",
+      16,
+      128,
+      true,
+      true}},
+    {"ada",
+     {{{{128, 256}, {256, 128}, {128, 128}, {64, 128}}},
+      4,
+      64,
+      3,
+      false,
+      "CUTLASS sm80/sm89 tensor-op tiles",
+      16,
+      128,
+      true,
+      true}},
     {"volta", {{{{128, 256}, {128, 128}, {64, 128}}}, 3, 64, 2, false, "CUTLASS sm70 tiles", 16, 128, true, true}},
-    {"cdna", {{{{256, 256}, {256, 128}, {128, 128}, {64, 128}}}, 4, 128, 2, false,
-              "hipBLASLt gfx942 macro tiles", 0, 128, true, true}},
-    {"tpu", {{{{512, 512}, {256, 256}, {128, 128}}}, 3, 512, 2, false, "XLA/Pallas TPU matmul blocks"}},
+    {"cdna",
+     {{{{256, 256}, {256, 128}, {128, 128}, {64, 128}}},
+      4,
+      128,
+      2,
+      false,
+      "hipBLASLt gfx942 macro tiles",
+      0,
+      128,
+      true,
+      true}},
+    {"tpu", {{{{2048, 2048}, {1024, 1024}, {512, 512}, {256, 256}}}, 4, 512, 2, false, "XLA/Pallas TPU matmul blocks"}},
     {"trainium", {{{{128, 512}, {128, 256}, {128, 128}}}, 3, 256, 2, false, "AWS NKI matmul tiles"}},
     {"gaudi", {{{{256, 256}, {256, 128}, {128, 128}}}, 3, 128, 2, false, "Gaudi MME output blocks"}},
 };
