@@ -181,7 +181,9 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
     // Buffers: FSDP/ZeRO-3 gathers a layer's weights and prefetches the next (2 layers);
     // TP collectives stage one activation tensor; MoE dispatch/combine hold the routed tokens.
     Bytes buffers;
-    if (m.zero_stage >= 3 && st.layers > 0) buffers += Bytes(2.0 * (dense + experts) / st.layers * wb);
+    if (m.zero_stage >= 3 && st.layers > 0) {
+      buffers += Bytes(2.0 * (dense + experts) / st.layers * BytesPerElement(m.gather_dtype));
+    }
     if (p.tp > 1) buffers += Bytes(2.0 * T * h * e);
     if (model::IsMoe(a) && p.ep > 1) buffers += Bytes(2.0 * T * a.moe.top_k * h * e);
     r.buffers = buffers;

@@ -31,6 +31,7 @@ struct MemoryOptions {
   int zero_stage = 1;                  // 0 none, 1 optimizer, 2 + gradients, 3 + weights (FSDP full shard)
   int shard_group = 0;                 // DP ranks the ZeRO shards span (train::TrainSettings::shard_group; 0 = all)
   DType weight_dtype = DType::kBf16;   // working copy of the weights (fp8: train fp8_params; LoRA adapters stay 16-bit)
+  DType gather_dtype = DType::kBf16;   // ZeRO-3/FSDP: the dtype a layer's weights are gathered in (its buffers)
   DType grad_dtype = DType::kBf16;     // gradient buffers (Megatron's fp32 main grads: kFp32)
   double optimizer_bytes_per_param = kAdamStateBytesPerParam;
   double allocator_overhead = kDefaultAllocatorOverhead;

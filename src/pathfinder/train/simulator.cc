@@ -707,9 +707,10 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   mo.shard_group = s.shard_group;
   mo.grad_dtype = s.grad_dtype;
   mo.allocator_overhead = s.allocator_overhead;
-  if (s.fp8_params) mo.weight_dtype = DType::kFp8;
+  if (s.fp8_params) mo.weight_dtype = mo.gather_dtype = DType::kFp8;
   // Mixed precision over fp32 parameters: the fp32 weights are the ones Adam updates, so the
   // optimizer adds only its two moments (8 bytes), not a master copy beside 16-bit weights.
+  // FSDP still gathers them in 16 bits, as the collectives below price it.
   if (s.autocast_fp32_params) {
     mo.weight_dtype = DType::kFp32;
     mo.optimizer_bytes_per_param = 8.0;
