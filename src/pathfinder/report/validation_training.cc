@@ -320,6 +320,9 @@ struct RowLayout {
   std::optional<bool> sequence_parallel;
   std::optional<graph::Recompute> recompute;
   std::optional<DType> precision;
+  // The torus the run's slice was (a TPU slice's topology, "8x16x48"): its scale-up domain
+  // instead of the cluster preset's whole pod. Empty: the preset's.
+  std::vector<int> torus_dims;
 };
 struct LayoutFile {
   std::map<std::string, RowLayout> by_id;
@@ -330,7 +333,7 @@ const LayoutFile& TrainingRowLayouts() {
     LayoutFile f;
     const std::vector<std::string> want = {
         "id",         "tp",          "pp",        "dp",        "micro_batch", "sequence_parallel",
-        "zero_stage", "shard_group", "recompute", "precision", "source"};
+        "zero_stage", "shard_group", "recompute", "precision", "torus_dims",  "source"};
     f.error = EachSupplementRecord(
         "training-layouts.csv", want, [&](const std::vector<std::string>& r, const std::string& where) -> std::string {
           RowLayout x;
@@ -372,6 +375,17 @@ const LayoutFile& TrainingRowLayouts() {
               return where + ": precision '" + r[9] + "' must be bf16, fp8, int8 or empty";
             }
             x.precision = pr == "bf16" ? DType::kBf16 : pr == "fp8" ? DType::kFp8 : DType::kInt8;
+          }
+          if (const std::string dims = Trim(r[10]); !dims.empty()) {
+            std::istringstream in(dims);
+            for (std::string d; std::getline(in, d, 'x');) {
+              const std::string n = Trim(d);
+              const auto v = Int(n);
+              if (!v || *v < 1 || *v > 100000 || n.find_first_not_of("0123456789") != std::string::npos) {
+                return where + ": torus_dims '" + r[10] + "' is not chips per dimension joined by x, e.g. 8x16x48";
+              }
+              x.torus_dims.push_back(int(*v));
+            }
           }
           f.by_id[Trim(r[0])] = x;
           return "";
@@ -823,6 +837,27 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   } else {
     cl = train::ClusterFromChipLinks(chip.model->chip(), p.chips());
     cluster_note = "no cluster preset: chip links at 100 % efficiency";
+  }
+  // The run's own slice, where its layout names one: a torus of these dimensions.
+  if (layout && !layout->torus_dims.empty()) {
+    if (cl.scale_up.topology != hw::ScaleUpTopology::kTorus) {
+      return Row(t, row, false,
+                 "data/validation/training-layouts.csv gives torus_dims, but the chip's cluster preset " + cl.name +
+                     " is not a torus");
+    }
+    long slice = 1;
+    for (int d : layout->torus_dims) slice *= d;
+    if (slice != long(p.chips())) {
+      return Row(t, row, false,
+                 fmt::format("data/validation/training-layouts.csv gives a torus of {} chips for a run on {}", slice,
+                             p.chips()));
+    }
+    cl.scale_up.dims = layout->torus_dims;
+    cl.scale_up.chips = int(slice);
+    // One link's bandwidth per dimension stays the preset's (the same links in every slice).
+    if (!cl.scale_up.dim_link_bandwidth.empty()) {
+      cl.scale_up.dim_link_bandwidth.assign(layout->torus_dims.size(), cl.scale_up.dim_link_bandwidth.front());
+    }
   }
   const long unit_chips = std::max<long>({1, cl.scale_up.chips, cl.server.chips});
   cl.chips = std::max<long>(unit_chips, (p.chips() + unit_chips - 1) / unit_chips * unit_chips);
