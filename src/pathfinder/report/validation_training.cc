@@ -159,14 +159,18 @@ std::optional<model::Architecture> ModelFor(const spec::ValidationTable& t, cons
   a.layers = int(*layers), a.hidden = int(*hidden), a.heads = int(*heads), a.kv_heads = kv ? int(*kv) : int(*heads);
   a.ffn_hidden = int(*ffn), a.vocab = int(*vocab), a.max_positions = seq ? int(*seq) : 2048;
   // Architecture families as their papers describe them: GPT-3/Megatron GPT (Brown et al.
-  // 2020): LayerNorm, GeLU, biases, learned positions. MPT (MosaicML 2023): LayerNorm, GeLU,
-  // no biases, ALiBi. Nemotron-4 (NVIDIA 2024): LayerNorm, squared ReLU, RoPE. Llama and the
-  // rest: RMSNorm, SwiGLU, RoPE.
+  // 2020): LayerNorm, GeLU, biases, learned positions. Nemotron-4 (NVIDIA 2024): LayerNorm,
+  // squared ReLU, RoPE. Llama and the rest: RMSNorm, SwiGLU, RoPE. MPT as llm-foundry's
+  // benchmark yamls build it (scripts/train/yamls/pretrain/mpt-*.yaml at b2a43a147 and
+  // 5e85bd62d set only attn_impl, so MPTConfig's defaults hold: learned positions, no ALiBi,
+  // biases (no_bias False), tied embeddings): LayerNorm, GeLU. The rows' NumParams agree
+  // (MPT-1B: 1 315 950 592 counts the 2048 x 2048 position table and the biases).
   if (Has(name, "gpt")) {
     a.norm = model::Norm::kLayerNorm, a.mlp = model::MlpKind::kGelu, a.bias = model::Bias::kAll;
     a.positions = model::Positions::kLearned;
   } else if (Has(name, "mpt")) {
-    a.norm = model::Norm::kLayerNorm, a.mlp = model::MlpKind::kGelu, a.positions = model::Positions::kAlibi;
+    a.norm = model::Norm::kLayerNorm, a.mlp = model::MlpKind::kGelu, a.bias = model::Bias::kAll;
+    a.positions = model::Positions::kLearned, a.tied_embeddings = true;
   } else if (Has(name, "nemotron")) {
     a.norm = model::Norm::kLayerNorm, a.mlp = model::MlpKind::kSquaredRelu;
   }
