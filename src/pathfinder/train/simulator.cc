@@ -389,7 +389,10 @@ void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Gr
   // Collectives that do not run on the chip's cores (TPU ICI DMAs) hold none of them.
   const double t = double(groups.tp.members),
                cores = ops::CollectivesRunOnCores(m.chip()) ? double(m.chip().cores) : 0.0;
-  const double fp8_gather = BytesPerElement(o.matmul_dtype) / BytesPerElement(o.act_dtype);  // AG buffers in fp8
+  // The gathered GEMM inputs are in the matmul dtype: Transformer Engine gathers its fp8
+  // casts, and XLA's SPMD partitioner gathers the dot's operand, which under AQT is the int8
+  // tensor.
+  const double fp8_gather = BytesPerElement(o.matmul_dtype) / BytesPerElement(o.act_dtype);
   auto gemm = [&](const graph::Op* op, double split) {
     if (op == nullptr) return Seconds(0);
     graph::Op c = *op;
@@ -629,10 +632,10 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   };
   Groups g;
   std::string group_error;
-  auto group = [&](long stride, long members, comm::Group* out) -> bool {
+  auto group = [&](const char* name, long stride, long members, comm::Group* out) -> bool {
     auto res = comm::MakeGroup(net_, stride, members);
     if (!res.ok()) {
-      group_error = res.error();
+      group_error = std::string(name) + " group: " + res.error();
       return false;
     }
     *out = res.value();
@@ -651,14 +654,15 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   if (hybrid && s.zero_stage == 0) {
     return fail(fmt::format("shard_group {} shards the ZeRO state, which needs zero_stage ≥ 1", s.shard_group));
   }
-  if (hybrid && ep > 1) return fail("shard_group with expert parallelism (ep > 1) is not modelled");
+  if (hybrid && (ep > 1 || model::IsMoe(a))) return fail("shard_group with an MoE model is not modelled");
   const long dense_members = long(p.cp) * (hybrid ? s.shard_group : p.dp);
   long dense_stride = std::min({stride_of(comm::Dim::kCP), stride_of(comm::Dim::kEP), stride_of(comm::Dim::kDP)});
-  if (!group(stride_of(comm::Dim::kTP), p.tp, &g.tp) || !group(stride_of(comm::Dim::kCP), p.cp, &g.cp) ||
-      !group(ep_in_dp ? stride_of(comm::Dim::kEP) : stride_of(comm::Dim::kTP), ep, &g.ep) ||
-      !group(stride_of(comm::Dim::kPP), p.pp, &g.pp) || !group(dense_stride, dense_members, &g.dp_dense) ||
-      !group(stride_of(comm::Dim::kDP), layout[comm::Dim::kDP], &g.dp_expert) ||
-      !group(dense_stride * dense_members, hybrid ? p.dp / s.shard_group : 1, &g.dp_replica)) {
+  if (!group("tp", stride_of(comm::Dim::kTP), p.tp, &g.tp) || !group("cp", stride_of(comm::Dim::kCP), p.cp, &g.cp) ||
+      !group("ep", ep_in_dp ? stride_of(comm::Dim::kEP) : stride_of(comm::Dim::kTP), ep, &g.ep) ||
+      !group("pp", stride_of(comm::Dim::kPP), p.pp, &g.pp) ||
+      !group(hybrid ? "shard" : "dp", dense_stride, dense_members, &g.dp_dense) ||
+      !group("expert dp", stride_of(comm::Dim::kDP), layout[comm::Dim::kDP], &g.dp_expert) ||
+      !group("shard copies", dense_stride * dense_members, hybrid ? p.dp / s.shard_group : 1, &g.dp_replica)) {
     return fail("the process groups do not fit on the cluster network: " + group_error);
   }
   const double replicas = double(g.dp_replica.members);
@@ -714,6 +718,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   if (s.autocast_fp32_params) {
     mo.weight_dtype = DType::kFp32;
     mo.optimizer_bytes_per_param = 8.0;
+    mo.grad_dtype = DType::kFp32;  // .grad holds the fp32 parameters' gradients
   }
   mo.virtual_stages = v;
   mo.microbatches = m;
@@ -816,7 +821,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       if (!s.overlap_pp_comm) x.pp = p2p * (2.0 * v);
       x.link += p2p_bytes * (2.0 * v);
     }
-    if (s.zero_stage >= 3 && dense_shard > 1) {
+    if (s.zero_stage >= 3 && (dense_shard > 1 || replicas > 1)) {
       // FSDP: per micro-batch all-gather of the weights in forward and again in backward,
       // reduce-scatter of the gradients in backward, prefetched one layer ahead so only the
       // part longer than the compute and the first layer's gather are exposed. Each layer

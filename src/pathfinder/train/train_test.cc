@@ -989,8 +989,24 @@ TEST(TrainStep, HybridShardingHoldsAShardPerGroupAndAllReducesItsCopies) {
       EXPECT_NEAR(hybrid.link_sent.value(), params * (4.0 * 7 / 8 + 2.0 / 8 * 2 * 7 / 8), 1e-9 * params);
     }
   }
+  // A group of one: FSDP keeps whole weights, and every gradient is all-reduced over all 64
+  // copies, the bytes plain data parallelism sends.
+  {
+    const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 64);
+    TrainSettings z0 = Llama8bSettings(64, 0), z3 = Llama8bSettings(64, 3);
+    z3.shard_group = 1;
+    const TrainResult plain = sim.Run({1, 1, 64, 1, 1, false}, z0), one = sim.Run({1, 1, 64, 1, 1, false}, z3);
+    ASSERT_TRUE(plain.ok && one.ok) << plain.reason << one.reason;
+    EXPECT_NEAR(one.link_sent.value(), plain.link_sent.value(), 1e-9 * plain.link_sent.value());
+    EXPECT_GT(one.step.fsdp_comm.value() + one.step.dp_comm.value(), 0);
+  }
   TrainSettings s = Llama8bSettings(64, 1);
   const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 64);
+  const Simulator moe = Make("h100-sxm", "dgx-h100", "mixtral-8x7b", 64);
+  s.shard_group = 8;
+  const TrainResult experts = moe.Run({1, 1, 64, 1, 1, false}, s);
+  EXPECT_FALSE(experts.ok);
+  EXPECT_NE(experts.reason.find("MoE model is not modelled"), std::string::npos) << experts.reason;
   s.shard_group = 24;
   const TrainResult bad = sim.Run({1, 1, 64, 1, 1, false}, s);
   EXPECT_FALSE(bad.ok);
@@ -1094,6 +1110,7 @@ TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatchAndKeepsNoMasterCopy)
   const double all = model::Count(*arch).total_params;
   EXPECT_NEAR(amp.memory[0].weights.value(), 4 * all, 1e-9 * all);
   EXPECT_NEAR(amp.memory[0].optimizer.value(), 8 * all, 1e-9 * all);
+  EXPECT_NEAR(amp.memory[0].gradients.value(), 4 * all, 1e-9 * all);
   EXPECT_NEAR(plain.memory[0].weights.value(), 2 * all, 1e-9 * all);
   EXPECT_NEAR(plain.memory[0].optimizer.value(), 12 * all, 1e-9 * all);
   s.recompute = graph::Recompute::kFull;
