@@ -391,7 +391,7 @@ const LayoutFile& TrainingRowLayouts() {
               x.torus_dims.push_back(int(*v));
             }
           }
-          f.by_id[Trim(r[0])] = x;
+          if (!f.by_id.emplace(Trim(r[0]), x).second) return where + ": row id " + Trim(r[0]) + " is listed twice";
           return "";
         });
     return f;
@@ -750,8 +750,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
       // Megatron-Core's selective recompute of these modules (recompute_granularity "selective").
       if (s.recompute != graph::Recompute::kNone) {
         return Row(t, row, false,
-                   "data/validation/training-settings.csv gives recompute_modules, but the row states a recompute of "
-                   "its own");
+                   "data/validation/training-settings.csv gives recompute_modules, but the row (or its entry in "
+                   "training-layouts.csv) states a recompute of its own");
       }
       s.recompute = graph::Recompute::kSelective;
       s.recompute_module_names = x.recompute_modules;
@@ -856,12 +856,19 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
                  fmt::format("data/validation/training-layouts.csv gives a torus of {} chips for a run on {}", slice,
                              p.chips()));
     }
+    // The slice's links are the preset's: one bandwidth per link, the same on every axis.
+    const auto& links = cl.scale_up.dim_link_bandwidth;
+    if (!links.empty() && std::any_of(links.begin(), links.end(), [&](BytesPerSec b) { return b != links.front(); })) {
+      return Row(t, row, false,
+                 "data/validation/training-layouts.csv gives torus_dims, but " + cl.name +
+                     " gives its torus axes different link bandwidths, which a reshaped slice cannot keep");
+    }
+    if (layout->torus_dims.size() > 3) {
+      return Row(t, row, false, "data/validation/training-layouts.csv gives a torus of more than 3 dimensions");
+    }
     cl.scale_up.dims = layout->torus_dims;
     cl.scale_up.chips = int(slice);
-    // One link's bandwidth per dimension stays the preset's (the same links in every slice).
-    if (!cl.scale_up.dim_link_bandwidth.empty()) {
-      cl.scale_up.dim_link_bandwidth.assign(layout->torus_dims.size(), cl.scale_up.dim_link_bandwidth.front());
-    }
+    if (!links.empty()) cl.scale_up.dim_link_bandwidth.assign(layout->torus_dims.size(), links.front());
   }
   const long unit_chips = std::max<long>({1, cl.scale_up.chips, cl.server.chips});
   cl.chips = std::max<long>(unit_chips, (p.chips() + unit_chips - 1) / unit_chips * unit_chips);
