@@ -182,7 +182,13 @@ std::vector<StageMemory> TrainingMemory(const model::Architecture& a, const grap
     // TP collectives stage one activation tensor; MoE dispatch/combine hold the routed tokens.
     Bytes buffers;
     if (m.zero_stage >= 3 && st.layers > 0) {
-      buffers += Bytes(2.0 * (dense + experts) / st.layers * BytesPerElement(m.gather_dtype));
+      double unit = (dense + experts) / st.layers;
+      if (m.gather_per_weight && !model::IsMoe(a) && !model::IsMla(a)) {
+        const double t = p.tp, hd = a.head_dim, gate = model::IsGated(a.mlp) ? 2.0 : 1.0;
+        unit = std::min(unit, std::max({h * (a.heads + 2.0 * a.kv_heads) * hd / t, a.heads * hd * h / t,
+                                        gate * h * double(a.ffn_hidden) / t}));
+      }
+      buffers += Bytes(2.0 * unit * BytesPerElement(m.gather_dtype));
     }
     if (p.tp > 1) buffers += Bytes(2.0 * T * h * e);
     if (model::IsMoe(a) && p.ep > 1) buffers += Bytes(2.0 * T * a.moe.top_k * h * e);

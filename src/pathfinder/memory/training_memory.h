@@ -32,6 +32,10 @@ struct MemoryOptions {
   int shard_group = 0;                 // DP ranks the ZeRO shards span (train::TrainSettings::shard_group; 0 = all)
   DType weight_dtype = DType::kBf16;   // working copy of the weights (fp8: train fp8_params; LoRA adapters stay 16-bit)
   DType gather_dtype = DType::kBf16;   // ZeRO-3/FSDP: the dtype a layer's weights are gathered in (its buffers)
+  // ZeRO-3/FSDP buffers: false = a layer's weights at a time, the next layer's prefetched (a
+  // PyTorch FSDP unit per block); true = each weight gathered at its own matmul (XLA's SPMD
+  // partitioner gathers a dot's operand), so the largest weight of a dense layer and the next.
+  bool gather_per_weight = false;
   DType grad_dtype = DType::kBf16;     // gradient buffers (Megatron's fp32 main grads: kFp32)
   double optimizer_bytes_per_param = kAdamStateBytesPerParam;
   double allocator_overhead = kDefaultAllocatorOverhead;

@@ -70,6 +70,9 @@ struct TrainSettings {
   // copies TE caches of 16-bit weights, and the transposed fp8 copy it keeps on chips whose
   // fp8 GEMMs need one (Hopper) unless disable_parameter_transpose_cache.
   bool fp8_params = false;
+  // FSDP (zero_stage 3) gathers each weight just before its own matmul, as XLA's SPMD
+  // partitioner does (memory::MemoryOptions::gather_per_weight), instead of a block at a time.
+  bool fsdp_gather_per_weight = false;
   graph::Recompute recompute = graph::Recompute::kNone;
   // With full recompute: the layers of each model chunk (each stage without interleaving)
   // recomputed, its first ones; the others store their activations (Megatron

@@ -712,6 +712,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   mo.grad_dtype = s.grad_dtype;
   mo.allocator_overhead = s.allocator_overhead;
   if (s.fp8_params) mo.weight_dtype = mo.gather_dtype = DType::kFp8;
+  mo.gather_per_weight = s.fsdp_gather_per_weight;
   // Mixed precision over fp32 parameters: the fp32 weights are the ones Adam updates, so the
   // optimizer adds only its two moments (8 bytes), not a master copy beside 16-bit weights.
   // FSDP still gathers them in 16 bits, as the collectives below price it.

@@ -1018,6 +1018,27 @@ TEST(TrainStep, HybridShardingHoldsAShardPerGroupAndAllReducesItsCopies) {
   EXPECT_NE(none.reason.find("needs zero_stage"), std::string::npos) << none.reason;
 }
 
+// FSDP buffers: a block at a time with the next prefetched (PyTorch FSDP units) holds two
+// layers' weights gathered; each weight at its own matmul (XLA's SPMD partitioner) holds two
+// of the largest weight of a layer — Llama 3 8B's fc1 (gate and up, 4096 x 2 x 14336). The
+// step's time is unchanged.
+TEST(TrainStep, FsdpGatherPerWeightHoldsTheLargestWeightNotTheLayer) {
+  Diagnostics d;
+  const auto arch = spec::LoadModelByName("llama-3-8b", d);
+  ASSERT_TRUE(arch) << d.Render();
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 64);
+  TrainSettings s = Llama8bSettings(64, 3);
+  const graph::Parallelism p{1, 1, 64, 1, 1, false};
+  const TrainResult block = sim.Run(p, s);
+  s.fsdp_gather_per_weight = true;
+  const TrainResult weight = sim.Run(p, s);
+  ASSERT_TRUE(block.ok && weight.ok) << block.reason << weight.reason;
+  const double layer = model::Count(*arch).total_params / arch->layers;  // the stage's weights per layer
+  EXPECT_NEAR(block.memory[0].buffers.value(), 2 * 2 * layer, 1e-6 * layer);
+  EXPECT_DOUBLE_EQ(weight.memory[0].buffers.value(), 2 * 2 * (4096.0 * 2 * 14336));
+  EXPECT_EQ(weight.step.total.value(), block.step.total.value());
+}
+
 // An overlapped data-parallel collective holds collective_ctas of the GPU's SMs: the hidden
 // part of it costs the compute beside it 1 − 1/slowdown of its time (ops/calibration.h,
 // measured on an H100), charged as the collective's exposed time. Exposed time is then
