@@ -162,6 +162,10 @@ const Schema<train::TrainSettings>& TrainSchema() {
               "activation_func_fp8_input_store): a byte an element of the fc1 output in memory instead of two, "
               "one cast kernel each way per MLP")
         .Default("false")
+        .Flag("fsdp_gather_per_weight", &T::fsdp_gather_per_weight,
+              "with zero_stage 3, each weight is gathered just before its own matmul (XLA's SPMD partitioner: JAX, "
+              "MaxText), so only the largest weight of a layer and the next are held gathered; false = a block "
+              "at a time with the next prefetched (PyTorch FSDP units, DeepSpeed ZeRO-3)")
         .Flag("fp8_params", &T::fp8_params,
               "the weights are stored in fp8 (Transformer Engine fp8_model_init; Megatron-LM --fp8-param-gather, "
               "NeMo fp8_params): 1 byte per parameter in memory, the distributed optimizer's and FSDP's weight "
