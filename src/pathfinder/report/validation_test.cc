@@ -476,6 +476,15 @@ TEST(Validation, GoogleTpuRowsRunTheirSubmittedShardingInInt8) {
     }
   }
   EXPECT_EQ(tpu, 8);
+  // Google's tpu-recipes steps fit their chips too: the v6e-256 runs (3 sequences a chip,
+  // full remat) only since FSDP gathers each weight at its matmul under XLA (36.6 GB of 32
+  // GB with a layer's weights gathered twice over).
+  auto held = spec::LoadValidationCsv(spec::DataDir() + "/heldout/tpu_training_results.csv", d);
+  ASSERT_TRUE(held) << d.Render();
+  for (const auto& x : Validate(*held).rows) {
+    ASSERT_TRUE(x.ok) << x.id << ": " << x.reason;
+    EXPECT_TRUE(x.does_not_fit.empty()) << x.id << ": " << x.does_not_fit;
+  }
 }
 
 // A chip no cluster preset names runs on the preset of a chip with the same scale-up and

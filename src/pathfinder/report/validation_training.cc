@@ -687,10 +687,13 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // stands for (train/settings.h) applies.
   // Their weights are fp32 (MaxText weight_dtype float32, praxis fp32 params) and each layer
   // casts them to bf16 as it runs, the gradients coming back fp32: mixed precision over fp32
-  // parameters (train::TrainSettings::autocast_fp32_params), with no 16-bit copy kept.
+  // parameters (train::TrainSettings::autocast_fp32_params), with no 16-bit copy kept. FSDP
+  // gathers each weight at the matmul that reads it (XLA's partitioner inserts the gather at
+  // the dot), not a block at a time.
   if (Has(source, "submitter google") || Has(t.Get(row, "zero_or_fsdp"), "jax")) {
     s.allocator_overhead = 0;
     s.autocast_fp32_params = true;
+    s.fsdp_gather_per_weight = true;  // XLA's partitioner gathers each dot's weight at the dot
   }
   if (layout) {
     if (layout->micro_batch > 0) {
