@@ -269,16 +269,7 @@ TEST(Matmul, CompilerScheduledDmaKeepsTheMaxOfComputeAndTraffic) {
 // compute-bound, which 512x512 blocks could not be (their re-reads need 2.3x the HBM time of
 // the MXU time); the model picks the large VMEM blocks.
 TEST(Matmul, TpuBlocksKeepALargeGemmComputeBound) {
-  using namespace pf::literals;
-  hw::Chip c;
-  c.name = "v6e-test";
-  c.family = "tpu-test";
-  c.clock = 1.75_GHz;
-  c.cores = 1;
-  c.matrix_unit = {2, 256, 256, 1};
-  c.peak[DType::kBf16] = 918_TFLOPS;
-  c.peak[DType::kInt8] = 1836_TFLOPS;
-  c.hbm = {"HBM3", 2, 32_GB, 1.64_TBps};
+  const hw::Chip c = testing::TpuV6eLike();
   CalibrationSpec own;
   own.matmul[DType::kBf16] = FlopsPerSec(827.5e12);
   own.hbm_bandwidth = BytesPerSec(1.3596e12);

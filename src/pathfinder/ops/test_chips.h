@@ -42,6 +42,22 @@ inline hw::Chip A100Like() {
   return c;
 }
 
+// A TPU v6e-like chip: one TensorCore, 918 TFLOP/s bf16, 1.64 TB/s HBM (accelerators.csv
+// Google TPU v6e row); the "tpu-" family takes the TPU tile table.
+inline hw::Chip TpuV6eLike() {
+  using namespace pf::literals;
+  hw::Chip c;
+  c.name = "v6e-test";
+  c.family = "tpu-test";
+  c.clock = 1.75_GHz;
+  c.cores = 1;
+  c.matrix_unit = {2, 256, 256, 1};
+  c.peak[DType::kBf16] = 918_TFLOPS;
+  c.peak[DType::kInt8] = 1836_TFLOPS;
+  c.hbm = {"HBM3", 2, 32_GB, 1.64_TBps};
+  return c;
+}
+
 // The model with the global fallback calibration (no files).
 inline OpModel ModelFor(const hw::Chip& c) { return OpModel(c, ResolveCeilings(c, nullptr, nullptr)); }
 
