@@ -414,25 +414,20 @@ const TimeToTrainFile& TimeToTrainRows() {
     TimeToTrainFile f;
     const std::vector<std::string> want = {"id",          "scored_runs", "trained_tokens", "evals",
                                            "eval_tokens", "rcp_scaling", "logged_minutes", "source"};
-    const SettingsCsv csv = ReadSettingsCsv("mlperf-time-to-train.csv", want);
-    if (!csv.error.empty()) {
-      f.error = csv.error;
-      return f;
-    }
-    for (size_t i = 0; i < csv.records.size(); ++i) {
-      const auto& r = csv.records[i];
-      const std::string where = fmt::format("{}:{}", csv.path, csv.lines[i]);
-      auto number = [&](size_t c, double* out) { return spec::ParseDoubleText(r[c], out) && *out > 0; };
-      TimeToTrain x;
-      if (r.size() != want.size() || Trim(r[7]).empty() || !number(2, &x.trained_tokens) || !number(3, &x.evals) ||
-          !number(4, &x.eval_tokens) || !number(5, &x.rcp_scaling)) {
-        f.error = where +
-                  ": every row needs an id, positive trained_tokens, evals, eval_tokens and rcp_scaling, and a "
-                  "source";
-        return f;
-      }
-      f.by_id[Trim(r[0])] = x;
-    }
+    f.error = EachSupplementRecord(
+        "mlperf-time-to-train.csv", want,
+        [&](const std::vector<std::string>& r, const std::string& where) -> std::string {
+          auto number = [&](size_t c, double* out) { return spec::ParseDoubleText(r[c], out) && *out > 0; };
+          TimeToTrain x;
+          if (!number(2, &x.trained_tokens) || !number(3, &x.evals) || !number(4, &x.eval_tokens) ||
+              !number(5, &x.rcp_scaling)) {
+            return where +
+                   ": every row needs an id, positive trained_tokens, evals, eval_tokens and rcp_scaling, and a "
+                   "source";
+          }
+          f.by_id[Trim(r[0])] = x;
+          return "";
+        });
     return f;
   }();
   return file;
