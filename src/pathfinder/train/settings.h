@@ -134,6 +134,17 @@ struct TrainSettings {
   int first_stage_layers = 0;      // uneven pipeline: layers on the first / last stage (0 = even)
   int last_stage_layers = 0;
   double allocator_overhead = 0.05;  // memory/training_memory.h kDefaultAllocatorOverhead
+  // The ZeRO-2/3 sharding is PyTorch FSDP's (FullyShardedDataParallel, one flat parameter
+  // per wrapped block, as llm-foundry/Composer run it). After each unit's backward, on every
+  // micro-batch, FSDP prepares the whole unsharded gradient for its reduce-scatter: it
+  // casts it to the reduce dtype (grad_dtype) when that differs from the compute dtype
+  // (`flat_param.grad.to(handle._reduce_dtype)` in _post_backward_hook) and divides it in
+  // place by the pre-divide factor, which exceeds 1 for every group of 2 or more ranks
+  // (`_div_if_needed(padded_unsharded_grad, state._gradient_predivide_factor)` in
+  // _reduce_grad; torch/distributed/fsdp/_runtime_utils.py, torch 2.x). Two HBM passes
+  // over the unsharded gradient that Megatron-style distributed optimizers, which
+  // accumulate into their reduce buffers directly, do not make.
+  bool pytorch_fsdp = false;
   // Parameters per data-parallel bucket. Each bucket's gradient reduction and parameter
   // all-gather is its own collective call, paying the collective's latency, and the last
   // bucket's is exposed. 0 = Megatron-Core's default, max(40 M, 1 M × dp) parameters

@@ -199,6 +199,18 @@ AutocastCasts AutocastTraffic(const graph::StepGraph& sg, const graph::StageGrap
   return c;
 }
 
+// PyTorch FSDP's preparation of one micro-batch's unsharded gradients for their
+// reduce-scatter (TrainSettings::pytorch_fsdp): the cast from the compute dtype to the
+// reduce dtype where they differ (read 16-bit, write the reduce dtype) and the in-place
+// division by the pre-divide factor (read and write the reduce dtype); a kernel each per
+// wrapped unit.
+ops::MemoryTraffic FsdpReducePrep(double grads, DType compute, DType reduce, int units) {
+  const double c = BytesPerElement(compute), r = BytesPerElement(reduce);
+  const bool cast = compute != reduce;
+  return {Bytes(grads * ((cast ? c : 0.0) + r)), Bytes(grads * r * (cast ? 2.0 : 1.0)), Flops(grads),
+          std::max(1, units) * (cast ? 2 : 1)};
+}
+
 OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions& o, ops::AttentionKernel kernel) {
   using graph::OpKind;
   const DType act = o.act_dtype;
@@ -815,6 +827,10 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
         x.recompute += t;
       }
     }
+    if (s.pytorch_fsdp && s.zero_stage >= 2 && (dense_shard > 1 || replicas > 1)) {
+      const double grads = lora ? stage.adapter_params : stage.params + stage.expert_params;
+      x.bwd += ops_.Memory(FsdpReducePrep(grads, o.act_dtype, s.grad_dtype, stage.layers)).time;
+    }
     x.compute = x.fwd + x.bwd;
     if (p.pp > 1) {
       // One send forward and one backward per model chunk; overlapped (Megatron-LM
@@ -1061,6 +1077,14 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       const ops::MemoryOpCost cost = ops_.Memory(critical_adam);
       r.activity.push_back(
           {"optimizer step (Adam)", graph::OpKind::kOptimizer, critical_adam.flops, cost.bytes, cost.time, 1});
+    }
+    if (s.pytorch_fsdp && s.zero_stage >= 2 && (dense_shard > 1 || replicas > 1)) {
+      const double grads = lora ? stage.adapter_params : stage.params + stage.expert_params;
+      const ops::MemoryTraffic t = FsdpReducePrep(grads, o.act_dtype, s.grad_dtype, stage.layers);
+      const ops::MemoryOpCost cost = ops_.Memory(t);
+      r.activity.push_back({"gradient cast and pre-divide before reduce-scatter (PyTorch FSDP)",
+                            graph::OpKind::kWeightCast, t.flops * double(m), cost.bytes * double(m),
+                            cost.time * double(m), double(m) * t.kernels});
     }
     if (s.autocast_fp32_params) {
       const AutocastCasts c = AutocastTraffic(sg, stage, lora, o.act_dtype, m);

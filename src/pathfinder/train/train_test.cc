@@ -1141,6 +1141,48 @@ TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatchAndKeepsNoMasterCopy)
   EXPECT_NEAR(bytes_of(full, "weight casts (autocast, recompute)"), 2 * 6 * layers, 1e-3 * 12 * layers);
 }
 
+// PyTorch FSDP (llm-foundry's sharding) casts each unit's unsharded gradient to the reduce
+// dtype and divides it by the pre-divide factor before the reduce-scatter, on every
+// micro-batch: with fp32 reduction, 2 + 4 bytes for the cast and 4 + 4 for the division
+// per parameter, 8 bytes when the compute dtype is already the reduce dtype (no cast), and
+// nothing without sharding. The step grows by that traffic's time and nothing else.
+TEST(TrainStep, PytorchFsdpCastsAndPreDividesTheUnshardedGradientEveryMicrobatch) {
+  Diagnostics d;
+  const auto arch = spec::LoadModelByName("llama-3-8b", d);
+  ASSERT_TRUE(arch) << d.Render();
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
+  const graph::Parallelism dp8{1, 1, 8, 1, 1, false};
+  TrainSettings s = Llama8bSettings(16, 3);  // two micro-batches per rank
+  s.grad_dtype = DType::kFp32;
+  const TrainResult plain = sim.Run(dp8, s, true);
+  s.pytorch_fsdp = true;
+  const TrainResult fsdp = sim.Run(dp8, s, true);
+  ASSERT_TRUE(plain.ok && fsdp.ok) << plain.reason << fsdp.reason;
+  const auto bytes_of = [](const TrainResult& r, const std::string& name) {
+    for (const OpActivity& a : r.activity)
+      if (a.name == name) return a.bytes.value();
+    return -1.0;
+  };
+  const std::string name = "gradient cast and pre-divide before reduce-scatter (PyTorch FSDP)";
+  const double params = model::Count(*arch).total_params;
+  EXPECT_NEAR(bytes_of(fsdp, name), 2 * (2 + 4 + 4 + 4) * params, 1e-3 * 28 * params);
+  EXPECT_LT(bytes_of(plain, name), 0);
+  EXPECT_GT(fsdp.step.compute.value(), plain.step.compute.value());
+  EXPECT_NEAR(fsdp.step.total.value() - plain.step.total.value(),
+              fsdp.step.compute.value() - plain.step.compute.value(), 1e-9);
+  // Reducing in the compute dtype: no cast, the division alone.
+  s.grad_dtype = DType::kBf16;
+  const TrainResult pure = sim.Run(dp8, s, true);
+  ASSERT_TRUE(pure.ok) << pure.reason;
+  EXPECT_NEAR(bytes_of(pure, name), 2 * (2 + 2) * params, 1e-3 * 8 * params);
+  // One rank holds everything: no reduce-scatter, nothing to prepare.
+  const Simulator one = Make("h100-sxm", "dgx-h100", "llama-3-8b", 1);
+  s.global_batch = 2;
+  const TrainResult single = one.Run(graph::Parallelism{1, 1, 1, 1, 1, false}, s, true);
+  ASSERT_TRUE(single.ok) << single.reason;
+  EXPECT_LT(bytes_of(single, name), 0);
+}
+
 // Activation offloading (Megatron-Core cpu_offloading_num_layers): the offloaded layers'
 // activations leave the chip but for one layer in transit, their copies run beside the
 // compute over the host link, and only what outlasts a pass is exposed. Llama 3 70B on 64
