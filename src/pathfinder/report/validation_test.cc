@@ -316,7 +316,11 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // since Blackwell's HBM is two published streams; 23.8 % and 11.9 % since the Blackwell presets
 // state a matrix unit, so the power model prices fp8 operand delivery and holds fp8 runs at
 // the cap: the B200 and GB200 dense fp8 rows came 2.5–15.5 points closer, all but the B200
-// Llama 3.1 405B run, 1.2 % too fast before and 4.1 % too slow after)
+// Llama 3.1 405B run, 1.2 % too fast before and 4.1 % too slow after; 22.9 % and 11.6 % since
+// llm-foundry's rows cast and pre-divide each FSDP unit's unsharded gradient before its
+// reduce-scatter, as PyTorch FSDP does: 35 of the 43 MPT rows came closer (by up to 12.2
+// points: the H100 MPT-13B runs without recompute from 32 % too fast to 20 %) and 8 went
+// further, by at most 3.0 points (the A100 MPT-30B run now 4.4 % too slow))
 // with a margin. Every source runs eager
 // autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
@@ -333,6 +337,9 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
     // Composer's two train metrics on the logits: llm-foundry's rows, and only those.
     if (x.ok) {
       EXPECT_EQ(x.reason.find(" logit-metrics=2 ") != std::string::npos, x.id.starts_with("mpt_")) << x.id;
+      // PyTorch FSDP's gradient preparation before each reduce-scatter: llm-foundry's rows
+      // (all sharded, ZeRO-2 or 3), and only those.
+      EXPECT_EQ(x.reason.find(" pytorch-fsdp ") != std::string::npos, x.id.starts_with("mpt_")) << x.id;
       // Transformer Engine's per-expert GEMMs on 4 streams: Megatron-Bridge's MoE rows only.
       const bool moe =
           x.reason.starts_with("qwen3-") || x.reason.starts_with("deepseek") || x.reason.starts_with("gpt-oss");
@@ -347,8 +354,8 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 139);
-  EXPECT_LE(s.mape, 24.6) << SummaryLine(s);
-  EXPECT_LE(s.median, 12.7) << SummaryLine(s);
+  EXPECT_LE(s.mape, 23.5) << SummaryLine(s);
+  EXPECT_LE(s.median, 12.1) << SummaryLine(s);
   // Every published run fitted on its chips: the memory model's "does not fit" verdicts are
   // its errors, held to the day's 5 of 131 (7 before fp8 weights; the MLPerf v4.1 LoRA runs
   // on 8 H200 and 8 B200 fit only with their configured fp8 weights; 4 until Bridge's

@@ -653,6 +653,9 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // FSDP auto-wrap of MPTBlock), so SHARD_GRAD_OP reduce-scatters the gradients and
   // all-gathers the weights one block at a time: a block's parameters per call.
   if (llm_foundry && arch->layers > 0) s.dp_bucket_params = model::Count(*arch).non_embedding_params / arch->layers;
+  // ... and that sharding is PyTorch FSDP's, which casts and pre-divides each unit's
+  // unsharded gradient before its reduce-scatter (train::TrainSettings::pytorch_fsdp).
+  if (llm_foundry) s.pytorch_fsdp = true;
   // Megatron-Bridge's MoE models run Megatron-Core's TEGroupedMLP (moe_grouped_gemm = True in
   // its Qwen3-MoE, DeepSeek and GPT-OSS providers at 00b7660b), i.e. Transformer Engine's
   // GroupedLinear: one cuBLAS GEMM per local expert, round-robin on 4 compute streams
@@ -928,7 +931,8 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
                   ? fmt::format("full:{}-layers", s.recompute_layers)
                   : std::string(graph::Name(s.recompute)),
               s.zero_stage,
-              fmt::format("{}{}{}", s.shard_group > 0 ? fmt::format(" shard-group={}", s.shard_group) : "",
+              fmt::format("{}{}{}{}", s.shard_group > 0 ? fmt::format(" shard-group={}", s.shard_group) : "",
+                          s.pytorch_fsdp && s.zero_stage >= 2 ? " pytorch-fsdp" : "",
                           s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
                           s.dp_bucket_params > 0 ? fmt::format(" dp-bucket={:.3g}M", s.dp_bucket_params / 1e6) : ""),
               s.autocast_fp32_params ? " autocast" : "",

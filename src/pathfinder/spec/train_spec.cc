@@ -166,6 +166,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
               "with zero_stage 3, each weight is gathered just before its own matmul (XLA's SPMD partitioner: JAX, "
               "MaxText), so only the largest weight of a layer and the next are held gathered; false = a block "
               "at a time with the next prefetched (PyTorch FSDP units, DeepSpeed ZeRO-3)")
+        .Flag("pytorch_fsdp", &T::pytorch_fsdp,
+              "with zero_stage 2 or 3, the sharding is PyTorch FSDP's (FullyShardedDataParallel, as llm-foundry "
+              "runs it): every micro-batch, each unit's unsharded gradient is cast to grad_dtype when that differs "
+              "from the compute dtype and divided in place by the pre-divide factor before its reduce-scatter — two "
+              "HBM passes over the gradients that Megatron-style distributed optimizers do not make")
+        .Default("false")
         .Flag("fp8_params", &T::fp8_params,
               "the weights are stored in fp8 (Transformer Engine fp8_model_init; Megatron-LM --fp8-param-gather, "
               "NeMo fp8_params): 1 byte per parameter in memory, the distributed optimizer's and FSDP's weight "
