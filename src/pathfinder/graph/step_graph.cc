@@ -3,6 +3,7 @@
 #include "pathfinder/graph/step_graph.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "pathfinder/core/check.h"
 #include "pathfinder/model/counts.h"
@@ -65,10 +66,17 @@ const char* Name(CommKind k) {
   return "?";
 }
 
-bool ParseLoraTargets(const std::vector<std::string>& names, Lora* lora, std::string* bad) {
-  lora->qkv = lora->proj = lora->fc1 = lora->fc2 = false;
+namespace {
+// Names of the four linear kinds into a struct's qkv, proj, fc1, fc2 flags (cleared first).
+template <class T>
+bool ParseLinearNames(const std::vector<std::string>& names, T* out, std::string* bad) {
+  out->qkv = out->proj = out->fc1 = out->fc2 = false;
   for (const std::string& n : names) {
-    bool* target = n == "qkv" ? &lora->qkv : n == "proj" ? &lora->proj : n == "fc1" ? &lora->fc1 : n == "fc2" ? &lora->fc2 : nullptr;
+    bool* target = n == "qkv"    ? &out->qkv
+                   : n == "proj" ? &out->proj
+                   : n == "fc1"  ? &out->fc1
+                   : n == "fc2"  ? &out->fc2
+                                 : nullptr;
     if (target == nullptr || *target) {
       *bad = n;
       return false;
@@ -76,6 +84,14 @@ bool ParseLoraTargets(const std::vector<std::string>& names, Lora* lora, std::st
     *target = true;
   }
   return true;
+}
+}  // namespace
+
+bool ParseLoraTargets(const std::vector<std::string>& names, Lora* lora, std::string* bad) {
+  return ParseLinearNames(names, lora, bad);
+}
+bool ParseForwardOnlyQuant(const std::vector<std::string>& names, ForwardOnlyQuant* out, std::string* bad) {
+  return ParseLinearNames(names, out, bad);
 }
 
 bool ParseRecomputeModules(const std::vector<std::string>& names, RecomputeModules* out, std::string* bad) {
@@ -160,6 +176,9 @@ class LayerBuilder {
     // as for FP8.
     const bool quantized = BytesPerElement(o_.matmul_dtype) < 2;
     const bool amax_pass = o_.fp8_current_scaling || o_.matmul_dtype == DType::kInt8;
+    // Quantized in the forward only (StepOptions::forward_only_quant): no cast of the output
+    // gradient, and the backward GEMMs in 16 bits.
+    const bool forward_only = quantized && ForwardOnly(name);
     if (quantized) {
       Op c;
       c.name = name;
@@ -173,17 +192,17 @@ class LayerBuilder {
       c.n = n;
       amax.pass = Pass::kBackward;
       amax.n = n;
-      if (amax_pass) g_.ops.push_back(amax);
-      g_.ops.push_back(c);
+      if (amax_pass && !forward_only) g_.ops.push_back(amax);
+      if (!forward_only) g_.ops.push_back(c);
     }
     Add(f);
     Op dg = f;
     dg.pass = Pass::kBackward;
     dg.m = m, dg.n = k, dg.k = n;
+    dg.low_precision = !forward_only;
     g_.ops.push_back(dg);
     if (!o_.lora.enabled()) {
-      Op wg = f;
-      wg.pass = Pass::kBackward;
+      Op wg = dg;
       wg.m = k, wg.n = n, wg.k = m;
       g_.ops.push_back(wg);
     }
@@ -193,6 +212,17 @@ class LayerBuilder {
       const int64_t n_b = adapt == Adapt::kRow ? std::max<int64_t>(1, n / t_) : n;
       Adapter(m * batch, k, r_a, r, n_b);
     }
+  }
+  // Whether the linear `name` is one StepOptions::forward_only_quant names: the output
+  // projection is proj, the first and second MLP linears (dense, shared, routed) fc1 and
+  // fc2, every other projection into attention qkv; the router never.
+  bool ForwardOnly(std::string_view name) const {
+    const ForwardOnlyQuant& q = o_.forward_only_quant;
+    if (name == "router") return false;
+    if (name == "out proj") return q.proj;
+    if (name.ends_with("fc1")) return q.fc1;
+    if (name.ends_with("fc2")) return q.fc2;
+    return q.qkv;
   }
   // LoRA adapter on this chip: A[k×r_a], B[r×n] over `rows` tokens: forward u = x·A, y += u·B;
   // backward du = dy·Bᵀ, dB = uᵀ·dy, dx += du·Aᵀ, dA = xᵀ·du. 16-bit. (A column-parallel

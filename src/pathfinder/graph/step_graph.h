@@ -79,6 +79,19 @@ struct Lora {
 // "qkv", "proj", "fc1", "fc2" (case as written) into `lora`'s targets (all cleared first);
 // false (and `bad` = the offending name) on an unknown or repeated name.
 bool ParseLoraTargets(const std::vector<std::string>& names, Lora* lora, std::string* bad);
+// Linears whose quantization (an fp8 or int8 matmul_dtype) covers the forward GEMM only:
+// their dgrad and wgrad run in the 16-bit activation dtype and their output gradient is not
+// cast. MaxText's tff_quant in Google's MLPerf v4.1 GPT-3 fork does this for the attention
+// output projection and the MLP, "since backward is already communication-bounded" (aqt
+// config_v3 with fwd_bits 8 and dlhs_bits, drhs_bits None; layers/gpt3.py). Names as for
+// LoRA targets: qkv (every q/kv projection), proj, fc1 and fc2 (dense, shared and routed
+// experts alike).
+struct ForwardOnlyQuant {
+  bool qkv = false, proj = false, fc1 = false, fc2 = false;
+  bool any() const { return qkv || proj || fc1 || fc2; }
+};
+// The same names into `out` (cleared first); false (and `bad`) on an unknown or repeated one.
+bool ParseForwardOnlyQuant(const std::vector<std::string>& names, ForwardOnlyQuant* out, std::string* bad);
 
 struct StepOptions {
   int64_t seq_len = 2048;
@@ -115,6 +128,7 @@ struct StepOptions {
   // at a time share the chip and each round is its own launch (see Op::streams).
   int expert_gemm_streams = 0;
   Lora lora;                              // LoRA fine-tuning (rank 0 = every weight trains)
+  ForwardOnlyQuant forward_only_quant;    // linears quantized in the forward GEMM only
   // Megatron-Core activation_func_fp8_input_store: the MLP activation keeps its input (the
   // fc1 output, two halves when gated) for the backward as an fp8 copy instead of in 16 bits
   // (megatron/core/fusions/fused_bias_swiglu.py saves input.to(float8_e4m3fn) and casts it

@@ -333,6 +333,49 @@ TEST(StepGraph, Fp8CurrentScalingAddsAnAmaxPassBeforeEveryCast) {
     }
 }
 
+// Forward-only quantization (StepOptions::forward_only_quant, MaxText's tff_quant): the
+// named linears keep their quantized forward GEMM and its input's abs-max and cast, but
+// their dgrad and wgrad run in 16 bits and their output gradient is never cast; the other
+// linears are untouched. Unknown and repeated names are refused.
+TEST(StepGraph, ForwardOnlyQuantKeepsTheNamedLinearsBackwardIn16Bits) {
+  const model::Architecture a = Gpt(2);
+  Parallelism p;
+  StepOptions o;
+  o.seq_len = 256;
+  o.matmul_dtype = DType::kInt8;
+  std::string bad;
+  ASSERT_TRUE(ParseForwardOnlyQuant({"proj", "fc1", "fc2"}, &o.forward_only_quant, &bad));
+  StepOptions full = o;
+  full.forward_only_quant = ForwardOnlyQuant{};
+  const StepGraph gq = BuildStepGraph(a, p, o), gf = BuildStepGraph(a, p, full);
+  auto count = [](const StepGraph& g, const std::string& name, Pass pass, OpKind kind, bool low) {
+    int n = 0;
+    for (const Op& op : g.kinds[0].ops)
+      n +=
+          op.name == name && op.pass == pass && op.kind == kind && (kind != OpKind::kMatmul || op.low_precision == low);
+    return n;
+  };
+  for (const char* name : {"out proj", "fc1", "fc2"}) {
+    EXPECT_EQ(count(gq, name, Pass::kForward, OpKind::kMatmul, true), 1) << name;
+    EXPECT_EQ(count(gq, name, Pass::kBackward, OpKind::kMatmul, false), 2) << name;  // dgrad, wgrad in 16 bits
+    EXPECT_EQ(count(gq, name, Pass::kBackward, OpKind::kMatmul, true), 0) << name;
+    EXPECT_EQ(count(gq, name, Pass::kForward, OpKind::kCast, false), 1) << name;
+    EXPECT_EQ(count(gq, name, Pass::kForward, OpKind::kAmax, false), 1) << name;
+    EXPECT_EQ(count(gq, name, Pass::kBackward, OpKind::kCast, false), 0) << name;
+    EXPECT_EQ(count(gq, name, Pass::kBackward, OpKind::kAmax, false), 0) << name;
+    EXPECT_EQ(count(gf, name, Pass::kBackward, OpKind::kMatmul, true), 2) << name;
+    EXPECT_EQ(count(gf, name, Pass::kBackward, OpKind::kCast, false), 1) << name;
+  }
+  EXPECT_EQ(count(gq, "qkv", Pass::kBackward, OpKind::kMatmul, true), 2);
+  EXPECT_EQ(count(gq, "qkv", Pass::kBackward, OpKind::kCast, false), 1);
+  // The same FLOPs either way: only their dtype moves.
+  EXPECT_DOUBLE_EQ(MatmulFlops(gq.kinds[0], Pass::kBackward, false), MatmulFlops(gf.kinds[0], Pass::kBackward, false));
+  ForwardOnlyQuant q;
+  EXPECT_FALSE(ParseForwardOnlyQuant({"proj", "mlp"}, &q, &bad));
+  EXPECT_EQ(bad, "mlp");
+  EXPECT_FALSE(ParseForwardOnlyQuant({"fc1", "fc1"}, &q, &bad));
+  EXPECT_EQ(bad, "fc1");
+}
 
 // LoRA (graph::Lora): frozen linears keep forward + dgrad only; each adapted linear W[k×n]
 // adds 2·T·r·(k + n) forward and twice that backward; only adapters count as trained.

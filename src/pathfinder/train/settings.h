@@ -159,6 +159,10 @@ struct TrainSettings {
   // reference (PEFT target_modules q/k/v/o_proj).
   int lora_rank = 0;
   std::vector<std::string> lora_targets = {"qkv", "proj"};
+  // Linears quantized in the forward GEMM only (graph::ForwardOnlyQuant): any of qkv, proj,
+  // fc1, fc2; needs an fp8 or int8 precision. Empty = every quantized GEMM, forward and
+  // backward.
+  std::vector<std::string> forward_only_quant;
 };
 
 }  // namespace pf::train

@@ -46,6 +46,8 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.lora.rank = s.lora_rank;
   std::string bad;
   if (s.lora_rank > 0 && !graph::ParseLoraTargets(s.lora_targets, &o.lora, &bad)) o.lora.rank = -1;  // Run() reports it
+  if (!graph::ParseForwardOnlyQuant(s.forward_only_quant, &o.forward_only_quant, &bad))
+    o.forward_only_quant = graph::ForwardOnlyQuant{};  // Run() reports it
   return o;
 }
 
@@ -682,6 +684,18 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   const graph::StepOptions o = StepOptionsOf(s);
   if (o.lora.rank < 0 || (s.lora_rank > 0 && !o.lora.qkv && !o.lora.proj && !o.lora.fc1 && !o.lora.fc2)) {
     return fail("lora_targets must be a non-empty list of qkv, proj, fc1, fc2");
+  }
+  if (!s.forward_only_quant.empty()) {
+    graph::ForwardOnlyQuant q;
+    std::string bad;
+    if (!graph::ParseForwardOnlyQuant(s.forward_only_quant, &q, &bad))
+      return fail(
+          fmt::format("forward_only_quant: '{}' is unknown or repeated; write a list of qkv, proj, fc1, fc2", bad));
+    if (BytesPerElement(s.precision) >= 2)
+      return fail(
+          fmt::format("forward_only_quant names linears quantized in the forward only, which needs precision "
+                      "fp8 or int8 (not {})",
+                      pf::Name(s.precision)));
   }
   const bool lora = o.lora.enabled();
   if (s.recompute_layers < 0) return fail("recompute_layers must not be negative");

@@ -1141,6 +1141,37 @@ TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatchAndKeepsNoMasterCopy)
   EXPECT_NEAR(bytes_of(full, "weight casts (autocast, recompute)"), 2 * 6 * layers, 1e-3 * 12 * layers);
 }
 
+// Forward-only quantization of named linears (train.forward_only_quant, MaxText's tff_quant):
+// their backward GEMMs run in bf16, so the step lands between all-fp8 and all-bf16 and the
+// forward is the all-fp8 one; a name that is not a linear kind, and the setting without a
+// quantized precision, are refused with the reason.
+TEST(TrainStep, ForwardOnlyQuantRunsTheNamedLinearsBackwardIn16Bits) {
+  const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
+  const graph::Parallelism dp8{1, 1, 8, 1, 1, false};
+  TrainSettings s = Llama8bSettings(16, 1);
+  s.precision = DType::kFp8;
+  const TrainResult fp8 = sim.Run(dp8, s);
+  s.forward_only_quant = {"proj", "fc1", "fc2"};
+  const TrainResult tff = sim.Run(dp8, s);
+  s.forward_only_quant.clear();
+  s.precision = DType::kBf16;
+  const TrainResult bf16 = sim.Run(dp8, s);
+  ASSERT_TRUE(fp8.ok && tff.ok && bf16.ok) << fp8.reason << tff.reason << bf16.reason;
+  EXPECT_GT(tff.step.compute.value(), fp8.step.compute.value());
+  EXPECT_LT(tff.step.compute.value(), bf16.step.compute.value());
+  EXPECT_NEAR(tff.stages[0].fwd.value(), fp8.stages[0].fwd.value(), 1e-12);
+  s.forward_only_quant = {"proj", "mlp"};
+  s.precision = DType::kFp8;
+  const TrainResult bad = sim.Run(dp8, s);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.reason.find("'mlp' is unknown"), std::string::npos) << bad.reason;
+  s.forward_only_quant = {"fc1"};
+  s.precision = DType::kBf16;
+  const TrainResult wide = sim.Run(dp8, s);
+  EXPECT_FALSE(wide.ok);
+  EXPECT_NE(wide.reason.find("needs precision fp8 or int8 (not bf16)"), std::string::npos) << wide.reason;
+}
+
 // PyTorch FSDP (llm-foundry's sharding) casts each unit's unsharded gradient to the reduce
 // dtype and divides it by the pre-divide factor before the reduce-scatter, on every
 // micro-batch: with fp32 reduction, 2 + 4 bytes for the cast and 4 + 4 for the division
