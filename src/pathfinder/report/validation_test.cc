@@ -320,7 +320,9 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // llm-foundry's rows cast and pre-divide each FSDP unit's unsharded gradient before its
 // reduce-scatter, as PyTorch FSDP does: 35 of the 43 MPT rows came closer (by up to 12.2
 // points: the H100 MPT-13B runs without recompute from 32 % too fast to 20 %) and 8 went
-// further, by at most 3.0 points (the A100 MPT-30B run now 4.4 % too slow))
+// further, by at most 3.0 points (the A100 MPT-30B run now 4.4 % too slow); 22.7 % and 11.6 %
+// since Trillium's runs quantize the out projection and MLP in the forward only (25.2, 24.3,
+// 27.2 % too fast before, 16.6, 15.9, 18.9 % after))
 // with a margin. Every source runs eager
 // autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
@@ -354,7 +356,7 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 139);
-  EXPECT_LE(s.mape, 23.5) << SummaryLine(s);
+  EXPECT_LE(s.mape, 23.2) << SummaryLine(s);
   EXPECT_LE(s.median, 12.1) << SummaryLine(s);
   // Every published run fitted on its chips: the memory model's "does not fit" verdicts are
   // its errors, held to the day's 5 of 131 (7 before fp8 weights; the MLPerf v4.1 LoRA runs
@@ -452,9 +454,10 @@ TEST(Validation, TimeToTrainRowsAreTheirStepTimesTheTokensTrainedPlusEvaluations
 // Google's JAX runs of MLPerf GPT-3 (data/validation/training-layouts.csv): int8 (AQT) linears,
 // the weights sharded over the fsdp axis and replicated over the data axis (a shard group),
 // the batch of a tensor group in one micro-batch, fp32 weights without a 16-bit copy, on the
-// slice's own torus. All 8 (TPU v5e, v5p, and Trillium over the data-centre network between
-// its slices) are simulated within their recorded error (33.0 % at most, the 6 144-chip v5p
-// run, the day its slice's 8x16x48 torus was applied) and fit.
+// slice's own torus; Trillium's out projection and MLP in int8 in the forward only (the
+// submission's tff_quant). All 8 (TPU v5e, v5p, and Trillium over the data-centre network
+// between its slices) are simulated within their recorded error (33.0 % at most, the 6 144-chip
+// v5p run, the day its slice's 8x16x48 torus was applied) and fit.
 TEST(Validation, GoogleTpuRowsRunTheirSubmittedShardingInInt8) {
   if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
     GTEST_SKIP() << "../shared/validation not present";
@@ -467,7 +470,10 @@ TEST(Validation, GoogleTpuRowsRunTheirSubmittedShardingInInt8) {
     ASSERT_TRUE(x.ok) << x.id << ": " << x.reason;
     ++tpu;
     EXPECT_LE(std::abs(x.predicted / x.measured - 1), 0.34) << x.id << ": " << x.reason;
-    EXPECT_NE(x.reason.find(" int8 rc="), std::string::npos) << x.reason;
+    // Trillium's runs quantize the out projection and the MLP in the forward only (MaxText's
+    // tff_quant, the layouts file's int8-tff); v5e's and v5p's every pass.
+    const bool trillium = x.id.find("trillium") != std::string::npos;
+    EXPECT_NE(x.reason.find(trillium ? " int8 fwd-only:proj+fc1+fc2 rc=" : " int8 rc="), std::string::npos) << x.reason;
     EXPECT_NE(x.reason.find(" zero3 "), std::string::npos) << x.reason;
     EXPECT_NE(x.reason.find(" autocast "), std::string::npos) << x.reason;
     EXPECT_NE(x.reason.find(" m1 "), std::string::npos) << x.reason;  // no gradient accumulation

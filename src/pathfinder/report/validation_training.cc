@@ -324,6 +324,9 @@ struct RowLayout {
   std::optional<bool> sequence_parallel;
   std::optional<graph::Recompute> recompute;
   std::optional<DType> precision;
+  // "int8-tff": int8 with MaxText's tff_quant, the output projection and the MLP quantized
+  // in the forward only (train::TrainSettings::forward_only_quant).
+  bool tff_quant = false;
   // The torus the run's slice was (a TPU slice's topology, "8x16x48"): its scale-up domain
   // instead of the cluster preset's whole pod. Empty: the preset's.
   std::vector<int> torus_dims;
@@ -375,10 +378,11 @@ const LayoutFile& TrainingRowLayouts() {
                                          : graph::Recompute::kSelective;
           }
           if (const std::string pr = Lower(Trim(r[9])); !pr.empty()) {
-            if (pr != "bf16" && pr != "fp8" && pr != "int8") {
-              return where + ": precision '" + r[9] + "' must be bf16, fp8, int8 or empty";
+            if (pr != "bf16" && pr != "fp8" && pr != "int8" && pr != "int8-tff") {
+              return where + ": precision '" + r[9] + "' must be bf16, fp8, int8, int8-tff or empty";
             }
             x.precision = pr == "bf16" ? DType::kBf16 : pr == "fp8" ? DType::kFp8 : DType::kInt8;
+            x.tff_quant = pr == "int8-tff";
           }
           if (const std::string dims = Trim(r[10]); !dims.empty()) {
             std::istringstream in(dims);
@@ -708,6 +712,7 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     s.shard_group = layout->shard_group;
     if (layout->recompute) s.recompute = *layout->recompute;
     if (layout->precision) s.precision = *layout->precision;
+    if (layout->tff_quant) s.forward_only_quant = {"proj", "fc1", "fc2"};
   }
   auto vp = FromNotes(notes, R"(\bVP\s*(\d+))");
   if (!vp) vp = FromNotes(notes, R"(interleaved schedule with (\d+) stages)");
@@ -923,8 +928,9 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
               p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
               s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
               s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches,
-              fmt::format("{}{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : "",
-                          s.fp8_activation_input ? " fp8-act-input" : ""),
+              fmt::format("{}{}{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : "",
+                          s.fp8_activation_input ? " fp8-act-input" : "",
+                          s.forward_only_quant.empty() ? "" : " fwd-only:" + Join(s.forward_only_quant, "+")),
               s.recompute == graph::Recompute::kSelective && s.recompute_modules != graph::RecomputeModules{}
                   ? fmt::format("selective:{}", Join(s.recompute_module_names, "+"))
               : s.recompute == graph::Recompute::kFull && s.recompute_layers > 0

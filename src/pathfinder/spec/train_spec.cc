@@ -190,7 +190,12 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Default("0")
         .TextList("lora_targets", &T::lora_targets,
                   "linears that get LoRA adapters: any of qkv, proj (attention output), fc1, fc2 (MLP)")
-        .Default("[qkv, proj]");
+        .Default("[qkv, proj]")
+        .TextList("forward_only_quant", &T::forward_only_quant,
+                  "linears quantized in the forward GEMM only, their dgrad and wgrad in bf16 and their output "
+                  "gradient never cast (MaxText's tff_quant: [proj, fc1, fc2]): any of qkv, proj, fc1, fc2; needs "
+                  "precision fp8 or int8")
+        .Default("[]");
     return std::shared_ptr<const Schema<T>>(t);
   }();
   return *s;
@@ -255,6 +260,20 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
                   fmt::format("'{}' is unknown or repeated; write a list of qkv, proj, fc1, fc2", bad));
       } else if (s.lora_rank > 0 && s.lora_targets.empty()) {
         ctx.Error(at, JoinPath(key_path, "lora_targets"), "lora_rank > 0 needs at least one of qkv, proj, fc1, fc2 in lora_targets");
+      }
+    }
+    if (node["forward_only_quant"]) {
+      graph::ForwardOnlyQuant q;
+      std::string bad;
+      const YAML::Node at = node["forward_only_quant"];
+      if (!graph::ParseForwardOnlyQuant(s.forward_only_quant, &q, &bad)) {
+        ctx.Error(at, JoinPath(key_path, "forward_only_quant"),
+                  fmt::format("'{}' is unknown or repeated; write a list of qkv, proj, fc1, fc2", bad));
+      } else if (q.any() && BytesPerElement(s.precision) >= 2) {
+        ctx.Error(at, JoinPath(key_path, "forward_only_quant"),
+                  fmt::format("names linears quantized in the forward only, which needs precision fp8 or int8 (not "
+                              "{}); set the precision or drop forward_only_quant",
+                              pf::Name(s.precision)));
       }
     }
     // The layout names each of tp, cp, ep, dp, pp at most once (missing ones go outermost).
