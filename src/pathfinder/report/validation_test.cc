@@ -870,5 +870,37 @@ TEST(TrainingValidation, MegatronPreCoreRowsReduceDataParallelGradientsAfterBack
   EXPECT_EQ(r.rows[1].reason.find("after backward"), std::string::npos) << r.rows[1].reason;
 }
 
+// A row that states its precision, ZeRO stage or recompute in words must agree with its
+// entry in data/validation/training-layouts.csv: Google's v5p-512 run is laid out as int8,
+// ZeRO-3 (FSDP) and full remat there, so the same row saying bf16, ZeRO-1 or no recompute
+// is refused with both statements, and the row as published runs.
+TEST(TrainingValidation, LayoutEntriesMustAgreeWithWhatTheRowStates) {
+  if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
+    GTEST_SKIP() << "../shared/validation not present";
+  Diagnostics d;
+  auto t = spec::LoadValidationCsv(std::string(PF_SHARED_DIR) + "/validation/training_results.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  std::erase_if(t->rows, [&](const spec::CsvRow& r) { return t->Get(r, "id") != "mlptv40_gpt3_google_v5p_512_ttt"; });
+  ASSERT_EQ(t->rows.size(), 1u);
+  auto run = [&](const char* column, const char* text) {
+    spec::ValidationTable x = *t;
+    if (column != nullptr) x.rows[0].cells[size_t(x.Column(column))] = text;
+    return Validate(x).rows.at(0);
+  };
+  const auto as_published = run(nullptr, "");
+  EXPECT_TRUE(as_published.ok) << as_published.reason;
+  const auto bf16 = run("precision", "bf16 matmuls");
+  EXPECT_FALSE(bf16.ok);
+  EXPECT_NE(bf16.reason.find("gives precision int8, the row 'bf16 matmuls'"), std::string::npos) << bf16.reason;
+  const auto zero1 = run("zero_or_fsdp", "ZeRO-1 (distributed optimizer)");
+  EXPECT_FALSE(zero1.ok);
+  EXPECT_NE(zero1.reason.find("gives ZeRO stage 3, the row 'ZeRO-1 (distributed optimizer)' (stage 1)"),
+            std::string::npos)
+      << zero1.reason;
+  const auto none = run("recompute", "none");
+  EXPECT_FALSE(none.ok);
+  EXPECT_NE(none.reason.find("gives recompute full, the row 'none'"), std::string::npos) << none.reason;
+}
+
 }  // namespace
 }  // namespace pf::report

@@ -316,6 +316,39 @@ const SettingsFile& TrainingRowSettings() {
   return file;
 }
 
+// The matmul dtype a row's precision text names first (int8, fp8, or bf16/fp16 as 16 bits),
+// if any: "int8 (AQT) matmuls, bf16 otherwise" is int8.
+std::optional<DType> FirstNamedMatmulDtype(const std::string& text) {
+  const std::string low = Lower(text);
+  std::optional<DType> first;
+  size_t at = std::string::npos;
+  for (const auto& [word, dtype] : {std::pair{"int8", DType::kInt8}, std::pair{"fp8", DType::kFp8},
+                                    std::pair{"bf16", DType::kBf16}, std::pair{"fp16", DType::kBf16}}) {
+    if (const size_t i = low.find(word); i != std::string::npos && i < at) at = i, first = dtype;
+  }
+  return first;
+}
+// The ZeRO stage a row's sharding text names, if it names one: ZeRO-1/2/3, PyTorch FSDP's
+// FULL_SHARD / SHARD_GRAD_OP, "FSDP" (stage 3), "none".
+std::optional<int> NamedZeroStage(const std::string& text) {
+  const std::string low = Lower(text);
+  if (low.find("zero-3") != std::string::npos || low.find("full_shard") != std::string::npos) return 3;
+  if (low.find("zero-2") != std::string::npos || low.find("shard_grad_op") != std::string::npos) return 2;
+  if (low.find("zero-1") != std::string::npos) return 1;
+  if (low.find("fsdp=0") != std::string::npos) return std::nullopt;
+  if (low.find("fsdp") != std::string::npos) return 3;
+  if (Trim(low) == "none") return 0;
+  return std::nullopt;
+}
+// The recompute a row's recompute text names as a word of its own, if any ("see notes": none).
+std::optional<graph::Recompute> NamedRecompute(const std::string& text) {
+  const std::string low = Lower(Trim(text));
+  if (low.rfind("full", 0) == 0) return graph::Recompute::kFull;
+  if (low.rfind("selective", 0) == 0) return graph::Recompute::kSelective;
+  if (low.rfind("none", 0) == 0) return graph::Recompute::kNone;
+  return std::nullopt;
+}
+
 // What a row leaves out of its layout or states only in prose ("16 (x FSDP 48)", "see
 // notes"): data/validation/training-layouts.csv, from the run's submitted launch scripts, by
 // row id. Empty cells are not stated.
@@ -706,6 +739,27 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
                                layout->micro_batch, *mb));
       }
       s.micro_batch = layout->micro_batch;
+    }
+    // What the row states in words must agree with the file: the matmul dtype it names first,
+    // a ZeRO stage it names (ZeRO-n, FSDP, SHARD_GRAD_OP, none), a recompute it names.
+    const std::string& precision_text = t.Get(row, "precision");
+    const std::string& zero_text = t.Get(row, "zero_or_fsdp");
+    if (const auto named = FirstNamedMatmulDtype(precision_text);
+        named && layout->precision && *named != *layout->precision) {
+      return Row(t, row, false,
+                 fmt::format("data/validation/training-layouts.csv gives precision {}, the row '{}'",
+                             pf::Name(*layout->precision), precision_text));
+    }
+    if (const auto named = NamedZeroStage(zero_text);
+        named && layout->zero_stage >= 0 && *named != layout->zero_stage) {
+      return Row(t, row, false,
+                 fmt::format("data/validation/training-layouts.csv gives ZeRO stage {}, the row '{}' (stage {})",
+                             layout->zero_stage, zero_text, *named));
+    }
+    if (const auto named = NamedRecompute(rc); named && layout->recompute && *named != *layout->recompute) {
+      return Row(t, row, false,
+                 fmt::format("data/validation/training-layouts.csv gives recompute {}, the row '{}'",
+                             graph::Name(*layout->recompute), rc));
     }
     if (layout->sequence_parallel) p.sequence_parallel = *layout->sequence_parallel && p.tp > 1;
     if (layout->zero_stage >= 0) s.zero_stage = layout->zero_stage;
