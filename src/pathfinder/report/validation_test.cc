@@ -322,7 +322,10 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // points: the H100 MPT-13B runs without recompute from 32 % too fast to 20 %) and 8 went
 // further, by at most 3.0 points (the A100 MPT-30B run now 4.4 % too slow); 22.7 % and 11.6 %
 // since Trillium's runs quantize the out projection and MLP in the forward only (25.2, 24.3,
-// 27.2 % too fast before, 16.6, 15.9, 18.9 % after))
+// 27.2 % too fast before, 16.6, 15.9, 18.9 % after); 22.6 % and 11.4 % since NeMo 24.07's
+// fine-tuning rows run their example scripts' fp8 weights, virtual stages and overlaps (Llama 2
+// 13B SFT 13.2 % too slow to 0.5 %, 70B SFT 15.1 % too slow to 6.6 % too fast, 70B LoRA 2.6 to
+// 5.0 % too slow without the sequence parallelism its script leaves off))
 // with a margin. Every source runs eager
 // autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
@@ -356,8 +359,8 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 139);
-  EXPECT_LE(s.mape, 23.2) << SummaryLine(s);
-  EXPECT_LE(s.median, 12.1) << SummaryLine(s);
+  EXPECT_LE(s.mape, 23.1) << SummaryLine(s);
+  EXPECT_LE(s.median, 11.9) << SummaryLine(s);
   // Every published run fitted on its chips: the memory model's "does not fit" verdicts are
   // its errors, held to the day's 5 of 131 (7 before fp8 weights; the MLPerf v4.1 LoRA runs
   // on 8 H200 and 8 B200 fit only with their configured fp8 weights; 4 until Bridge's
