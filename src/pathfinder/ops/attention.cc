@@ -139,13 +139,18 @@ AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
   // The best kernel's backward has its own measured length dependence (calibration.h).
   const double unit_visible = visible / double(kv_split);
   const double efficiency = best ? 1.0 : AttentionKernelEfficiency(shares, unit_visible, s.causal);
+  // The best kernel's forward has its own measured cost of the causal mask (calibration.h).
+  const double forward_efficiency =
+      best && s.causal
+          ? AttentionKernelEfficiency({.causal_blocks = kBestAttentionForwardCausalBlocks}, unit_visible, true)
+          : 1.0;
   const double backward_efficiency =
       best ? AttentionKernelEfficiency({.block_overhead = kBestAttentionBackwardBlockOverhead,
                                         .causal_factor = kBestAttentionBackwardCausalFactor},
                                        unit_visible, s.causal)
            : 1.0;
   const double unit_mma =
-      (std::max(mma_fwd_flops / (per_core * shares.forward), floor_fwd) +
+      (std::max(mma_fwd_flops / (per_core * shares.forward), floor_fwd) / forward_efficiency +
        (s.backward
             ? std::max((bwd_mma - 1.0) * mma_fwd_flops / (per_core * shares.backward), floor_bwd) / backward_efficiency
             : 0.0)) /

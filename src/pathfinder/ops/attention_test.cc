@@ -184,6 +184,42 @@ TEST(Attention, CalibratedForwardAndBackwardShares) {
   EXPECT_NEAR(d.attention_backward, 561.0 / 794.5, 1e-9);
 }
 
+// The best kernel's causal forward pays for the mask beyond its geometry, as NVIDIA's cuDNN
+// SDPA tables show on H200, GB200 and GB300 (calibration.h kBestAttentionForwardCausalBlocks):
+// per FLOP, causal over unmasked at 2k-16k tokens follows v / (v + 2.4), v the key blocks a
+// query sees on average (s/256), within a few percent (the exponentials and waves are the
+// rest); longer sequences lose less. The backward keeps its own terms: its causal/unmasked
+// ratio is the same with or without the forward term.
+TEST(Attention, BestKernelsCausalForwardPaysForTheMask) {
+  const OpModel m = ModelFor(H100Like());
+  double last_loss = 1;
+  for (int64_t seq : {2048, 4096, 8192, 16384}) {
+    AttentionShape c = Prefill(seq), n = Prefill(seq);
+    c.batch = n.batch = 16384 / seq;
+    n.causal = false;
+    const double per_flop_c = m.Attention(c).time.value() / m.Attention(c).flops.value();
+    const double per_flop_n = m.Attention(n).time.value() / m.Attention(n).flops.value();
+    const double ratio = per_flop_n / per_flop_c;  // causal rate over unmasked rate
+    const double v = (double(seq) + 1) / 2 / 128;
+    EXPECT_NEAR(ratio, v / (v + kBestAttentionForwardCausalBlocks), 0.03) << seq;
+    EXPECT_LT(1 - ratio, last_loss) << seq;
+    last_loss = 1 - ratio;
+  }
+  // Backward alone: (fwd+bwd − fwd) per FLOP, causal over unmasked, untouched by the term.
+  AttentionShape c = Prefill(4096), n = Prefill(4096);
+  c.batch = n.batch = 4;
+  n.causal = false;
+  auto bwd_per_flop = [&](AttentionShape s) {
+    const AttentionCost f = m.Attention(s);
+    s.backward = true;
+    const AttentionCost fb = m.Attention(s);
+    return (fb.time - f.time).value() / (fb.flops - f.flops).value();
+  };
+  const double v = 4097.0 / 2 / 128, vn = 4096.0 / 128, n0 = kBestAttentionBackwardBlockOverhead;
+  const double expected = (v / (n0 + v + 0.5) * kBestAttentionBackwardCausalFactor) / (vn / (n0 + vn));
+  EXPECT_NEAR(bwd_per_flop(n) / bwd_per_flop(c), expected, 0.03);
+}
+
 // An older kernel runs at its own measured rate: at the shape it was measured on (16k
 // tokens, non-causal, head dim 128) the model gives that rate back, less only the wave
 // quantization; a kernel the chip has no rate for is unsupported.

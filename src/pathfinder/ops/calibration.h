@@ -65,10 +65,25 @@ inline constexpr double kFallbackAttentionBackwardShare = 561.0 / 794.5;
 // the model without this term, the backward rate follows AttentionKernelEfficiency with a
 // block overhead of 5.25 key blocks (least-squares fit to the 11 points other than the
 // non-causal 16k anchor; rms 3.5 %) and a causal factor of 1.019 (the causal 16k point).
-// The forward's measured dependence is within ±10 % of the model without a term and gets none.
+// The forward's measured length dependence without a mask is within ±10 % of the model
+// without a term and gets none; its mask dependence is kBestAttentionForwardCausalBlocks.
 // Applied to every chip, like the shares above (assumption). The H200 run of the same
 // benchmark is the out-of-sample check (data/measurements/README.md).
 inline constexpr double kBestAttentionBackwardBlockOverhead = 5.25;
+// The best kernel's forward pays for the causal mask beyond its geometry: relative to no
+// mask at the same length it runs at 0.76-0.77 at 2k tokens, 0.88-0.90 at 4k, 0.89-0.93 at
+// 8k and 0.95-1.01 at 16k in NVIDIA's own cuDNN SDPA benchmark on H200 (cuDNN 9.19), GB200
+// and GB300 (cuDNN 9.22): NVIDIA/cudnn-frontend benchmark/sdpa_benchmark_training/results/
+// {h200_919_only_cudnn,llama3.1/gb200,llama3.1/gb300}/llama3.1_*.csv, Llama 3.1 heads (64 q,
+// 8 kv, head dim 128), bf16, top_left against no_mask. Modelled as the diagonal costing
+// this many key blocks of work per query block (AttentionKernelEfficiency with no block
+// overhead and no causal factor): a least-squares fit to those 15 ratios (2k-32k, rms 2.8
+// %). The backward's terms above already give 0.79, 0.87, 0.94 and 0.97 at 2k-16k, which
+// the same tables confirm (0.73-0.80, 0.85-0.87, 0.91-0.95, 0.95-0.98), so it gets no term
+// of its own. Applied to every chip (the three chips agree within the rms). Without it the
+// model ran the causal forward as fast as the unmasked one, 10-37 % faster than this
+// project's H100 measurements at 1k-8k tokens, which no number here was taken from.
+inline constexpr double kBestAttentionForwardCausalBlocks = 2.4;
 inline constexpr double kBestAttentionBackwardCausalFactor = 1.019;
 
 // What a collective overlapped with compute costs that compute, on a chip whose collectives
@@ -237,13 +252,17 @@ struct AttentionShares {
   double forward = 0, backward = 0;
   const char* origin = nullptr;
   double block_overhead = 0, causal_factor = 1;  // AttentionKernelSpec; the best kernel: 0, 1 (not modelled)
+  // What the causal mask's diagonal costs a query block, in key blocks of work: half a block
+  // (the masked half of the diagonal block) for the named kernels, whose causal_factor holds
+  // the rest; kBestAttentionForwardCausalBlocks for the best kernel's forward.
+  double causal_blocks = 0.5;
 };
 // The length and mask dependence of a named kernel (AttentionKernelSpec): the factor its
 // calibrated rate is multiplied by for a query that sees `visible` keys on average.
 inline double AttentionKernelEfficiency(const AttentionShares& k, double visible, bool causal) {
   constexpr double kKeyBlock = 128, kCalibrationKeys = 16384;
   const double v = std::max(1.0, visible / kKeyBlock), ref = kCalibrationKeys / kKeyBlock;
-  const double here = v / (k.block_overhead + v + (causal ? 0.5 : 0.0));
+  const double here = v / (k.block_overhead + v + (causal ? k.causal_blocks : 0.0));
   const double at_calibration = ref / (k.block_overhead + ref);
   return here / at_calibration * (causal ? k.causal_factor : 1.0);
 }

@@ -260,14 +260,17 @@ TEST(Validation, MlperfTrainingV50RowsRunWithinTheirRecordedError) {
 // gemm_fp8_e4m3 is 8.0 % since its fp8 ceiling is the mamf table's own H100 row (1402.6
 // TFLOP/s, data/calibration/h100-sxm.yaml) instead of the hopper family's 1494. The best
 // kernel's backward length dependence (calibration.h) was fitted to the H100's cuDNN
-// head-dim-128 rows; the H200's are out of sample (3.2 % MAPE, max 6.5 %, that day).
+// head-dim-128 rows; the H200's are out of sample (3.2 % MAPE, max 6.5 %, that day). Since
+// the best kernel's causal forward pays for its mask (calibration.h, fitted to NVIDIA's
+// cudnn-frontend tables, none of these rows), attention_fwd is 9.4 / 8.6 % and 10.3 % on the
+// head-dim sweep: its causal rows at 4k-8k went from 10-12 % too fast to under 3 %.
 TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) {
   const std::map<std::string, double> h100 = {{"gemm_bf16", 10},         {"gemm_fp8_e4m3", 10},
-                                              {"attention_fwd", 13},     {"attention_bwd", 23},
+                                              {"attention_fwd", 11},     {"attention_bwd", 23},
                                               {"grouped_gemm_bf16", 15}, {"attention_decode_time", 24}};
   const std::map<std::string, double> h200 = {
-      {"gemm_bf16", 12.5}, {"gemm_fp8_e4m3", 12.5}, {"attention_fwd", 13}, {"attention_bwd", 19}};
-  const std::map<std::string, double> head_dims = {{"attention_fwd", 14}, {"attention_bwd", 35}};
+      {"gemm_bf16", 12.5}, {"gemm_fp8_e4m3", 12.5}, {"attention_fwd", 10.5}, {"attention_bwd", 19}};
+  const std::map<std::string, double> head_dims = {{"attention_fwd", 12}, {"attention_bwd", 35}};
   for (const auto& [file, bounds] :
        {std::pair{"h100-sxm-pytorch-2026-11-22.csv", h100}, std::pair{"h200-sxm-pytorch-2026-11-22.csv", h200},
         std::pair{"h100-sxm-attention-head-dims-2026-11-22.csv", head_dims}}) {
