@@ -55,6 +55,13 @@ TrainSettings MlperfLike() {
 
 // Llama 3 8B at sequence 4096, one sequence per micro-batch, bf16: the setting of the
 // tests below that count bytes.
+// HBM bytes per step of the activity entry `name` (-1: no such entry).
+double ActivityBytes(const TrainResult& r, const std::string& name) {
+  for (const OpActivity& a : r.activity)
+    if (a.name == name) return a.bytes.value();
+  return -1.0;
+}
+
 TrainSettings Llama8bSettings(int64_t global_batch, int zero_stage) {
   TrainSettings s;
   s.seq_len = 4096;
@@ -1112,19 +1119,14 @@ TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatchAndKeepsNoMasterCopy)
   s.autocast_fp32_params = true;
   const TrainResult amp = sim.Run(p, s, true);
   ASSERT_TRUE(plain.ok && amp.ok) << plain.reason << amp.reason;
-  const auto bytes_of = [](const TrainResult& r, const std::string& name) {
-    for (const OpActivity& a : r.activity)
-      if (a.name == name) return a.bytes.value();
-    return -1.0;
-  };
   const double weights = model::Count(*arch).total_params - double(arch->vocab) * arch->hidden;  // untied
-  EXPECT_NEAR(bytes_of(amp, "weight casts (autocast, forward)"), 2 * 6 * weights, 1e-3 * 12 * weights);
+  EXPECT_NEAR(ActivityBytes(amp, "weight casts (autocast, forward)"), 2 * 6 * weights, 1e-3 * 12 * weights);
   // Gradients: bf16 read + fp32 written for both micro-batches, the fp32 .grad read for the second.
-  EXPECT_NEAR(bytes_of(amp, "gradient casts into .grad (autocast, backward)"), (2 * 6 + 4) * weights,
+  EXPECT_NEAR(ActivityBytes(amp, "gradient casts into .grad (autocast, backward)"), (2 * 6 + 4) * weights,
               1e-3 * 16 * weights);
-  EXPECT_LT(bytes_of(amp, "weight casts (autocast, recompute)"), 0);  // no recompute, no entry
-  EXPECT_LT(bytes_of(plain, "weight casts (autocast, forward)"), 0);
-  EXPECT_GT(bytes_of(plain, "optimizer step (Adam)"), 0);
+  EXPECT_LT(ActivityBytes(amp, "weight casts (autocast, recompute)"), 0);  // no recompute, no entry
+  EXPECT_LT(ActivityBytes(plain, "weight casts (autocast, forward)"), 0);
+  EXPECT_GT(ActivityBytes(plain, "optimizer step (Adam)"), 0);
   EXPECT_GT(amp.step.compute.value(), plain.step.compute.value());
   // Memory: the fp32 weights are what Adam updates (4 bytes each, beside its two fp32
   // moments), not a master copy next to 16-bit weights (2 + 12 bytes).
@@ -1138,7 +1140,7 @@ TEST(TrainStep, AutocastCastsEveryMatmulWeightPerMicrobatchAndKeepsNoMasterCopy)
   const TrainResult full = sim.Run(p, s, true);
   ASSERT_TRUE(full.ok) << full.reason;
   const double layers = weights - double(arch->vocab) * arch->hidden;  // the LM head is not recomputed
-  EXPECT_NEAR(bytes_of(full, "weight casts (autocast, recompute)"), 2 * 6 * layers, 1e-3 * 12 * layers);
+  EXPECT_NEAR(ActivityBytes(full, "weight casts (autocast, recompute)"), 2 * 6 * layers, 1e-3 * 12 * layers);
 }
 
 // Forward-only quantization of named linears (train.forward_only_quant, MaxText's tff_quant):
@@ -1189,15 +1191,10 @@ TEST(TrainStep, PytorchFsdpCastsAndPreDividesTheUnshardedGradientEveryMicrobatch
   s.pytorch_fsdp = true;
   const TrainResult fsdp = sim.Run(dp8, s, true);
   ASSERT_TRUE(plain.ok && fsdp.ok) << plain.reason << fsdp.reason;
-  const auto bytes_of = [](const TrainResult& r, const std::string& name) {
-    for (const OpActivity& a : r.activity)
-      if (a.name == name) return a.bytes.value();
-    return -1.0;
-  };
   const std::string name = "gradient cast and pre-divide before reduce-scatter (PyTorch FSDP)";
   const double params = model::Count(*arch).total_params;
-  EXPECT_NEAR(bytes_of(fsdp, name), 2 * (2 + 4 + 4 + 4) * params, 1e-3 * 28 * params);
-  EXPECT_LT(bytes_of(plain, name), 0);
+  EXPECT_NEAR(ActivityBytes(fsdp, name), 2 * (2 + 4 + 4 + 4) * params, 1e-3 * 28 * params);
+  EXPECT_LT(ActivityBytes(plain, name), 0);
   EXPECT_GT(fsdp.step.compute.value(), plain.step.compute.value());
   EXPECT_NEAR(fsdp.step.total.value() - plain.step.total.value(),
               fsdp.step.compute.value() - plain.step.compute.value(), 1e-9);
@@ -1205,13 +1202,13 @@ TEST(TrainStep, PytorchFsdpCastsAndPreDividesTheUnshardedGradientEveryMicrobatch
   s.grad_dtype = DType::kBf16;
   const TrainResult pure = sim.Run(dp8, s, true);
   ASSERT_TRUE(pure.ok) << pure.reason;
-  EXPECT_NEAR(bytes_of(pure, name), 2 * (2 + 2) * params, 1e-3 * 8 * params);
+  EXPECT_NEAR(ActivityBytes(pure, name), 2 * (2 + 2) * params, 1e-3 * 8 * params);
   // One rank holds everything: no reduce-scatter, nothing to prepare.
   const Simulator one = Make("h100-sxm", "dgx-h100", "llama-3-8b", 1);
   s.global_batch = 2;
   const TrainResult single = one.Run(graph::Parallelism{1, 1, 1, 1, 1, false}, s, true);
   ASSERT_TRUE(single.ok) << single.reason;
-  EXPECT_LT(bytes_of(single, name), 0);
+  EXPECT_LT(ActivityBytes(single, name), 0);
 }
 
 // Activation offloading (Megatron-Core cpu_offloading_num_layers): the offloaded layers'
