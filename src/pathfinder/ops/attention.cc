@@ -139,10 +139,14 @@ AttentionCost OpModel::Attention(const AttentionShape& s, Fidelity f) const {
   // The best kernel's backward has its own measured length dependence (calibration.h).
   const double unit_visible = visible / double(kv_split);
   const double efficiency = best ? 1.0 : AttentionKernelEfficiency(shares, unit_visible, s.causal);
-  // The best kernel's forward has its own measured cost of the causal mask (calibration.h).
+  // The best kernel's forward has its own measured cost of the causal mask (calibration.h),
+  // fitted to square prefill: the query blocks that meet the diagonal pay it. A decode step
+  // (one query row) has no diagonal to mask, and of a query block's key splits only the last
+  // holds the diagonal, so each split pays its share.
   const double forward_efficiency =
-      best && s.causal
-          ? AttentionKernelEfficiency({.causal_blocks = kBestAttentionForwardCausalBlocks}, unit_visible, true)
+      best && s.causal && s.q_len > 1
+          ? AttentionKernelEfficiency({.causal_blocks = kBestAttentionForwardCausalBlocks / double(kv_split)},
+                                      unit_visible, true)
           : 1.0;
   const double backward_efficiency =
       best ? AttentionKernelEfficiency({.block_overhead = kBestAttentionBackwardBlockOverhead,

@@ -218,6 +218,17 @@ TEST(Attention, BestKernelsCausalForwardPaysForTheMask) {
   const double v = 4097.0 / 2 / 128, vn = 4096.0 / 128, n0 = kBestAttentionBackwardBlockOverhead;
   const double expected = (v / (n0 + v + 0.5) * kBestAttentionBackwardCausalFactor) / (vn / (n0 + vn));
   EXPECT_NEAR(bwd_per_flop(n) / bwd_per_flop(c), expected, 0.03);
+  // A decode step has no diagonal: causal or not, the same time (here compute-bound: MLA
+  // absorbed, 16 sequences of 4k context, where a mask charge would show).
+  AttentionShape d = Decode(16, 4096);
+  d.mla = MlaMode::kAbsorbed;
+  d.heads = 128;
+  d.kv_heads = 1;
+  d.kv_lora_rank = 512;
+  d.rope_dim = 64;
+  AttentionShape dn = d;
+  dn.causal = false;
+  EXPECT_DOUBLE_EQ(m.Attention(d).time.value(), m.Attention(dn).time.value());
 }
 
 // An older kernel runs at its own measured rate: at the shape it was measured on (16k

@@ -143,7 +143,11 @@ struct TrainSettings {
   // (`_div_if_needed(padded_unsharded_grad, state._gradient_predivide_factor)` in
   // _reduce_grad; torch/distributed/fsdp/_runtime_utils.py, torch 2.x). Two HBM passes
   // over the unsharded gradient that Megatron-style distributed optimizers, which
-  // accumulate into their reduce buffers directly, do not make.
+  // accumulate into their reduce buffers directly, do not make. Under autocast over fp32
+  // parameters the gradients come out fp32 and only the division is left; a shard group of
+  // one rank divides nothing. Assumptions: under LoRA only the adapters' gradients are
+  // prepared (their own FSDP units); with ZeRO-2 the preparation is charged every
+  // micro-batch although the simulator reduce-scatters ZeRO-2 gradients once a step.
   bool pytorch_fsdp = false;
   // Parameters per data-parallel bucket. Each bucket's gradient reduction and parameter
   // all-gather is its own collective call, paying the collective's latency, and the last

@@ -202,15 +202,17 @@ AutocastCasts AutocastTraffic(const graph::StepGraph& sg, const graph::StageGrap
 }
 
 // PyTorch FSDP's preparation of one micro-batch's unsharded gradients for their
-// reduce-scatter (TrainSettings::pytorch_fsdp): the cast from the compute dtype to the
-// reduce dtype where they differ (read 16-bit, write the reduce dtype) and the in-place
-// division by the pre-divide factor (read and write the reduce dtype); a kernel each per
-// wrapped unit.
-ops::MemoryTraffic FsdpReducePrep(double grads, DType compute, DType reduce, int units) {
-  const double c = BytesPerElement(compute), r = BytesPerElement(reduce);
-  const bool cast = compute != reduce;
-  return {Bytes(grads * ((cast ? c : 0.0) + r)), Bytes(grads * r * (cast ? 2.0 : 1.0)), Flops(grads),
-          std::max(1, units) * (cast ? 2 : 1)};
+// reduce-scatter (TrainSettings::pytorch_fsdp): the cast from the dtype the backward
+// produced them in to the reduce dtype where they differ (read one, write the other) and,
+// when the shards span more than one rank (a pre-divide factor above 1), the in-place
+// division (read and write the reduce dtype); a kernel each per wrapped unit. Zero bytes
+// when there is neither.
+ops::MemoryTraffic FsdpReducePrep(double grads, DType produced, DType reduce, bool divide, int units) {
+  const double c = BytesPerElement(produced), r = BytesPerElement(reduce);
+  const bool cast = produced != reduce;
+  const double passes = (cast ? 1.0 : 0.0) + (divide ? 1.0 : 0.0);
+  return {Bytes(grads * ((cast ? c : 0.0) + (divide ? r : 0.0))), Bytes(grads * r * passes), Flops(grads * passes),
+          std::max(1, units) * int(passes)};
 }
 
 OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions& o, ops::AttentionKernel kernel) {
@@ -693,8 +695,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
           fmt::format("forward_only_quant: '{}' is unknown or repeated; write a list of qkv, proj, fc1, fc2", bad));
     if (BytesPerElement(s.precision) >= 2)
       return fail(
-          fmt::format("forward_only_quant names linears quantized in the forward only, which needs precision "
-                      "fp8 or int8 (not {})",
+          fmt::format("forward_only_quant names linears quantized in the forward only, which needs a quantized "
+                      "precision (fp8, int8 or fp4; not {}): set one or drop forward_only_quant",
                       pf::Name(s.precision)));
   }
   const bool lora = o.lora.enabled();
@@ -808,6 +810,9 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   const double adapter_wb = BytesPerElement(DType::kBf16);
   const double dense_shard = double(dense_members);
   const double expert_shard = std::max(1.0, dense_shard / ep);
+  // The dtype the backward leaves the gradients in: the activations' 16 bits, fp32 under
+  // autocast over fp32 parameters (their .grad is fp32).
+  const DType fsdp_grads_produced = s.autocast_fp32_params ? DType::kFp32 : o.act_dtype;
   struct StageTime {
     Seconds fwd, bwd, compute, recompute, tp, cp, ep, pp, fsdp, fsdp_beside, offload, total;
     Bytes link;  // sent per micro-batch by one chip of the stage
@@ -843,7 +848,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     }
     if (s.pytorch_fsdp && s.zero_stage >= 2 && (dense_shard > 1 || replicas > 1)) {
       const double grads = lora ? stage.adapter_params : stage.params + stage.expert_params;
-      x.bwd += ops_.Memory(FsdpReducePrep(grads, o.act_dtype, s.grad_dtype, stage.layers)).time;
+      const ops::MemoryTraffic prep = FsdpReducePrep(grads, fsdp_grads_produced, s.grad_dtype, dense_shard > 1, stage.layers);
+      if (prep.kernels > 0) x.bwd += ops_.Memory(prep).time;
     }
     x.compute = x.fwd + x.bwd;
     if (p.pp > 1) {
@@ -1094,8 +1100,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
     }
     if (s.pytorch_fsdp && s.zero_stage >= 2 && (dense_shard > 1 || replicas > 1)) {
       const double grads = lora ? stage.adapter_params : stage.params + stage.expert_params;
-      const ops::MemoryTraffic t = FsdpReducePrep(grads, o.act_dtype, s.grad_dtype, stage.layers);
-      const ops::MemoryOpCost cost = ops_.Memory(t);
+      const ops::MemoryTraffic t = FsdpReducePrep(grads, fsdp_grads_produced, s.grad_dtype, dense_shard > 1, stage.layers);
+      const ops::MemoryOpCost cost = t.kernels > 0 ? ops_.Memory(t) : ops::MemoryOpCost{};
       r.activity.push_back({"gradient cast and pre-divide before reduce-scatter (PyTorch FSDP)",
                             graph::OpKind::kWeightCast, t.flops * double(m), cost.bytes * double(m),
                             cost.time * double(m), double(m) * t.kernels});

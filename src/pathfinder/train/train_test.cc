@@ -1171,7 +1171,8 @@ TEST(TrainStep, ForwardOnlyQuantRunsTheNamedLinearsBackwardIn16Bits) {
   s.precision = DType::kBf16;
   const TrainResult wide = sim.Run(dp8, s);
   EXPECT_FALSE(wide.ok);
-  EXPECT_NE(wide.reason.find("needs precision fp8 or int8 (not bf16)"), std::string::npos) << wide.reason;
+  EXPECT_NE(wide.reason.find("needs a quantized precision (fp8, int8 or fp4; not bf16): set one"), std::string::npos)
+      << wide.reason;
 }
 
 // PyTorch FSDP (llm-foundry's sharding) casts each unit's unsharded gradient to the reduce
@@ -1203,6 +1204,14 @@ TEST(TrainStep, PytorchFsdpCastsAndPreDividesTheUnshardedGradientEveryMicrobatch
   const TrainResult pure = sim.Run(dp8, s, true);
   ASSERT_TRUE(pure.ok) << pure.reason;
   EXPECT_NEAR(ActivityBytes(pure, name), 2 * (2 + 2) * params, 1e-3 * 8 * params);
+  // Under autocast over fp32 parameters the gradients come out fp32: the division alone, in
+  // fp32.
+  s.grad_dtype = DType::kFp32;
+  s.autocast_fp32_params = true;
+  const TrainResult amp = sim.Run(dp8, s, true);
+  ASSERT_TRUE(amp.ok) << amp.reason;
+  EXPECT_NEAR(ActivityBytes(amp, name), 2 * (4 + 4) * params, 1e-3 * 16 * params);
+  s.autocast_fp32_params = false;
   // One rank holds everything: no reduce-scatter, nothing to prepare.
   const Simulator one = Make("h100-sxm", "dgx-h100", "llama-3-8b", 1);
   s.global_batch = 2;
