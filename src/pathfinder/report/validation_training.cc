@@ -746,20 +746,26 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     const std::string& zero_text = t.Get(row, "zero_or_fsdp");
     if (const auto named = FirstNamedMatmulDtype(precision_text);
         named && layout->precision && *named != *layout->precision) {
-      return Row(t, row, false,
-                 fmt::format("data/validation/training-layouts.csv gives precision {}, the row '{}'",
-                             pf::Name(*layout->precision), precision_text));
+      return Row(
+          t, row, false,
+          fmt::format("data/validation/training-layouts.csv gives precision {}, the row '{}'; correct the row or the "
+                      "file's entry",
+                      pf::Name(*layout->precision), precision_text));
     }
     if (const auto named = NamedZeroStage(zero_text);
         named && layout->zero_stage >= 0 && *named != layout->zero_stage) {
-      return Row(t, row, false,
-                 fmt::format("data/validation/training-layouts.csv gives ZeRO stage {}, the row '{}' (stage {})",
-                             layout->zero_stage, zero_text, *named));
+      return Row(
+          t, row, false,
+          fmt::format("data/validation/training-layouts.csv gives ZeRO stage {}, the row '{}' (stage {}); correct the "
+                      "row or the file's entry",
+                      layout->zero_stage, zero_text, *named));
     }
     if (const auto named = NamedRecompute(rc); named && layout->recompute && *named != *layout->recompute) {
-      return Row(t, row, false,
-                 fmt::format("data/validation/training-layouts.csv gives recompute {}, the row '{}'",
-                             graph::Name(*layout->recompute), rc));
+      return Row(
+          t, row, false,
+          fmt::format("data/validation/training-layouts.csv gives recompute {}, the row '{}'; correct the row or the "
+                      "file's entry",
+                      graph::Name(*layout->recompute), rc));
     }
     if (layout->sequence_parallel) p.sequence_parallel = *layout->sequence_parallel && p.tp > 1;
     if (layout->zero_stage >= 0) s.zero_stage = layout->zero_stage;

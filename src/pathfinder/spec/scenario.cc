@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <filesystem>
+#include <set>
 
 #include "pathfinder/core/strings.h"
 #include "pathfinder/spec/chip_spec.h"
@@ -198,12 +199,23 @@ std::string DumpScenario(const Scenario& s) {
     ShowDigitsScope precise(12);
     ScenarioSchema(nullptr).Show(s, "", &rows);
   }
+  // The fields that are lists of text (Show prints them joined by ", "), by dotted path.
+  std::set<std::string> text_lists;
+  {
+    std::vector<FieldDoc> docs;
+    ScenarioSchema(nullptr).Describe("", &docs);
+    for (const FieldDoc& d : docs)
+      if (d.unit == "list of text") text_lists.insert(d.path);
+  }
   // Rebuild nested YAML from dotted paths; values are printed with units and re-parse.
   YAML::Node root(YAML::NodeType::Map);  // a map from the start, so copies share it
   for (const auto& [path, value] : rows) {
     if (value == "-" || value.empty()) continue;
     // Year 0 is "unknown" (a chip derived from a design has none) and outside the field's range.
     if (path == "chip.year" && value == "0") continue;
+    // recompute_modules only says what selective recompute re-runs; beside any other recompute
+    // the loader refuses it, so its default is not written there.
+    if (path == "train.recompute_modules" && s.train && s.train->recompute != graph::Recompute::kSelective) continue;
     std::vector<std::string> parts;
     size_t b = 0;
     while (true) {
@@ -214,8 +226,7 @@ std::string DumpScenario(const Scenario& s) {
     }
     std::vector<YAML::Node> chain{root};
     for (size_t i = 0; i + 1 < parts.size(); ++i) chain.push_back(chain.back()[parts[i]]);
-    if (path.find("aliases") != std::string::npos || path.find("lora_targets") != std::string::npos ||
-        path.find("recompute_modules") != std::string::npos) {  // text lists
+    if (text_lists.count(path) > 0 || path.ends_with(".aliases")) {  // text lists (a chip's aliases in any preset)
       YAML::Node seq(YAML::NodeType::Sequence);
       size_t p = 0;
       while (p <= value.size()) {

@@ -262,6 +262,12 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
         ctx.Error(at, JoinPath(key_path, "lora_targets"), "lora_rank > 0 needs at least one of qkv, proj, fc1, fc2 in lora_targets");
       }
     }
+    if (node["pytorch_fsdp"] && s.pytorch_fsdp && s.zero_stage < 2) {
+      ctx.Error(node["pytorch_fsdp"], JoinPath(key_path, "pytorch_fsdp"),
+                fmt::format("PyTorch FSDP's gradient preparation needs zero_stage 2 or 3 (sharded gradients), not {}; "
+                            "set zero_stage or drop pytorch_fsdp",
+                            s.zero_stage));
+    }
     if (node["forward_only_quant"]) {
       graph::ForwardOnlyQuant q;
       std::string bad;
@@ -271,8 +277,8 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
                   fmt::format("'{}' is unknown or repeated; write a list of qkv, proj, fc1, fc2", bad));
       } else if (q.any() && BytesPerElement(s.precision) >= 2) {
         ctx.Error(at, JoinPath(key_path, "forward_only_quant"),
-                  fmt::format("names linears quantized in the forward only, which needs precision fp8 or int8 (not "
-                              "{}); set the precision or drop forward_only_quant",
+                  fmt::format("names linears quantized in the forward only, which needs a quantized precision (fp8, "
+                              "int8 or fp4; not {}); set the precision or drop forward_only_quant",
                               pf::Name(s.precision)));
       }
     }

@@ -164,6 +164,21 @@ TEST(TrainSpec, AttentionKernelIsAChoice) {
   EXPECT_NE(d.Render().find("train.attention_kernel"), std::string::npos) << d.Render();
 }
 
+// PyTorch FSDP's gradient preparation belongs to sharded gradients: with ZeRO 0 or 1 the
+// flag would do nothing, so it is an error naming the fix.
+TEST(TrainSpec, PytorchFsdpNeedsShardedGradients) {
+  Diagnostics d;
+  LoadContext ctx{"t.yaml", "", &d, nullptr};
+  EXPECT_FALSE(LoadTrainSection(YAML::Load("{seq_len: 128, zero_stage: 1, pytorch_fsdp: true}"), ctx, "train"));
+  EXPECT_NE(d.Render().find("train.pytorch_fsdp: PyTorch FSDP's gradient preparation needs zero_stage 2 or 3"),
+            std::string::npos)
+      << d.Render();
+  Diagnostics d2;
+  LoadContext ctx2{"t.yaml", "", &d2, nullptr};
+  EXPECT_TRUE(LoadTrainSection(YAML::Load("{seq_len: 128, zero_stage: 3, pytorch_fsdp: true}"), ctx2, "train"))
+      << d2.Render();
+}
+
 TEST(TrainSpec, ExampleScenariosLoad) {
   for (const char* name : {"train-gpt3-175b-h100-mlperf.yaml", "train-llama3.1-405b-16k-h100.yaml", "train-mixtral-8x7b-h100.yaml",
                            "train-trn2-500k-two-sites.yaml"}) {
@@ -175,13 +190,16 @@ TEST(TrainSpec, ExampleScenariosLoad) {
   }
 }
 
-// --dump-config writes a file that loads back to the same settings; the text list
-// lora_targets has to come out as a YAML list, not "qkv, proj".
-TEST(TrainSpec, TheDumpOfATrainingScenarioLoadsBackWithItsLoraTargets) {
+// --dump-config writes a file that loads back to the same settings; every text list
+// (lora_targets, forward_only_quant) has to come out as a YAML list, not "qkv, proj".
+TEST(TrainSpec, TheDumpOfATrainingScenarioLoadsBackWithItsTextLists) {
   Diagnostics d;
   auto sc = LoadScenario(std::string(PF_SOURCE_DIR) + "/examples/train-llama3-70b-1024xh100.yaml", d);
   ASSERT_TRUE(sc && sc->train) << d.Render();
   sc->train->lora_targets = {"qkv", "fc2"};
+  sc->train->precision = DType::kFp8;
+  sc->train->forward_only_quant = {"proj", "fc1"};
+  sc->train->recompute = graph::Recompute::kNone;  // recompute_modules is not written beside it
   const std::string path = testing::TempDir() + "/train_dump.yaml";
   {
     std::ofstream out(path);
@@ -191,6 +209,7 @@ TEST(TrainSpec, TheDumpOfATrainingScenarioLoadsBackWithItsLoraTargets) {
   auto again = LoadScenario(path, d2);
   ASSERT_TRUE(again && again->train) << d2.Render();
   EXPECT_EQ(again->train->lora_targets, (std::vector<std::string>{"qkv", "fc2"}));
+  EXPECT_EQ(again->train->forward_only_quant, (std::vector<std::string>{"proj", "fc1"}));
   EXPECT_EQ(again->train->seq_len, sc->train->seq_len);
 }
 
