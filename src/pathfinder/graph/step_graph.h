@@ -85,7 +85,10 @@ bool ParseLoraTargets(const std::vector<std::string>& names, Lora* lora, std::st
 // output projection and the MLP, "since backward is already communication-bounded" (aqt
 // config_v3 with fwd_bits 8 and dlhs_bits, drhs_bits None; layers/gpt3.py). Names as for
 // LoRA targets: qkv (every q/kv projection), proj, fc1 and fc2 (dense, shared and routed
-// experts alike).
+// experts alike). Left as the fully quantized linear has it: the forward cast's transposed
+// copy (priced, though only a quantized wgrad reads it) and, under fp8, the 1-byte stored
+// input the memory model keeps (memory/training_memory.cc), where a 16-bit wgrad needs the
+// 16-bit input; int8 stores its inputs in 16 bits either way.
 struct ForwardOnlyQuant {
   bool qkv = false, proj = false, fc1 = false, fc2 = false;
   bool any() const { return qkv || proj || fc1 || fc2; }
