@@ -193,8 +193,8 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .Default("[qkv, proj]")
         .TextList("forward_only_quant", &T::forward_only_quant,
                   "linears quantized in the forward GEMM only, their dgrad and wgrad in bf16 and their output "
-                  "gradient never cast (MaxText's tff_quant: [proj, fc1, fc2]): any of qkv, proj, fc1, fc2; needs "
-                  "precision fp8 or int8")
+                  "gradient never cast (MaxText's tff_quant: [proj, fc1, fc2]): any of qkv, proj, fc1, fc2; needs a "
+                  "quantized precision (fp8, int8 or fp4)")
         .Default("[]");
     return std::shared_ptr<const Schema<T>>(t);
   }();
