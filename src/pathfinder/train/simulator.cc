@@ -813,6 +813,13 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
   // The dtype the backward leaves the gradients in: the activations' 16 bits, fp32 under
   // autocast over fp32 parameters (their .grad is fp32).
   const DType fsdp_grads_produced = s.autocast_fp32_params ? DType::kFp32 : o.act_dtype;
+  // PyTorch FSDP's gradient preparation of one micro-batch on `stage` (no kernels: none).
+  auto fsdp_prep = [&](const graph::StageGraph& stage) {
+    if (!(s.pytorch_fsdp && s.zero_stage >= 2 && (dense_shard > 1 || replicas > 1)))
+      return ops::MemoryTraffic{.kernels = 0};
+    const double grads = lora ? stage.adapter_params : stage.params + stage.expert_params;
+    return FsdpReducePrep(grads, fsdp_grads_produced, s.grad_dtype, dense_shard > 1, stage.layers);
+  };
   struct StageTime {
     Seconds fwd, bwd, compute, recompute, tp, cp, ep, pp, fsdp, fsdp_beside, offload, total;
     Bytes link;  // sent per micro-batch by one chip of the stage
@@ -846,11 +853,7 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
         x.recompute += t;
       }
     }
-    if (s.pytorch_fsdp && s.zero_stage >= 2 && (dense_shard > 1 || replicas > 1)) {
-      const double grads = lora ? stage.adapter_params : stage.params + stage.expert_params;
-      const ops::MemoryTraffic prep = FsdpReducePrep(grads, fsdp_grads_produced, s.grad_dtype, dense_shard > 1, stage.layers);
-      if (prep.kernels > 0) x.bwd += ops_.Memory(prep).time;
-    }
+    if (const ops::MemoryTraffic prep = fsdp_prep(stage); prep.kernels > 0) x.bwd += ops_.Memory(prep).time;
     x.compute = x.fwd + x.bwd;
     if (p.pp > 1) {
       // One send forward and one backward per model chunk; overlapped (Megatron-LM
@@ -1098,10 +1101,8 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
       r.activity.push_back(
           {"optimizer step (Adam)", graph::OpKind::kOptimizer, critical_adam.flops, cost.bytes, cost.time, 1});
     }
-    if (s.pytorch_fsdp && s.zero_stage >= 2 && (dense_shard > 1 || replicas > 1)) {
-      const double grads = lora ? stage.adapter_params : stage.params + stage.expert_params;
-      const ops::MemoryTraffic t = FsdpReducePrep(grads, fsdp_grads_produced, s.grad_dtype, dense_shard > 1, stage.layers);
-      const ops::MemoryOpCost cost = t.kernels > 0 ? ops_.Memory(t) : ops::MemoryOpCost{};
+    if (const ops::MemoryTraffic t = fsdp_prep(stage); t.kernels > 0) {
+      const ops::MemoryOpCost cost = ops_.Memory(t);
       r.activity.push_back({"gradient cast and pre-divide before reduce-scatter (PyTorch FSDP)",
                             graph::OpKind::kWeightCast, t.flops * double(m), cost.bytes * double(m),
                             cost.time * double(m), double(m) * t.kernels});
