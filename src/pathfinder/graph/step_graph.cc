@@ -46,6 +46,10 @@ const char* Name(OpKind k) {
       return "activation fp8 store";
     case OpKind::kLogitMetric:
       return "train metric";
+    case OpKind::kScale:
+      return "scale";
+    case OpKind::kAdd:
+      return "add";
     case OpKind::kWeightCast:
       return "autocast cast";
     case OpKind::kOptimizer:
@@ -62,6 +66,8 @@ const char* Name(CommKind k) {
     case CommKind::kCpSendRecv: return "cp send/recv";
     case CommKind::kEpDispatch: return "ep dispatch";
     case CommKind::kEpCombine: return "ep combine";
+    case CommKind::kTpAllToAll:
+      return "tp all-to-all";
   }
   return "?";
 }
@@ -211,6 +217,51 @@ class LayerBuilder {
       const int64_t r_a = adapt == Adapt::kColumn ? std::max<int64_t>(1, r / t_) : r;
       const int64_t n_b = adapt == Adapt::kRow ? std::max<int64_t>(1, n / t_) : n;
       Adapter(m * batch, k, r_a, r, n_b);
+      AdapterElementwise(adapt, m, batch, k, n);
+    }
+  }
+  // What a LoRA adapter runs beside its GEMMs (graph::Lora): input dropout, output scale, the
+  // sum into the base output, the input-gradient sum, and under TP its own collectives. `m`
+  // tokens (`batch` groups), `k` and `n` the base linear's local input and output widths.
+  void AdapterElementwise(Adapt adapt, int64_t m, int64_t batch, int64_t k, int64_t n) {
+    const bool split = t_ > 1 && batch == 1;  // routed experts: elementwise only
+    const bool sp = split && p_.sequence_parallel;
+    // Rows of the adapter's input and output on this chip: a column-parallel adapter reads
+    // the sequence-sharded norm output under SP; a row-parallel one ends on the sequence
+    // shard (SP) or the whole sequence.
+    const int64_t in_rows = adapt == Adapt::kColumn && sp ? rows_ : m * batch;
+    const int64_t out_rows = adapt == Adapt::kRow && sp ? rows_ : m * batch;
+    auto elementwise = [&](const char* name, OpKind kind, Pass pass, int64_t rows, int64_t width) {
+      Op e;
+      e.name = name;
+      e.kind = kind;
+      e.pass = pass;
+      e.m = rows, e.n = width;
+      if (pass == Pass::kForward)
+        Add(e);
+      else
+        g_.ops.push_back(e);
+    };
+    if (o_.lora.dropout > 0) {
+      elementwise("lora dropout", OpKind::kDropout, Pass::kForward, in_rows, k);
+      elementwise("lora dropout", OpKind::kDropout, Pass::kBackward, in_rows, k);
+    }
+    elementwise("lora scale", OpKind::kScale, Pass::kForward, out_rows, n);
+    elementwise("lora add", OpKind::kAdd, Pass::kForward, out_rows, n);
+    elementwise("lora scale", OpKind::kScale, Pass::kBackward, out_rows, n);
+    elementwise("lora input gradient sum", OpKind::kAdd, Pass::kBackward, in_rows, k);
+    if (!split) return;
+    const double e = act_bytes_;
+    if (adapt == Adapt::kColumn && sp) {
+      const Bytes input(double(m) * double(k) * e);  // the gathered input, nccl-tests size
+      Comm("lora", CommKind::kTpAllGather, Pass::kForward, input);
+      Comm("lora", CommKind::kTpReduceScatter, Pass::kBackward, input);
+    } else if (adapt == Adapt::kRow && sp) {
+      const Bytes sent(double(m) * double(n) / double(t_) * e);  // this rank's T × n/tp
+      Comm("lora", CommKind::kTpAllToAll, Pass::kForward, sent);
+      Comm("lora", CommKind::kTpAllToAll, Pass::kBackward, sent);
+    } else if (adapt == Adapt::kRow) {
+      Comm("lora", CommKind::kTpAllGather, Pass::kForward, Bytes(double(m) * double(n) * e));
     }
   }
   // Whether the linear `name` is one StepOptions::forward_only_quant names: the output

@@ -66,14 +66,29 @@ bool ParseRecomputeModules(const std::vector<std::string>& names, RecomputeModul
 // weight-gradient GEMMs, so their backward is the activation gradient only (≈ 1× forward
 // instead of 2×); each adapter adds forward 2·T·r·(k + n) FLOPs (x·A, then ·B) and backward
 // twice that (dgrad and wgrad of A and of B), in 16-bit (PEFT / NeMo adapters are not fp8).
-// Only the adapters have gradients and optimizer states. alpha (the x·A·B scale) costs
-// nothing. Targets: qkv (the QKV projection; with MLA every q/kv down/up projection), proj
-// (attention output), fc1 and fc2 (dense MLP and shared experts; routed experts and the
-// router stay frozen without adapters). Under TP the adapter follows its base linear's local
-// shard (k and n as the chip sees them); its T×r collectives are neglected.
+// Only the adapters have gradients and optimizer states. Targets: qkv (the QKV projection;
+// with MLA every q/kv down/up projection), proj (attention output), fc1 and fc2 (dense MLP
+// and shared experts; routed experts and the router stay frozen without adapters). Under TP
+// the adapter follows its base linear's local shard (k and n as the chip sees them); its T×r
+// collectives are neglected.
+// Around the GEMMs each adapter runs, as NeMo's ParallelLinearAdapter and its Megatron-Core
+// mixins do (NeMo 24.09-alpha.rc0, nemo/collections/nlp/modules/common/megatron/adapters/
+// parallel_adapters.py and mcore_mixins.py), eager elementwise kernels: dropout on its input
+// when `dropout` > 0 (dropout_position 'pre'; backward the same), the alpha/r scale of its
+// output (x * (alpha / dim), backward the same), the sum into the base output (no backward
+// kernel), and in backward autograd's sum of the input's two gradients (base and adapter).
+// With sequence parallelism a column-parallel adapter all-gathers its own input (its base
+// linear's gather is the base's) and reduce-scatters that gradient in backward, and a row-
+// parallel one returns its output to the sequence shard with an all-to-all each way
+// (a2a_experimental, which the MLPerf llama2_70b_lora configs set, LORA_A2A=1); without it
+// and tp > 1 a row-parallel adapter all-gathers its output (linear_out gather_output). None of
+// these collectives is overlapped. Routed-expert adapters (batch > 1) get the elementwise
+// kernels only. Left out of the memory model (memory/training_memory.cc): the dropout's mask
+// and output an adapter keeps for its backward, and its gathered input under SP.
 struct Lora {
   int64_t rank = 0;  // 0 = no LoRA: every weight trains (pre-training / full fine-tuning)
   bool qkv = true, proj = true, fc1 = false, fc2 = false;
+  double dropout = 0;  // dropout probability on each adapter's input (0 = none, no kernel)
   bool enabled() const { return rank > 0; }
 };
 // "qkv", "proj", "fc1", "fc2" (case as written) into `lora`'s targets (all cleared first);
@@ -163,6 +178,8 @@ enum class OpKind {
   kActivationStore,  // fp8 copy of the activation input (forward), cast back to 16 bits (backward); rows × width as
                      // kActivation
   kLogitMetric,  // a cross-entropy metric on the logits (rows × vocab shard) outside autograd: fp32 cast + log-softmax
+  kScale,        // y = x · c over rows × width (reads x, writes y)
+  kAdd,          // elementwise sum of two rows × width tensors (reads both, writes one)
   // Per-step memory work outside the layer graph, named so the simulator's per-operator
   // activity can report it (never an op of a LayerGraph):
   kWeightCast,  // torch.autocast over fp32 parameters: weight casts and gradient casts into .grad
@@ -202,6 +219,7 @@ enum class CommKind {
   kCpSendRecv,       // ring attention: one K/V block to the next CP rank, cp − 1 steps
   kEpDispatch,       // MoE all-to-all to the experts
   kEpCombine,        // MoE all-to-all back
+  kTpAllToAll,       // all-to-all within the TP group (a LoRA adapter's output back to the sequence shard)
 };
 const char* Name(CommKind k);
 

@@ -426,6 +426,94 @@ TEST(StepGraph, LoraBackwardIsDgradPlusAdapterTerms) {
   EXPECT_EQ(backward_gathers(lora), 2);
 }
 
+// What an adapter runs beside its GEMMs (graph::Lora, NeMo's ParallelLinearAdapter): the
+// output scale (forward and backward), the sum into the base output, the input-gradient sum,
+// dropout on its input only when asked for; under sequence parallelism a column-parallel
+// adapter gathers its own input (reduce-scattering its gradient back) and a row-parallel one
+// returns its output with an all-to-all each way; without SP a row-parallel adapter gathers
+// its output.
+TEST(StepGraph, LoraAdaptersScaleSumAndGatherTheirOwnTensors) {
+  const model::Architecture a = Gpt();
+  StepOptions o;
+  o.seq_len = 1024;
+  o.micro_batch = 2;
+  o.lora.rank = 16;
+  o.lora.qkv = o.lora.proj = true;
+  o.lora.fc1 = o.lora.fc2 = false;
+  const double T = 2048, h = a.hidden;
+  auto elements = [&](const LayerGraph& l, const char* name, OpKind kind, Pass pass) {
+    double n = 0;
+    for (const Op& op : l.ops) {
+      if (op.name == std::string_view(name) && op.kind == kind && op.pass == pass && !op.recompute)
+        n += double(op.m) * double(op.n);
+    }
+    return n;
+  };
+  Parallelism p;
+  const StepGraph g1 = BuildStepGraph(a, p, o);
+  const LayerGraph& l1 = g1.kinds[0];
+  // qkv's output T × 3h and proj's T × h are scaled and summed; the inputs' gradients (T × h
+  // each) summed in backward.
+  EXPECT_DOUBLE_EQ(elements(l1, "lora scale", OpKind::kScale, Pass::kForward), T * 4 * h);
+  EXPECT_DOUBLE_EQ(elements(l1, "lora scale", OpKind::kScale, Pass::kBackward), T * 4 * h);
+  EXPECT_DOUBLE_EQ(elements(l1, "lora add", OpKind::kAdd, Pass::kForward), T * 4 * h);
+  EXPECT_DOUBLE_EQ(elements(l1, "lora input gradient sum", OpKind::kAdd, Pass::kBackward), T * 2 * h);
+  EXPECT_DOUBLE_EQ(elements(l1, "lora dropout", OpKind::kDropout, Pass::kForward), 0);
+  for (const CommOp& c : l1.comms) EXPECT_NE(c.name, std::string_view("lora"));  // one chip: nothing to gather
+  StepOptions drop = o;
+  drop.lora.dropout = 0.1;
+  const StepGraph gd = BuildStepGraph(a, p, drop);
+  EXPECT_DOUBLE_EQ(elements(gd.kinds[0], "lora dropout", OpKind::kDropout, Pass::kForward), T * 2 * h);
+  EXPECT_DOUBLE_EQ(elements(gd.kinds[0], "lora dropout", OpKind::kDropout, Pass::kBackward), T * 2 * h);
+  // Full recompute re-runs the adapters' forward kernels too.
+  StepOptions full = drop;
+  full.recompute = Recompute::kFull;
+  double rerun = 0;
+  const StepGraph gr = BuildStepGraph(a, p, full);
+  for (const Op& op : gr.kinds[0].ops) rerun += op.recompute && op.kind == OpKind::kDropout;
+  EXPECT_EQ(rerun, 2);
+
+  // TP 4 with SP: the qkv adapter's input is the sequence shard (T/4 × h); its output T × 3h/4.
+  p.tp = 4;
+  p.sequence_parallel = true;
+  const StepGraph gs = BuildStepGraph(a, p, drop);
+  const LayerGraph& ls = gs.kinds[0];
+  EXPECT_DOUBLE_EQ(elements(ls, "lora dropout", OpKind::kDropout, Pass::kForward), T / 4 * h + T * h / 4);
+  EXPECT_DOUBLE_EQ(elements(ls, "lora scale", OpKind::kScale, Pass::kForward), T * 3 * h / 4 + T / 4 * h);
+  const double bytes = 2;  // bf16 activations
+  int gathers = 0, scatters = 0, exchanges = 0;
+  for (const CommOp& c : ls.comms) {
+    if (c.name != std::string_view("lora") || c.recompute) continue;
+    if (c.kind == CommKind::kTpAllGather) {
+      ++gathers;
+      EXPECT_EQ(c.pass, Pass::kForward);
+      EXPECT_DOUBLE_EQ(c.bytes.value(), T * h * bytes);
+    } else if (c.kind == CommKind::kTpReduceScatter) {
+      ++scatters;
+      EXPECT_EQ(c.pass, Pass::kBackward);
+      EXPECT_DOUBLE_EQ(c.bytes.value(), T * h * bytes);
+    } else if (c.kind == CommKind::kTpAllToAll) {
+      ++exchanges;
+      EXPECT_DOUBLE_EQ(c.bytes.value(), T * h / 4 * bytes);
+    }
+  }
+  EXPECT_EQ(gathers, 1);
+  EXPECT_EQ(scatters, 1);
+  EXPECT_EQ(exchanges, 2);
+  // TP 4 without SP: only the row-parallel adapter's output gather, forward.
+  p.sequence_parallel = false;
+  const StepGraph gn = BuildStepGraph(a, p, drop);
+  int lora_comms = 0;
+  for (const CommOp& c : gn.kinds[0].comms) {
+    if (c.name != std::string_view("lora")) continue;
+    ++lora_comms;
+    EXPECT_EQ(c.kind, CommKind::kTpAllGather);
+    EXPECT_EQ(c.pass, Pass::kForward);
+    EXPECT_DOUBLE_EQ(c.bytes.value(), T * h * bytes);
+  }
+  EXPECT_EQ(lora_comms, 1);
+}
+
 TEST(StepGraph, LoraTargetsParse) {
   Lora l;
   std::string bad;

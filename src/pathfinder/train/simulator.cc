@@ -44,6 +44,7 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.expert_gemm_streams = s.expert_gemm_streams;
   o.mtp_layers = s.mtp_layers;
   o.lora.rank = s.lora_rank;
+  o.lora.dropout = s.lora_dropout;
   std::string bad;
   if (s.lora_rank > 0 && !graph::ParseLoraTargets(s.lora_targets, &o.lora, &bad)) o.lora.rank = -1;  // Run() reports it
   if (!graph::ParseForwardOnlyQuant(s.forward_only_quant, &o.forward_only_quant, &bad))
@@ -304,6 +305,14 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
       const double half = BytesPerElement(act), fp32 = BytesPerElement(DType::kFp32);
       return mem(ops::MemoryTraffic{Bytes(e * (half + fp32)), Bytes(e * 2 * fp32), Flops(e * 5), 2});
     }
+    case OpKind::kScale: {
+      // An eager multiply by a scalar (a LoRA adapter's alpha/r): read the tensor, write it.
+      const double elements = double(op.m) * double(op.n);
+      return mem(ops::MemoryTraffic{Bytes(elements * BytesPerElement(act)), Bytes(elements * BytesPerElement(act)),
+                                    Flops(elements), 1});
+    }
+    case OpKind::kAdd:
+      return mem(ops::Add(op.m * op.n, act));
     case OpKind::kAmax: {
       // Reads the bf16 tensor once; writes one fp32 amax (Transformer Engine nvte_compute_amax).
       const double elements = double(op.m) * double(op.n);
@@ -345,6 +354,8 @@ Seconds CommTime(const comm::Network& net, const Groups& g, const graph::CommOp&
       return comm::EstimateCollective(net, g.tp, comm::Collective::kAllGather, c.bytes).time;
     case CommKind::kTpReduceScatter:
       return comm::EstimateCollective(net, g.tp, comm::Collective::kReduceScatter, c.bytes).time;
+    case CommKind::kTpAllToAll:
+      return comm::EstimateCollective(net, g.tp, comm::Collective::kAllToAll, c.bytes).time;
     case CommKind::kCpSendRecv:
       return comm::EstimateCollective(net, g.cp, comm::Collective::kSendRecv, c.bytes).time * double(c.steps);
     case CommKind::kEpDispatch:
@@ -448,7 +459,7 @@ void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Gr
   int backward_gathers[2] = {0, 0};  // per block: the output-gradient gather comes first
   for (const graph::CommOp& c : comms) {
     if (c.kind != graph::CommKind::kTpAllGather && c.kind != graph::CommKind::kTpReduceScatter &&
-        c.kind != graph::CommKind::kTpAllReduce) {
+        c.kind != graph::CommKind::kTpAllReduce && c.kind != graph::CommKind::kTpAllToAll) {
       continue;
     }
     const bool gather = c.kind == graph::CommKind::kTpAllGather;
@@ -459,7 +470,7 @@ void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Gr
     Seconds& out = c.pass == graph::Pass::kForward ? p->tp_ub_fwd : p->tp_ub_bwd;
     const std::string_view block = c.name;
     const bool attn = block == "attention" && qkv.f && proj.f, mlp = block == "mlp" && fc1.f && fc2.f;
-    if (c.kind == graph::CommKind::kTpAllReduce || (!attn && !mlp)) {
+    if (c.kind == graph::CommKind::kTpAllReduce || c.kind == graph::CommKind::kTpAllToAll || (!attn && !mlp)) {
       out += whole;
       continue;
     }
@@ -522,6 +533,9 @@ Part CostPart(const ops::OpModel& m, const comm::Network& net, const Groups& gro
       case graph::CommKind::kTpReduceScatter:
         p.link += c.bytes * SentShare(comm::Collective::kAllGather, groups.tp.members);
         break;
+      case graph::CommKind::kTpAllToAll:
+        p.link += c.bytes * SentShare(comm::Collective::kAllToAll, groups.tp.members);
+        break;
       case graph::CommKind::kCpSendRecv:
         if (groups.cp.members > 1) p.link += c.bytes * double(c.steps);
         break;
@@ -534,7 +548,10 @@ Part CostPart(const ops::OpModel& m, const comm::Network& net, const Groups& gro
     switch (c.kind) {
       case graph::CommKind::kTpAllReduce:
       case graph::CommKind::kTpAllGather:
-      case graph::CommKind::kTpReduceScatter: (fwd ? p.tp_fwd : p.tp_bwd) += t; break;
+      case graph::CommKind::kTpReduceScatter:
+      case graph::CommKind::kTpAllToAll:
+        (fwd ? p.tp_fwd : p.tp_bwd) += t;
+        break;
       case graph::CommKind::kCpSendRecv: (fwd ? p.cp_fwd : p.cp_bwd) += t; break;
       case graph::CommKind::kEpDispatch:
       case graph::CommKind::kEpCombine: p.ep += t; break;

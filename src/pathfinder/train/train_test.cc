@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "pathfinder/comm/collective.h"
+#include "pathfinder/comm/topology.h"
 #include "pathfinder/memory/training_memory.h"
 #include "pathfinder/model/counts.h"
 #include "pathfinder/ops/calibration.h"
@@ -1309,6 +1311,48 @@ TEST(TrainStep, LoraIsFasterAndSavesTheFrozenWeightsStates) {
   EXPECT_LT(ra.memory[0].activations, ml.activations);
   lora.lora_targets = {"attention"};
   EXPECT_FALSE(sim.Run(p, lora).ok);
+}
+
+// The adapters' own kernels and collectives (graph::Lora): dropout on their inputs costs
+// compute; under TE userbuffers the adapters' gathers and all-to-alls stay exposed, so their
+// TP time exceeds what the base linears' overlapped collectives leave.
+TEST(TrainStep, LoraDropoutAndAdapterCollectivesCostTime) {
+  static const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-2-70b", 64);
+  graph::Parallelism p{4, 1, 2, 1, 1, true};
+  TrainSettings s;
+  s.seq_len = 4096;
+  s.micro_batch = 1;
+  s.global_batch = 8;
+  s.precision = DType::kFp8;
+  s.lora_rank = 16;
+  s.overlap_tp_comm = true;
+  TrainSettings drop = s;
+  drop.lora_dropout = 0.1;
+  const TrainResult r = sim.Run(p, s), rd = sim.Run(p, drop);
+  ASSERT_TRUE(r.ok && rd.ok) << r.reason << rd.reason;
+  EXPECT_GT(rd.step.compute, r.step.compute);
+  EXPECT_DOUBLE_EQ(rd.step.tp_comm.value(), r.step.tp_comm.value());  // dropout is compute only
+  // Every layer's adapter collectives are exposed whole under userbuffers. Dropping the proj
+  // adapter removes exactly its two all-to-alls of T × h/4 per layer from the exposed TP
+  // time (the base blocks' overlap does not depend on which linears carry adapters); the
+  // qkv adapter's gather of its T × h input and reduce-scatter of the gradient stay.
+  TrainSettings qkv_only = s;
+  qkv_only.lora_targets = {"qkv"};
+  const TrainResult rq = sim.Run(p, qkv_only);
+  ASSERT_TRUE(rq.ok) << rq.reason;
+  auto group = comm::MakeGroup(sim.network(), 1, 4);
+  ASSERT_TRUE(group.ok());
+  // Per step: every layer of each of the 4 micro-batches (global batch 8 over dp 2).
+  const double T = 4096, h = double(sim.arch().hidden), layers = double(sim.arch().layers) * 4;
+  ASSERT_EQ(r.microbatches, 4);
+  const Seconds a2a =
+      comm::EstimateCollective(sim.network(), group.value(), comm::Collective::kAllToAll, Bytes(T * h / 4 * 2)).time;
+  ASSERT_GT(a2a.value(), 0);
+  EXPECT_NEAR((r.step.tp_comm - rq.step.tp_comm).value(), 2 * a2a.value() * layers, 1e-6 * r.step.tp_comm.value());
+  const Seconds qkv_adapter =
+      comm::EstimateCollective(sim.network(), group.value(), comm::Collective::kAllGather, Bytes(T * h * 2)).time +
+      comm::EstimateCollective(sim.network(), group.value(), comm::Collective::kReduceScatter, Bytes(T * h * 2)).time;
+  EXPECT_GE(rq.step.tp_comm.value(), qkv_adapter.value() * layers);
 }
 
 }  // namespace
