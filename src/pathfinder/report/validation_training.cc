@@ -715,6 +715,11 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     if (!rank) rank = FromNotes(notes, R"(rank\s*(\d+))");
     s.lora_rank = rank ? int(*rank) : 32;
     s.lora_targets = id.rfind("mlpt", 0) == 0 ? std::vector<std::string>{"qkv", "proj"} : std::vector<std::string>{"qkv"};
+    // NVIDIA's MLPerf v4.1 llama2_70b_lora submissions (NeMo 24.09-alpha.rc0) drop out each
+    // adapter's input: conf/megatron_gpt_peft_tuning_config.yaml lora_tuning adapter_dropout
+    // ${LORA_DROPOUT,0.1} with dropout_position "pre", and no config sets LORA_DROPOUT (eos,
+    // eos_n8, eos_n128, h200, b200_preview). NeMo's fine-tuning default is 0.0.
+    if (id.rfind("mlptv41_lora_nvidia_", 0) == 0) s.lora_dropout = 0.1;
   }
   if (auto mb = FromNotes(notes, R"((?:micro-?batch(?: size)?|mbs)\s*:?\s*(\d+))")) s.micro_batch = *mb;
   // JAX runs (Google's MLPerf submissions, MaxText and PAX): XLA assigns every buffer at compile

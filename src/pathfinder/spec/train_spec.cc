@@ -191,6 +191,11 @@ const Schema<train::TrainSettings>& TrainSchema() {
         .TextList("lora_targets", &T::lora_targets,
                   "linears that get LoRA adapters: any of qkv, proj (attention output), fc1, fc2 (MLP)")
         .Default("[qkv, proj]")
+        .Number("lora_dropout", &T::lora_dropout,
+                "LoRA: dropout probability on each adapter's input (NeMo adapter_dropout, position pre; the MLPerf "
+                "llama2_70b_lora configs use 0.1): > 0 adds a dropout kernel forward and backward per adapter",
+                0, 1)
+        .Default("0")
         .TextList("forward_only_quant", &T::forward_only_quant,
                   "linears quantized in the forward GEMM only, their dgrad and wgrad in bf16 and their output "
                   "gradient never cast (MaxText's tff_quant: [proj, fc1, fc2]): any of qkv, proj, fc1, fc2; needs a "
@@ -261,6 +266,11 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
       } else if (s.lora_rank > 0 && s.lora_targets.empty()) {
         ctx.Error(at, JoinPath(key_path, "lora_targets"), "lora_rank > 0 needs at least one of qkv, proj, fc1, fc2 in lora_targets");
       }
+    }
+    if (node["lora_dropout"] && s.lora_dropout > 0 && s.lora_rank == 0) {
+      ctx.Error(node["lora_dropout"], JoinPath(key_path, "lora_dropout"),
+                "lora_dropout drops out the LoRA adapters' inputs, but lora_rank is 0 (no adapters); set lora_rank or "
+                "drop lora_dropout");
     }
     if (node["pytorch_fsdp"] && s.pytorch_fsdp && s.zero_stage < 2) {
       ctx.Error(node["pytorch_fsdp"], JoinPath(key_path, "pytorch_fsdp"),
