@@ -48,6 +48,8 @@ const char* Name(OpKind k) {
       return "train metric";
     case OpKind::kScale:
       return "scale";
+    case OpKind::kCopy:
+      return "copy";
     case OpKind::kAdd:
       return "add";
     case OpKind::kWeightCast:
@@ -541,11 +543,30 @@ class LayerBuilder {
   // and softmax backward, dQ = dS·K, dK = dSᵀ·Q. K/V heads are expanded to the query heads.
   void AddAttention(const Op& core) {
     if (o_.flash_attention) {
+      // StepOptions::attention_layout_copies: q, k, v in and the output out, each way.
+      const AttentionDims& d = core.attn;
+      const int64_t q_heads = std::max<int64_t>(1, d.heads / d.heads_split);
+      const int64_t kv_heads = std::max<int64_t>(1, d.kv_heads / d.heads_split);
+      const int64_t vd = d.v_head_dim > 0 ? d.v_head_dim : d.head_dim;
+      auto copies = [&](Pass pass) {
+        Op c;
+        c.name = "attention layout copy";
+        c.kind = OpKind::kCopy;
+        c.pass = pass;
+        c.m = tokens_;
+        c.n = q_heads * d.head_dim + kv_heads * (d.head_dim + vd) + q_heads * vd;
+        return c;
+      };
+      if (o_.attention_layout_copies) {
+        Add(copies(Pass::kForward));
+        core_.push_back(copies(Pass::kForward));
+      }
       Add(core);
       core_.push_back(core);
       Op b = core;
       b.pass = Pass::kBackward;
       g_.ops.push_back(b);
+      if (o_.attention_layout_copies) g_.ops.push_back(copies(Pass::kBackward));
       return;
     }
     const AttentionDims& d = core.attn;

@@ -124,6 +124,17 @@ struct StepOptions {
   // layers store their activations. 0 = every layer.
   int recompute_layers = 0;
   bool flash_attention = true;            // fused attention (no s×s scores in memory)
+  // The fused-attention kernel reads and writes a layout other than the framework's, so q, k,
+  // v and the output are copied around it forward, and the output gradient and the q, k, v
+  // gradients backward (one read and one write of each). Transformer Engine's FlashAttention
+  // backend under Megatron's [s, b, h, d] tensors (transformer_engine/pytorch/attention.py
+  // FlashAttention.forward: `x.transpose(0, 1).contiguous()` for q, k, v, or the fused
+  // _PrepareQKVForFA, and `output...transpose(0, 1).contiguous()`; TE 09ba8427 and v1.8
+  // alike; cuDNN's fused attention takes the strided layout and copies nothing), and
+  // llm-foundry's flash_attn_fn with flash-attn 2 (bert_padding.unpad_input gathers q, k, v
+  // into varlen rows, pad_input scatters the output back; llmfoundry/models/layers/
+  // attention.py at 5e85bd62d). Only with `flash_attention`.
+  bool attention_layout_copies = false;
   bool dropout = false;                   // GPT-3-era dropout after attention and MLP (masks stored)
   double moe_imbalance = 1.0;             // tokens of the busiest local expert / the mean (≥ 1)
   // FP8 per-tensor current scaling (Transformer Engine Float8CurrentScaling, "FP8-CS"): the
@@ -179,6 +190,7 @@ enum class OpKind {
                      // kActivation
   kLogitMetric,  // a cross-entropy metric on the logits (rows × vocab shard) outside autograd: fp32 cast + log-softmax
   kScale,        // y = x · c over rows × width (reads x, writes y)
+  kCopy,         // a layout copy of rows × width (reads it, writes it)
   kAdd,          // elementwise sum of two rows × width tensors (reads both, writes one)
   // Per-step memory work outside the layer graph, named so the simulator's per-operator
   // activity can report it (never an op of a LayerGraph):

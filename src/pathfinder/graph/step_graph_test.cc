@@ -514,6 +514,43 @@ TEST(StepGraph, LoraAdaptersScaleSumAndGatherTheirOwnTensors) {
   EXPECT_EQ(lora_comms, 1);
 }
 
+// StepOptions::attention_layout_copies: q, k, v and the output copied around the fused
+// kernel, forward and backward; part of the attention core, so selective recompute of
+// core_attn re-runs the forward copy too.
+TEST(StepGraph, AttentionLayoutCopiesAroundTheFusedKernel) {
+  model::Architecture a = Gpt();
+  a.kv_heads = 4;  // GQA: k and v narrower than q
+  model::ResolveDefaults(a);
+  StepOptions o;
+  o.seq_len = 1024;
+  o.micro_batch = 2;
+  o.attention_layout_copies = true;
+  Parallelism p;
+  p.tp = 2;
+  auto copied = [&](const StepOptions& opts, Pass pass, bool recompute) {
+    double n = 0;
+    const StepGraph g = BuildStepGraph(a, p, opts);
+    for (const Op& op : g.kinds[0].ops) {
+      if (op.kind == OpKind::kCopy && op.pass == pass && op.recompute == recompute) n += double(op.m) * double(op.n);
+    }
+    return n;
+  };
+  const double T = 2048, hd = double(a.head_dim);
+  const double per_token = (16 / 2) * hd * 2 + (4 / 2) * hd * 2;  // q and out: 8 heads; k and v: 2 heads
+  EXPECT_DOUBLE_EQ(copied(o, Pass::kForward, false), T * per_token);
+  EXPECT_DOUBLE_EQ(copied(o, Pass::kBackward, false), T * per_token);
+  EXPECT_DOUBLE_EQ(copied(o, Pass::kBackward, true), 0);
+  StepOptions sel = o;
+  sel.recompute = Recompute::kSelective;  // core_attn by default
+  EXPECT_DOUBLE_EQ(copied(sel, Pass::kBackward, true), T * per_token);
+  StepOptions none = o;
+  none.attention_layout_copies = false;
+  EXPECT_DOUBLE_EQ(copied(none, Pass::kForward, false), 0);
+  StepOptions unfused = o;
+  unfused.flash_attention = false;  // no fused kernel, nothing to copy around
+  EXPECT_DOUBLE_EQ(copied(unfused, Pass::kForward, false), 0);
+}
+
 TEST(StepGraph, LoraTargetsParse) {
   Lora l;
   std::string bad;

@@ -126,6 +126,9 @@ struct TrainSettings {
   // The fused-attention kernel (ops/calibration.h): the chip's best by default; older
   // kernels (flash-attention-2, -1, -1-triton) where a run used one.
   ops::AttentionKernel attention_kernel = ops::AttentionKernel::kBest;
+  // The kernel wants a layout other than the framework's: q, k, v and the output are copied
+  // around it, forward and backward (graph::StepOptions::attention_layout_copies).
+  bool attention_layout_copies = false;
   bool dropout = false;
   // Activation offloading to host memory (Megatron-Core cpu_offloading_num_layers): layers per
   // stage whose stored activations go over the chip's host link after their forward and come

@@ -35,6 +35,7 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.recompute_modules = s.recompute_modules;
   o.recompute_layers = s.recompute_layers * ChunksPerStage(s);  // a per-chunk count
   o.flash_attention = s.flash_attention;
+  o.attention_layout_copies = s.attention_layout_copies;
   o.dropout = s.dropout;
   o.moe_imbalance = s.moe_imbalance;
   o.fp8_current_scaling = s.fp8_current_scaling;
@@ -310,6 +311,11 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
       const double elements = double(op.m) * double(op.n);
       return mem(ops::MemoryTraffic{Bytes(elements * BytesPerElement(act)), Bytes(elements * BytesPerElement(act)),
                                     Flops(elements), 1});
+    }
+    case OpKind::kCopy: {
+      const double elements = double(op.m) * double(op.n);
+      return mem(ops::MemoryTraffic{Bytes(elements * BytesPerElement(act)), Bytes(elements * BytesPerElement(act)),
+                                    Flops(0), 1});
     }
     case OpKind::kAdd:
       return mem(ops::Add(op.m * op.n, act));
@@ -588,6 +594,11 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
         fmt::format("attention_kernel {} has no measured rate on {} (data/calibration: the ampere and hopper "
                     "families have one); use attention_kernel: best",
                     ops::Name(s.attention_kernel), ops_.chip().name));
+  }
+  if (s.attention_layout_copies && !s.flash_attention) {
+    return fail(
+        "attention_layout_copies are the copies around a fused-attention kernel; with flash_attention: false "
+        "there is none (drop attention_layout_copies)");
   }
   if (s.seq_len <= 0 || s.micro_batch <= 0) return fail("seq_len and micro_batch must be positive");
   if (s.fp8_params && s.precision != DType::kFp8) {

@@ -1313,6 +1313,33 @@ TEST(TrainStep, LoraIsFasterAndSavesTheFrozenWeightsStates) {
   EXPECT_FALSE(sim.Run(p, lora).ok);
 }
 
+// Copies around a fused-attention kernel (TrainSettings::attention_layout_copies) are memory
+// time: each way, one read and one write of q, k, v and the output at the HBM rate.
+TEST(TrainStep, AttentionLayoutCopiesCostMemoryTime) {
+  static const Simulator sim = Make("h100-sxm", "dgx-h100", "llama-3-8b", 8);
+  graph::Parallelism p{1, 1, 8, 1, 1, false};
+  TrainSettings s;
+  s.seq_len = 4096;
+  s.micro_batch = 1;
+  s.global_batch = 8;
+  s.attention_kernel = ops::AttentionKernel::kFlash2;
+  TrainSettings c = s;
+  c.attention_layout_copies = true;
+  const TrainResult r = sim.Run(p, s), rc = sim.Run(p, c);
+  ASSERT_TRUE(r.ok && rc.ok) << r.reason << rc.reason;
+  const model::Architecture& a = sim.arch();
+  const double width = double(a.heads) * a.head_dim * 2 + double(a.kv_heads) * a.head_dim * 2;
+  const double bytes = 2 * 2 * 4096.0 * width * 2 * double(a.layers);  // 2 passes, read + write, bf16
+  const double added = (rc.step.compute - r.step.compute).value();
+  // Memory-bound copies: at most the HBM peak, at least a quarter of it.
+  EXPECT_GT(added, bytes / sim.op_model().chip().hbm.bandwidth.value());
+  EXPECT_LT(added, 4 * bytes / sim.op_model().chip().hbm.bandwidth.value());
+  c.flash_attention = false;
+  const TrainResult bad = sim.Run(p, c);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.reason.find("drop attention_layout_copies"), std::string::npos) << bad.reason;
+}
+
 // The adapters' own kernels and collectives (graph::Lora): dropout on their inputs costs
 // compute; under TE userbuffers the adapters' gathers and all-to-alls stay exposed, so their
 // TP time exceeds what the base linears' overlapped collectives leave.
