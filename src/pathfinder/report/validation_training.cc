@@ -945,6 +945,12 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   cl.chips = std::max<long>(unit_chips, (p.chips() + unit_chips - 1) / unit_chips * unit_chips);
   cl.sites.count = 1;
 
+  // Every flash-attn 2 row here reaches the kernel through a layout copy: NeMo 24.07 and
+  // NVIDIA's MLPerf v3.1 GPT-3 through Transformer Engine's FlashAttention backend, which
+  // transposes Megatron's [s, b, h, d] q, k, v and output (TE v1.8 and 09ba8427), and
+  // llm-foundry's flash-attn 2 rows through bert_padding's varlen gather and scatter
+  // (TrainSettings::attention_layout_copies).
+  s.attention_layout_copies = s.flash_attention && s.attention_kernel == ops::AttentionKernel::kFlash2;
   const train::Simulator sim(*arch, *chip.model, cl);
   train::TrainResult r = sim.Run(p, s, true);
   if (!r.ok) return Row(t, row, false, "not simulated: " + r.reason);

@@ -129,6 +129,11 @@ const Schema<train::TrainSettings>& TrainSchema() {
                 "chips only, data/calibration)",
                 AttentionKernelChoices())
         .Default("best")
+        .Flag("attention_layout_copies", &T::attention_layout_copies,
+              "the fused-attention kernel wants another layout than the framework's: q, k, v and the output are "
+              "copied around it, forward and backward (Transformer Engine's flash-attn backend under Megatron's "
+              "[s, b, h, d]; llm-foundry's flash-attn 2 varlen gather and scatter)")
+        .Default("false")
         .Flag("dropout", &T::dropout, "dropout after attention and MLP (GPT-3 era)")
         .Default("false")
         .Integer("offload_layers", &T::offload_layers,
@@ -266,6 +271,11 @@ std::optional<train::TrainSettings> LoadTrainSection(const YAML::Node& node, Loa
       } else if (s.lora_rank > 0 && s.lora_targets.empty()) {
         ctx.Error(at, JoinPath(key_path, "lora_targets"), "lora_rank > 0 needs at least one of qkv, proj, fc1, fc2 in lora_targets");
       }
+    }
+    if (node["attention_layout_copies"] && s.attention_layout_copies && !s.flash_attention) {
+      ctx.Error(node["attention_layout_copies"], JoinPath(key_path, "attention_layout_copies"),
+                "attention_layout_copies are the copies around a fused-attention kernel, but flash_attention is false; "
+                "drop attention_layout_copies or set flash_attention: true");
     }
     if (node["lora_dropout"] && s.lora_dropout > 0 && s.lora_rank == 0) {
       ctx.Error(node["lora_dropout"], JoinPath(key_path, "lora_dropout"),
