@@ -785,7 +785,15 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
   // (TransformerConfig), which NeMo's MLPerf configs set with ASYM_PP_EMBED / ASYM_PP_LOSS
   // (mlcommons/training_results_v5.0 NVIDIA llama31_405b: conf/custom.yaml, pretrain.py): the
   // embedding and the loss each take one layer's place in the pipeline split.
-  const int asym_embed = Has(notes, "asym_pp_embed=true") ? 1 : 0, asym_loss = Has(notes, "asym_pp_loss=true") ? 1 : 0;
+  // Megatron-Bridge's recipes set both for Llama 3.1 405B and Qwen3-235B-A22B
+  // (src/megatron/bridge/recipes/llama/llama3.py llama31_405b_pretrain_config and
+  // recipes/qwen/qwen3_moe.py qwen3_235b_a22b_pretrain_config at 00b7660b, which the 25.11
+  // performance configs call): 126 + 2 and 94 + 2 layers, split evenly into the stated
+  // pipeline and virtual stages.
+  const bool mbridge_asym = (id.rfind("mbridge", 0) == 0 || Has(source, "megatron-bridge")) &&
+                            ((arch->layers == 126 && arch->hidden == 16384) || arch->name == "qwen3-235b-a22b");
+  const int asym_embed = Has(notes, "asym_pp_embed=true") || mbridge_asym ? 1 : 0;
+  const int asym_loss = Has(notes, "asym_pp_loss=true") || mbridge_asym ? 1 : 0;
   // What the run's submitted configuration states beyond the row.
   double dp_bucket_mb = 0;
   const SettingsFile& extra = TrainingRowSettings();
