@@ -997,44 +997,47 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
         fmt::format("; {:.4g} tokens at the step's rate + {:g} evals of {:.3g} s{}", ttt->trained_tokens, ttt->evals,
                     m.eval_s, ttt->rcp_scaling != 1 ? fmt::format(", × RCP scaling {:g}", ttt->rcp_scaling) : "");
   }
-  RowResult out =
-      Row(t, row, true,
-          fmt::format(
-              "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{}{}{} on {}: step {:.3g} s "
-              "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
-              "{:.1f}%{}{}{}",
-              arch->name, s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
-              p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
-              s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages) : "", s.overlap_tp_comm ? " tp-overlap" : "",
-              s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches,
-              fmt::format("{}{}{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : "",
-                          s.fp8_activation_input ? " fp8-act-input" : "",
-                          s.forward_only_quant.empty() ? "" : " fwd-only:" + Join(s.forward_only_quant, "+")),
-              s.recompute == graph::Recompute::kSelective && s.recompute_modules != graph::RecomputeModules{}
-                  ? fmt::format("selective:{}", Join(s.recompute_module_names, "+"))
-              : s.recompute == graph::Recompute::kFull && s.recompute_layers > 0
-                  ? fmt::format("full:{}-layers", s.recompute_layers)
-                  : std::string(graph::Name(s.recompute)),
-              s.zero_stage,
-              fmt::format("{}{}{}{}", s.shard_group > 0 ? fmt::format(" shard-group={}", s.shard_group) : "",
-                          s.pytorch_fsdp && s.zero_stage >= 2 ? " pytorch-fsdp" : "",
-                          s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
-                          s.dp_bucket_params > 0 ? fmt::format(" dp-bucket={:.3g}M", s.dp_bucket_params / 1e6) : ""),
-              s.autocast_fp32_params ? " autocast" : "",
-              fmt::format("{}{}{}{}", s.compiled ? " compiled" : "",
-                          s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : "",
-                          s.offload_layers > 0 ? fmt::format(" offload={}", s.offload_layers) : "",
-                          s.expert_gemm_streams > 0 && model::IsMoe(*arch)
-                              ? fmt::format(" expert-gemms-on-{}-streams{}", s.expert_gemm_streams,
-                                            s.mtp_layers > 0 ? fmt::format(" mtp={}", s.mtp_layers) : "")
-                              : ""),
-              s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
-                                                                : "",
-              cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(),
-              r.step.ep_comm.value(), r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(),
-              r.step.dp_comm.value(), s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
-              clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
-              r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason, ttt_note));
+  RowResult out = Row(
+      t, row, true,
+      fmt::format(
+          "{}{} tp{} pp{} dp{} cp{} ep{}{}{}{}{} mb{} m{} {} rc={} zero{}{}{}{}{} on {}: step {:.3g} s "
+          "(compute {:.3g}, tp {:.3g}, ep {:.3g}, pp {:.3g}, fsdp {:.3g}, bubble {:.3g}, dp {:.3g}{}), MFU "
+          "{:.1f}%{}{}{}",
+          arch->name, s.lora_rank > 0 ? fmt::format(" LoRA r{} on {}", s.lora_rank, Join(s.lora_targets, "+")) : "",
+          p.tp, p.pp, p.dp, p.cp, p.ep, p.sequence_parallel ? "+sp" : "",
+          s.virtual_stages > 1 ? fmt::format(" v{}", s.virtual_stages)
+          : vp && *vp > 1      ? fmt::format(" (VP {} stated, not applied: {} layers do not split into {} chunks)", *vp,
+                                             arch->layers, p.pp * *vp)
+                               : "",
+          s.overlap_tp_comm ? " tp-overlap" : "", s.overlap_pp_comm ? " pp-overlap" : "", s.micro_batch, r.microbatches,
+          fmt::format("{}{}{}{}", pf::Name(s.precision), s.fp8_params ? " fp8-params" : "",
+                      s.fp8_activation_input ? " fp8-act-input" : "",
+                      s.forward_only_quant.empty() ? "" : " fwd-only:" + Join(s.forward_only_quant, "+")),
+          s.recompute == graph::Recompute::kSelective && s.recompute_modules != graph::RecomputeModules{}
+              ? fmt::format("selective:{}", Join(s.recompute_module_names, "+"))
+          : s.recompute == graph::Recompute::kFull && s.recompute_layers > 0
+              ? fmt::format("full:{}-layers", s.recompute_layers)
+              : std::string(graph::Name(s.recompute)),
+          s.zero_stage,
+          fmt::format("{}{}{}{}", s.shard_group > 0 ? fmt::format(" shard-group={}", s.shard_group) : "",
+                      s.pytorch_fsdp && s.zero_stage >= 2 ? " pytorch-fsdp" : "",
+                      s.grad_dtype == DType::kFp32 ? " fp32-grads" : "",
+                      s.dp_bucket_params > 0 ? fmt::format(" dp-bucket={:.3g}M", s.dp_bucket_params / 1e6) : ""),
+          s.autocast_fp32_params ? " autocast" : "",
+          fmt::format("{}{}{}{}", s.compiled ? " compiled" : "",
+                      s.logit_metrics > 0 ? fmt::format(" logit-metrics={}", s.logit_metrics) : "",
+                      s.offload_layers > 0 ? fmt::format(" offload={}", s.offload_layers) : "",
+                      s.expert_gemm_streams > 0 && model::IsMoe(*arch)
+                          ? fmt::format(" expert-gemms-on-{}-streams{}", s.expert_gemm_streams,
+                                        s.mtp_layers > 0 ? fmt::format(" mtp={}", s.mtp_layers) : "")
+                          : ""),
+          s.attention_kernel != ops::AttentionKernel::kBest ? fmt::format(" attn={}", ops::Name(s.attention_kernel))
+                                                            : "",
+          cluster_note, r.step.total.value(), r.step.compute.value(), r.step.tp_comm.value(), r.step.ep_comm.value(),
+          r.step.pp_comm.value(), r.step.fsdp_comm.value(), r.step.bubble.value(), r.step.dp_comm.value(),
+          s.overlap_dp_comm || s.zero_stage >= 3 ? "" : " after backward", r.mfu * 100,
+          clock_ratio < 1 ? fmt::format(", power cap: clock × {:.3f}", clock_ratio) : "",
+          r.fits ? "" : "; memory model says it does not fit: " + r.memory_fit.reason, ttt_note));
   out.measured = measured;
   out.predicted = predicted;
   out.unit = unit;
