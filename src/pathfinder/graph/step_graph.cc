@@ -226,12 +226,12 @@ class LayerBuilder {
   // sum into the base output, the input-gradient sum, and under TP its own collectives. `m`
   // tokens (`batch` groups), `k` and `n` the base linear's local input and output widths.
   void AdapterElementwise(Adapt adapt, int64_t m, int64_t batch, int64_t k, int64_t n) {
-    const bool split = t_ > 1 && batch == 1;  // routed experts: elementwise only
-    const bool sp = split && p_.sequence_parallel;
-    // Rows of the adapter's input and output on this chip: a column-parallel adapter reads
-    // the sequence-sharded norm output under SP; a row-parallel one ends on the sequence
-    // shard (SP) or the whole sequence.
-    const int64_t in_rows = adapt == Adapt::kColumn && sp ? rows_ : m * batch;
+    const Lora& l = o_.lora;
+    const bool split = t_ > 1, sp = split && p_.sequence_parallel;
+    // Rows of the adapter's input and output on this chip: a column-parallel adapter under SP
+    // reads the sequence-sharded norm output unless it takes the base's gathered one; a row-
+    // parallel one ends on the sequence shard (SP) or the whole sequence.
+    const int64_t in_rows = adapt == Adapt::kColumn && sp && !l.gathered_input ? rows_ : m * batch;
     const int64_t out_rows = adapt == Adapt::kRow && sp ? rows_ : m * batch;
     auto elementwise = [&](const char* name, OpKind kind, Pass pass, int64_t rows, int64_t width) {
       Op e;
@@ -244,7 +244,7 @@ class LayerBuilder {
       else
         g_.ops.push_back(e);
     };
-    if (o_.lora.dropout > 0) {
+    if (l.dropout > 0) {
       elementwise("lora dropout", OpKind::kDropout, Pass::kForward, in_rows, k);
       elementwise("lora dropout", OpKind::kDropout, Pass::kBackward, in_rows, k);
     }
@@ -252,18 +252,23 @@ class LayerBuilder {
     elementwise("lora add", OpKind::kAdd, Pass::kForward, out_rows, n);
     elementwise("lora scale", OpKind::kScale, Pass::kBackward, out_rows, n);
     elementwise("lora input gradient sum", OpKind::kAdd, Pass::kBackward, in_rows, k);
-    if (!split) return;
+    if (!split || adapt == Adapt::kReplicated) return;
     const double e = act_bytes_;
-    if (adapt == Adapt::kColumn && sp) {
-      const Bytes input(double(m) * double(k) * e);  // the gathered input, nccl-tests size
-      Comm("lora", CommKind::kTpAllGather, Pass::kForward, input);
-      Comm("lora", CommKind::kTpReduceScatter, Pass::kBackward, input);
-    } else if (adapt == Adapt::kRow && sp) {
+    const Bytes input(double(m) * double(k) * e), output(double(m) * double(n) * e);  // nccl-tests sizes
+    if (adapt == Adapt::kColumn) {
+      if (!sp) {
+        Comm("lora", CommKind::kTpAllReduce, Pass::kBackward, input);
+      } else if (!l.gathered_input) {
+        Comm("lora", CommKind::kTpAllGather, Pass::kForward, input);
+        Comm("lora", CommKind::kTpReduceScatter, Pass::kBackward, input);
+      }
+    } else if (sp && l.all_to_all) {
       const Bytes sent(double(m) * double(n) / double(t_) * e);  // this rank's T × n/tp
       Comm("lora", CommKind::kTpAllToAll, Pass::kForward, sent);
       Comm("lora", CommKind::kTpAllToAll, Pass::kBackward, sent);
-    } else if (adapt == Adapt::kRow) {
-      Comm("lora", CommKind::kTpAllGather, Pass::kForward, Bytes(double(m) * double(n) * e));
+    } else {
+      Comm("lora", CommKind::kTpAllGather, Pass::kForward, output);
+      if (sp) Comm("lora", CommKind::kTpAllGather, Pass::kBackward, output);
     }
   }
   // Whether the linear `name` is one StepOptions::forward_only_quant names: the output

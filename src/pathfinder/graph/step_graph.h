@@ -77,18 +77,28 @@ bool ParseRecomputeModules(const std::vector<std::string>& names, RecomputeModul
 // when `dropout` > 0 (dropout_position 'pre'; backward the same), the alpha/r scale of its
 // output (x * (alpha / dim), backward the same), the sum into the base output (no backward
 // kernel), and in backward autograd's sum of the input's two gradients (base and adapter).
-// With sequence parallelism a column-parallel adapter all-gathers its own input (its base
-// linear's gather is the base's) and reduce-scatters that gradient in backward, and a row-
-// parallel one returns its output to the sequence shard with an all-to-all each way
-// (a2a_experimental, which the MLPerf llama2_70b_lora configs set, LORA_A2A=1); without it
-// and tp > 1 a row-parallel adapter all-gathers its output (linear_out gather_output). None of
-// these collectives is overlapped. Routed-expert adapters (batch > 1) get the elementwise
-// kernels only. Left out of the memory model (memory/training_memory.cc): the dropout's mask
-// and output an adapter keeps for its backward, and its gathered input under SP.
+// torch.compile would fuse the scale into the sum; they are priced as eager kernels. Under TP
+// an adapter has collectives of its own, none overlapped:
+// * column-parallel (qkv, fc1) with sequence parallelism: by default it reads the base's
+//   gathered norm output (`gathered_input`: Transformer Engine >= 1.5's
+//   return_layernorm_output_gathered, which NeMo uses when tp_comm_overlap_disable_qkv is set,
+//   the MLPerf configs' default) and needs none; otherwise it all-gathers its own input and
+//   reduce-scatters that gradient. Without SP its linear_in all-reduces the input gradient
+//   in backward (ColumnParallelLinear without disable_grad_reduce).
+// * row-parallel (proj, fc2) with SP: its output goes back to the sequence shard by an
+//   all-to-all each way (`all_to_all`: a2a_experimental, LORA_A2A=1 in the MLPerf
+//   llama2_70b_lora configs) or, by default, an all-gather of the output forward and of its
+//   gradient backward (linear_out gather_output, then scatter_to_sequence_parallel_region);
+//   without SP the forward all-gather of the output only.
+// Left out of the memory model (memory/training_memory.cc): the dropout's mask and output an
+// adapter keeps for its backward. A selectively recomputed MLP re-runs its adapters' kernels
+// but not their collectives.
 struct Lora {
   int64_t rank = 0;  // 0 = no LoRA: every weight trains (pre-training / full fine-tuning)
   bool qkv = true, proj = true, fc1 = false, fc2 = false;
-  double dropout = 0;  // dropout probability on each adapter's input (0 = none, no kernel)
+  double dropout = 0;          // dropout probability on each adapter's input (0 = none, no kernel)
+  bool gathered_input = true;  // SP: a column-parallel adapter reads the base's gathered input
+  bool all_to_all = false;     // SP: a row-parallel adapter returns its output by all-to-all
   bool enabled() const { return rank > 0; }
 };
 // "qkv", "proj", "fc1", "fc2" (case as written) into `lora`'s targets (all cleared first);

@@ -7,6 +7,7 @@
 
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace pf::graph {
@@ -418,7 +419,8 @@ TEST(StepGraph, LoraBackwardIsDgradPlusAdapterTerms) {
     int n = 0;
     const StepGraph g = BuildStepGraph(a, p, o);  // kept alive: the loop reads into it
     for (const CommOp& c : g.kinds[0].comms) {
-      n += c.kind == CommKind::kTpAllGather && c.pass == Pass::kBackward && !c.recompute;
+      n += c.kind == CommKind::kTpAllGather && c.pass == Pass::kBackward && !c.recompute &&
+           c.name != std::string_view("lora");  // the blocks' own, not the adapters'
     }
     return n;
   };
@@ -473,45 +475,41 @@ TEST(StepGraph, LoraAdaptersScaleSumAndGatherTheirOwnTensors) {
   for (const Op& op : gr.kinds[0].ops) rerun += op.recompute && op.kind == OpKind::kDropout;
   EXPECT_EQ(rerun, 2);
 
-  // TP 4 with SP: the qkv adapter's input is the sequence shard (T/4 × h); its output T × 3h/4.
+  // The adapters' collectives under TP 4: kind, pass and size (bf16), by layout.
+  const double bytes = 2;
+  using Comms = std::multiset<std::tuple<CommKind, Pass, double>>;
+  auto lora_comms = [&](const StepOptions& opts) {
+    Comms out;
+    const StepGraph g = BuildStepGraph(a, p, opts);
+    for (const CommOp& c : g.kinds[0].comms) {
+      if (c.name == std::string_view("lora") && !c.recompute) out.emplace(c.kind, c.pass, c.bytes.value());
+    }
+    return out;
+  };
   p.tp = 4;
   p.sequence_parallel = true;
+  // SP, by default: the qkv adapter reads the base's gathered norm output (T × h, no
+  // collective); the proj adapter all-gathers its T × h output forward and its gradient backward.
+  EXPECT_EQ(lora_comms(drop), (Comms{{CommKind::kTpAllGather, Pass::kForward, T * h * bytes},
+                                     {CommKind::kTpAllGather, Pass::kBackward, T * h * bytes}}));
   const StepGraph gs = BuildStepGraph(a, p, drop);
-  const LayerGraph& ls = gs.kinds[0];
-  EXPECT_DOUBLE_EQ(elements(ls, "lora dropout", OpKind::kDropout, Pass::kForward), T / 4 * h + T * h / 4);
-  EXPECT_DOUBLE_EQ(elements(ls, "lora scale", OpKind::kScale, Pass::kForward), T * 3 * h / 4 + T / 4 * h);
-  const double bytes = 2;  // bf16 activations
-  int gathers = 0, scatters = 0, exchanges = 0;
-  for (const CommOp& c : ls.comms) {
-    if (c.name != std::string_view("lora") || c.recompute) continue;
-    if (c.kind == CommKind::kTpAllGather) {
-      ++gathers;
-      EXPECT_EQ(c.pass, Pass::kForward);
-      EXPECT_DOUBLE_EQ(c.bytes.value(), T * h * bytes);
-    } else if (c.kind == CommKind::kTpReduceScatter) {
-      ++scatters;
-      EXPECT_EQ(c.pass, Pass::kBackward);
-      EXPECT_DOUBLE_EQ(c.bytes.value(), T * h * bytes);
-    } else if (c.kind == CommKind::kTpAllToAll) {
-      ++exchanges;
-      EXPECT_DOUBLE_EQ(c.bytes.value(), T * h / 4 * bytes);
-    }
-  }
-  EXPECT_EQ(gathers, 1);
-  EXPECT_EQ(scatters, 1);
-  EXPECT_EQ(exchanges, 2);
-  // TP 4 without SP: only the row-parallel adapter's output gather, forward.
+  EXPECT_DOUBLE_EQ(elements(gs.kinds[0], "lora dropout", OpKind::kDropout, Pass::kForward), T * h + T * h / 4);
+  EXPECT_DOUBLE_EQ(elements(gs.kinds[0], "lora scale", OpKind::kScale, Pass::kForward), T * 3 * h / 4 + T / 4 * h);
+  // The qkv adapter gathering its own input (T/4 × h before the gather), the proj adapter
+  // returning by all-to-all (T × h/4 sent by each rank, each way).
+  StepOptions own = drop;
+  own.lora.gathered_input = false;
+  own.lora.all_to_all = true;
+  EXPECT_EQ(lora_comms(own), (Comms{{CommKind::kTpAllGather, Pass::kForward, T * h * bytes},
+                                    {CommKind::kTpReduceScatter, Pass::kBackward, T * h * bytes},
+                                    {CommKind::kTpAllToAll, Pass::kForward, T * h / 4 * bytes},
+                                    {CommKind::kTpAllToAll, Pass::kBackward, T * h / 4 * bytes}}));
+  const StepGraph go = BuildStepGraph(a, p, own);
+  EXPECT_DOUBLE_EQ(elements(go.kinds[0], "lora dropout", OpKind::kDropout, Pass::kForward), T / 4 * h + T * h / 4);
+  // Without SP: the qkv adapter's input gradient all-reduced, the proj adapter's output gathered.
   p.sequence_parallel = false;
-  const StepGraph gn = BuildStepGraph(a, p, drop);
-  int lora_comms = 0;
-  for (const CommOp& c : gn.kinds[0].comms) {
-    if (c.name != std::string_view("lora")) continue;
-    ++lora_comms;
-    EXPECT_EQ(c.kind, CommKind::kTpAllGather);
-    EXPECT_EQ(c.pass, Pass::kForward);
-    EXPECT_DOUBLE_EQ(c.bytes.value(), T * h * bytes);
-  }
-  EXPECT_EQ(lora_comms, 1);
+  EXPECT_EQ(lora_comms(drop), (Comms{{CommKind::kTpAllReduce, Pass::kBackward, T * h * bytes},
+                                     {CommKind::kTpAllGather, Pass::kForward, T * h * bytes}}));
 }
 
 // StepOptions::attention_layout_copies: q, k, v and the output copied around the fused

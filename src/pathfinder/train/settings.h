@@ -170,6 +170,11 @@ struct TrainSettings {
   // 'pre'; the MLPerf llama2_70b_lora configs use 0.1): > 0 adds a dropout kernel forward
   // and backward per adapter. 0 = none (NeMo's fine-tuning default, PEFT's lora_dropout 0).
   double lora_dropout = 0;
+  // Under TP with sequence parallelism (graph::Lora): a column-parallel adapter reads its
+  // base's gathered input (true; else it gathers its own), and a row-parallel one returns its
+  // output to the sequence shard by all-to-all (true; else by all-gathers).
+  bool lora_gathered_input = true;
+  bool lora_all_to_all = false;
   // Linears quantized in the forward GEMM only (graph::ForwardOnlyQuant): any of qkv, proj,
   // fc1, fc2; needs an fp8 or int8 precision. Empty = every quantized GEMM, forward and
   // backward.

@@ -46,6 +46,8 @@ graph::StepOptions StepOptionsOf(const TrainSettings& s) {
   o.mtp_layers = s.mtp_layers;
   o.lora.rank = s.lora_rank;
   o.lora.dropout = s.lora_dropout;
+  o.lora.gathered_input = s.lora_gathered_input;
+  o.lora.all_to_all = s.lora_all_to_all;
   std::string bad;
   if (s.lora_rank > 0 && !graph::ParseLoraTargets(s.lora_targets, &o.lora, &bad)) o.lora.rank = -1;  // Run() reports it
   if (!graph::ParseForwardOnlyQuant(s.forward_only_quant, &o.forward_only_quant, &bad))
@@ -594,6 +596,10 @@ TrainResult Simulator::Run(const graph::Parallelism& p, const TrainSettings& s, 
         fmt::format("attention_kernel {} has no measured rate on {} (data/calibration: the ampere and hopper "
                     "families have one); use attention_kernel: best",
                     ops::Name(s.attention_kernel), ops_.chip().name));
+  }
+  if (!(s.lora_dropout >= 0 && s.lora_dropout <= 1) || (s.lora_dropout > 0 && s.lora_rank == 0)) {
+    return fail(fmt::format("lora_dropout {} must be a probability in [0, 1] on LoRA adapters (lora_rank > 0)",
+                            s.lora_dropout));
   }
   if (s.attention_layout_copies && !s.flash_attention) {
     return fail(

@@ -1356,6 +1356,7 @@ TEST(TrainStep, LoraDropoutAndAdapterCollectivesCostTime) {
   TrainSettings s = Llama70bFp8Tp4();
   s.lora_rank = 16;
   s.overlap_tp_comm = true;
+  s.lora_all_to_all = true;  // as the MLPerf configs run it (LORA_A2A=1)
   TrainSettings drop = s;
   drop.lora_dropout = 0.1;
   const TrainResult r = sim.Run(p, s), rd = sim.Run(p, drop);
@@ -1379,10 +1380,23 @@ TEST(TrainStep, LoraDropoutAndAdapterCollectivesCostTime) {
       comm::EstimateCollective(sim.network(), group.value(), comm::Collective::kAllToAll, Bytes(T * h / 4 * 2)).time;
   ASSERT_GT(a2a.value(), 0);
   EXPECT_NEAR((r.step.tp_comm - rq.step.tp_comm).value(), 2 * a2a.value() * layers, 1e-6 * r.step.tp_comm.value());
+  // A qkv adapter that gathers its own input adds exactly that gather and the gradient's
+  // reduce-scatter; by default it reads the base's gathered input and adds none.
+  TrainSettings own = qkv_only;
+  own.lora_gathered_input = false;
+  const TrainResult ro = sim.Run(p, own);
+  ASSERT_TRUE(ro.ok) << ro.reason;
   const Seconds qkv_adapter =
       comm::EstimateCollective(sim.network(), group.value(), comm::Collective::kAllGather, Bytes(T * h * 2)).time +
       comm::EstimateCollective(sim.network(), group.value(), comm::Collective::kReduceScatter, Bytes(T * h * 2)).time;
-  EXPECT_GE(rq.step.tp_comm.value(), qkv_adapter.value() * layers);
+  EXPECT_NEAR((ro.step.tp_comm - rq.step.tp_comm).value(), qkv_adapter.value() * layers,
+              1e-6 * ro.step.tp_comm.value());
+  TrainSettings bad = s;
+  bad.lora_dropout = 1.5;
+  EXPECT_FALSE(sim.Run(p, bad).ok);
+  bad.lora_dropout = 0.1;
+  bad.lora_rank = 0;
+  EXPECT_FALSE(sim.Run(p, bad).ok);
 }
 
 }  // namespace
