@@ -719,7 +719,11 @@ RowResult SimulateTrainingRow(const spec::ValidationTable& t, const spec::CsvRow
     // adapter's input: conf/megatron_gpt_peft_tuning_config.yaml lora_tuning adapter_dropout
     // ${LORA_DROPOUT,0.1} with dropout_position "pre", and no config sets LORA_DROPOUT (eos,
     // eos_n8, eos_n128, h200, b200_preview). NeMo's fine-tuning default is 0.0.
-    if (id.rfind("mlptv41_lora_nvidia_", 0) == 0) s.lora_dropout = 0.1;
+    // Their configs_common.sh exports LORA_A2A=1 (a2a_experimental: the row-parallel adapter's
+    // output goes back to the sequence shard by all-to-all), and tp_comm_overlap_disable_qkv
+    // stays at its default True, so under SP the qkv adapter reads TE's gathered norm output
+    // (the default of train.lora_gathered_input).
+    if (id.rfind("mlptv41_lora_nvidia_", 0) == 0) s.lora_dropout = 0.1, s.lora_all_to_all = true;
   }
   if (auto mb = FromNotes(notes, R"((?:micro-?batch(?: size)?|mbs)\s*:?\s*(\d+))")) s.micro_batch = *mb;
   // JAX runs (Google's MLPerf submissions, MaxText and PAX): XLA assigns every buffer at compile

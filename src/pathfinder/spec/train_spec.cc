@@ -201,6 +201,15 @@ const Schema<train::TrainSettings>& TrainSchema() {
                 "llama2_70b_lora configs use 0.1): > 0 adds a dropout kernel forward and backward per adapter",
                 0, 1)
         .Default("0")
+        .Flag("lora_gathered_input", &T::lora_gathered_input,
+              "LoRA under TP with sequence parallelism: a column-parallel adapter (qkv, fc1) reads its base's "
+              "gathered norm output (Transformer Engine >= 1.5, NeMo with tp_comm_overlap_disable_qkv); false: it "
+              "all-gathers its own input and reduce-scatters that gradient")
+        .Default("true")
+        .Flag("lora_all_to_all", &T::lora_all_to_all,
+              "LoRA under TP with sequence parallelism: a row-parallel adapter (proj, fc2) returns its output to the "
+              "sequence shard by all-to-all (NeMo a2a_experimental); false: by all-gathers forward and backward")
+        .Default("false")
         .TextList("forward_only_quant", &T::forward_only_quant,
                   "linears quantized in the forward GEMM only, their dgrad and wgrad in bf16 and their output "
                   "gradient never cast (MaxText's tff_quant: [proj, fc1, fc2]): any of qkv, proj, fc1, fc2; needs a "
