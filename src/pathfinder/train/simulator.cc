@@ -403,6 +403,23 @@ double SentShare(comm::Collective c, long n) {
   }
 }
 
+// The bytes a TP all-gather of a dense block moves: Transformer Engine gathers the
+// quantized copy of a column-parallel linear's input (TE v1.8 layernorm_linear.py: the norm
+// writes fp8 and gather_along_first_dim moves it; TE release_v2.9 gathers through the input
+// quantizer: _all_gather_fp8 for delayed and current scaling, _all_gather_mxfp8) and its
+// output gradient, and XLA's SPMD partitioner gathers the dot's operand, which under AQT is
+// the int8 tensor. Under LoRA a forward gather moved outside userbuffers is 16-bit: the
+// block returns its norm output to the adapters (return_layernorm_output), so the norm writes
+// 16 bits and TE gathers those before the cast. Other gathers (an adapter's own, the LM
+// head's) move activations.
+double TpGatherShare(const graph::CommOp& c, const graph::StepOptions& o, bool userbuffer) {
+  if (c.kind != graph::CommKind::kTpAllGather) return 1.0;
+  const std::string_view block = c.name;
+  if (block != "attention" && block != "mlp") return 1.0;
+  if (o.lora.enabled() && c.pass == graph::Pass::kForward && !c.recompute && !userbuffer) return 1.0;
+  return BytesPerElement(o.matmul_dtype) / BytesPerElement(o.act_dtype);
+}
+
 // TP communication exposed per micro-batch under Transformer Engine userbuffers (settings.h
 // TpOverlap), in the dense blocks whose GEMMs TE overlaps: attention (qkv in, out proj out)
 // and MLP (fc1 in, fc2 out). Each overlap is charged what it adds to its GEMM alone:
@@ -424,10 +441,6 @@ void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Gr
   // Collectives that do not run on the chip's cores (TPU ICI DMAs) hold none of them.
   const double t = double(groups.tp.members),
                cores = ops::CollectivesRunOnCores(m.chip()) ? double(m.chip().cores) : 0.0;
-  // The gathered GEMM inputs are in the matmul dtype: Transformer Engine gathers its fp8
-  // casts, and XLA's SPMD partitioner gathers the dot's operand, which under AQT is the int8
-  // tensor.
-  const double fp8_gather = BytesPerElement(o.matmul_dtype) / BytesPerElement(o.act_dtype);
   auto gemm = [&](const graph::Op* op, double split) {
     if (op == nullptr) return Seconds(0);
     graph::Op c = *op;
@@ -471,15 +484,16 @@ void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Gr
       continue;
     }
     const bool gather = c.kind == graph::CommKind::kTpAllGather;
-    graph::CommOp sized = c;
-    if (gather) sized.bytes = c.bytes * fp8_gather;
-    const Seconds whole = CommTime(net, groups, c, a), time = CommTime(net, groups, sized, a);
+    graph::CommOp sized = c, alone = c;  // as a userbuffer overlap moves it; as NCCL does, outside one
+    sized.bytes = c.bytes * TpGatherShare(c, o, true);
+    alone.bytes = c.bytes * TpGatherShare(c, o, false);
+    const Seconds time = CommTime(net, groups, sized, a), nccl = CommTime(net, groups, alone, a);
     const bool forward = c.pass == graph::Pass::kForward || c.recompute;
     Seconds& out = c.pass == graph::Pass::kForward ? p->tp_ub_fwd : p->tp_ub_bwd;
     const std::string_view block = c.name;
     const bool attn = block == "attention" && qkv.f && proj.f, mlp = block == "mlp" && fc1.f && fc2.f;
     if (c.kind == graph::CommKind::kTpAllReduce || c.kind == graph::CommKind::kTpAllToAll || (!attn && !mlp)) {
-      out += whole;
+      out += nccl;
       continue;
     }
     const Gemms& in = attn ? qkv : fc1;
@@ -487,7 +501,7 @@ void UserbufferExposed(const ops::OpModel& m, const comm::Network& net, const Gr
     if (forward) {
       const bool rs_ring = attn ? ub.proj_fprop_ring : ub.fc2_fprop_ring;
       const bool ag_overlap = attn ? ub.qkv_fprop : ub.fc1_fprop;
-      out += gather    ? (ag_overlap ? ring(in.f, time) : time)
+      out += gather    ? (ag_overlap ? ring(in.f, time) : nccl)
              : rs_ring ? ring(outg.f, time)
                        : pipeline(outg.f, time, attn ? ub.proj_fprop_sms : ub.fc2_fprop_sms);
     } else if (!gather) {
@@ -532,7 +546,9 @@ Part CostPart(const ops::OpModel& m, const comm::Network& net, const Groups& gro
       activity->push_back(std::move(act));
     }
   }
-  for (const graph::CommOp& c : comms) {
+  for (const graph::CommOp& given : comms) {
+    graph::CommOp c = given;
+    c.bytes = given.bytes * TpGatherShare(given, o, false);
     const Seconds t = CommTime(net, groups, c, a);
     const bool fwd = c.pass == graph::Pass::kForward;
     switch (c.kind) {
