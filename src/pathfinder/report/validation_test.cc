@@ -328,7 +328,10 @@ TEST(Validation, OwnHopperMeasurementsValidateEveryRowWithinTheirRecordedError) 
 // 27.2 % too fast before, 16.6, 15.9, 18.9 % after); 22.6 % and 11.4 % since NeMo 24.07's
 // fine-tuning rows run their example scripts' fp8 weights, virtual stages and overlaps (Llama 2
 // 13B SFT 13.2 % too slow to 0.5 %, 70B SFT 15.1 % too slow to 6.6 % too fast, 70B LoRA 2.6 to
-// 5.0 % too slow without the sequence parallelism its script leaves off))
+// 5.0 % too slow without the sequence parallelism its script leaves off); 22.1 % and 11.2 % on
+// 2026-11-24 after LoRA adapters pay their own kernels and collectives, flash-attn 2 rows their
+// layout copies, fp8 TP gathers one byte, and Bridge's 405B/Qwen3-235B rows their virtual stages
+// and its H100 70B and B200 405B rows their TP overlap (the last two moved 4 and 9 points away))
 // with a margin. Every source runs eager
 // autograd (no row is compiled). The target (MAPE ≤ 10 %) is not met.
 TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
@@ -362,8 +365,8 @@ TEST(Validation, SharedTrainingSetRunsAtTheCappedClockWithinItsRecordedError) {
   EXPECT_GE(capped, 30);
   const Summary s = Summarize(r.rows);
   EXPECT_EQ(s.validated, 139);
-  EXPECT_LE(s.mape, 23.1) << SummaryLine(s);
-  EXPECT_LE(s.median, 11.9) << SummaryLine(s);
+  EXPECT_LE(s.mape, 22.6) << SummaryLine(s);    // 22.1 % on 2026-11-24
+  EXPECT_LE(s.median, 11.7) << SummaryLine(s);  // 11.2 %
   // Every published run fitted on its chips: the memory model's "does not fit" verdicts are
   // its errors, held to the day's 5 of 131 (7 before fp8 weights; the MLPerf v4.1 LoRA runs
   // on 8 H200 and 8 B200 fit only with their configured fp8 weights; 4 until Bridge's
