@@ -879,6 +879,35 @@ TEST(TrainingValidation, MegatronPreCoreRowsReduceDataParallelGradientsAfterBack
   EXPECT_EQ(r.rows[1].reason.find("after backward"), std::string::npos) << r.rows[1].reason;
 }
 
+// NVIDIA's MLPerf GPT-3 runs pad the 5 660-sequence eval set to whole global batches, each a
+// pipelined pass: the 1 024-node run (global batch 4 096) evaluates 2 batches of 16
+// micro-batches, the 512-node run (2 048) 3 of 16, on the same per-micro-batch forward — so
+// their evaluations take 2 : 3 (less the shared stage sends), not the 23 : 45 micro-batches of
+// an unpadded split over their data-parallel replicas.
+TEST(TrainingValidation, NvidiaGpt3EvaluationsRunWholePaddedGlobalBatches) {
+  if (!std::filesystem::exists(std::string(PF_SHARED_DIR) + "/validation"))
+    GTEST_SKIP() << "../shared/validation not present";
+  Diagnostics d;
+  auto t = spec::LoadValidationCsv(std::string(PF_SHARED_DIR) + "/validation/training_results.csv", d);
+  ASSERT_TRUE(t) << d.Render();
+  std::erase_if(t->rows, [&](const spec::CsvRow& r) {
+    const std::string id = t->Get(r, "id");
+    return id != "mlptv31_gpt3_nvidia_8192_ttt" && id != "mlptv31_gpt3_nvidia_4096_ttt" &&
+           id != "mlptv31_gpt3_nvidia_8192_step" && id != "mlptv31_gpt3_nvidia_4096_step";
+  });
+  ASSERT_EQ(t->rows.size(), 4u);
+  std::map<std::string, double> eval_s;
+  for (const auto& x : Validate(*t).rows) {
+    ASSERT_TRUE(x.ok) << x.id << ": " << x.reason;
+    const auto at = x.reason.find(" evals of ");
+    if (at != std::string::npos) eval_s[x.id] = std::stod(x.reason.substr(at + 10));
+  }
+  ASSERT_EQ(eval_s.size(), 2u);
+  const double ratio = eval_s["mlptv31_gpt3_nvidia_8192_ttt"] / eval_s["mlptv31_gpt3_nvidia_4096_ttt"];
+  EXPECT_GT(ratio, 0.64);
+  EXPECT_LT(ratio, 0.70);
+}
+
 // A row that states its precision, ZeRO stage or recompute in words must agree with its
 // entry in data/validation/training-layouts.csv: Google's v5p-512 run is laid out as int8,
 // ZeRO-3 (FSDP) and full remat there, so the same row saying bf16, ZeRO-1 or no recompute
