@@ -233,25 +233,15 @@ class LayerBuilder {
     // parallel one ends on the sequence shard (SP) or the whole sequence.
     const int64_t in_rows = adapt == Adapt::kColumn && sp && !l.gathered_input ? rows_ : m * batch;
     const int64_t out_rows = adapt == Adapt::kRow && sp ? rows_ : m * batch;
-    auto elementwise = [&](const char* name, OpKind kind, Pass pass, int64_t rows, int64_t width) {
-      Op e;
-      e.name = name;
-      e.kind = kind;
-      e.pass = pass;
-      e.m = rows, e.n = width;
-      if (pass == Pass::kForward)
-        Add(e);
-      else
-        g_.ops.push_back(e);
-    };
-    if (l.dropout > 0) {
-      elementwise("lora dropout", OpKind::kDropout, Pass::kForward, in_rows, k);
-      elementwise("lora dropout", OpKind::kDropout, Pass::kBackward, in_rows, k);
-    }
-    elementwise("lora scale", OpKind::kScale, Pass::kForward, out_rows, n);
-    elementwise("lora add", OpKind::kAdd, Pass::kForward, out_rows, n);
-    elementwise("lora scale", OpKind::kScale, Pass::kBackward, out_rows, n);
-    elementwise("lora input gradient sum", OpKind::kAdd, Pass::kBackward, in_rows, k);
+    if (l.dropout > 0) Memory("lora dropout", OpKind::kDropout, in_rows, k, true);
+    Memory("lora scale", OpKind::kScale, out_rows, n, true);
+    Memory("lora add", OpKind::kAdd, out_rows, n, false);
+    Op sum;  // backward only: autograd's sum of the input's two gradients
+    sum.name = "lora input gradient sum";
+    sum.kind = OpKind::kAdd;
+    sum.pass = Pass::kBackward;
+    sum.m = in_rows, sum.n = k;
+    g_.ops.push_back(sum);
     if (!split || adapt == Adapt::kReplicated) return;
     const double e = act_bytes_;
     const Bytes input(double(m) * double(k) * e), output(double(m) * double(n) * e);  // nccl-tests sizes

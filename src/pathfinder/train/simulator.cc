@@ -308,16 +308,10 @@ OpCost Cost(const ops::OpModel& m, const graph::Op& op, const graph::StepOptions
       const double half = BytesPerElement(act), fp32 = BytesPerElement(DType::kFp32);
       return mem(ops::MemoryTraffic{Bytes(e * (half + fp32)), Bytes(e * 2 * fp32), Flops(e * 5), 2});
     }
-    case OpKind::kScale: {
-      // An eager multiply by a scalar (a LoRA adapter's alpha/r): read the tensor, write it.
-      const double elements = double(op.m) * double(op.n);
-      return mem(ops::MemoryTraffic{Bytes(elements * BytesPerElement(act)), Bytes(elements * BytesPerElement(act)),
-                                    Flops(elements), 1});
-    }
-    case OpKind::kCopy: {
-      const double elements = double(op.m) * double(op.n);
-      return mem(ops::MemoryTraffic{Bytes(elements * BytesPerElement(act)), Bytes(elements * BytesPerElement(act)),
-                                    Flops(0), 1});
+    case OpKind::kScale:  // an eager multiply by a scalar (a LoRA adapter's alpha/r)
+    case OpKind::kCopy: {  // read the tensor, write it
+      const double elements = double(op.m) * double(op.n), bytes = elements * BytesPerElement(act);
+      return mem(ops::MemoryTraffic{Bytes(bytes), Bytes(bytes), Flops(op.kind == OpKind::kScale ? elements : 0.0), 1});
     }
     case OpKind::kAdd:
       return mem(ops::Add(op.m * op.n, act));
