@@ -485,17 +485,15 @@ TrainMinutes TimeToTrainMinutes(const TimeToTrain& x, const train::TrainResult& 
   double fwd = 0, p2p = 0;
   for (const auto& st : r.stages) fwd = std::max(fwd, st.fwd.value()), p2p = std::max(p2p, st.p2p.value());
   const double v = double(std::max(1, r.virtual_stages));
-  if (pad_to_global_batch) {
-    const double global = double(p.dp) * double(s.micro_batch) * double(std::max(1L, r.microbatches));
-    const double batches = std::ceil(std::ceil(x.eval_tokens / double(s.seq_len)) / global);
-    const double eval_s =
-        batches * ((double(std::max(1L, r.microbatches)) + double(p.pp - 1) / v) * fwd + double(p.pp - 1) * p2p);
-    return {x.rcp_scaling * (x.trained_tokens / r.tokens_per_s + x.evals * eval_s) / 60.0, eval_s};
-  }
   const double sequences = std::ceil(x.eval_tokens / double(s.seq_len));
-  const double per_replica = std::ceil(sequences / double(p.dp));
-  const double microbatches = std::ceil(per_replica / double(s.micro_batch));
-  const double eval_s = (microbatches + double(p.pp - 1) / v) * fwd + double(p.pp - 1) * p2p;
+  // Pipelined passes, and the micro-batches of each: whole global batches of a step's
+  // micro-batches when padded, else one pass over each replica's share.
+  double passes = 1, microbatches = std::ceil(std::ceil(sequences / double(p.dp)) / double(s.micro_batch));
+  if (pad_to_global_batch) {
+    microbatches = double(std::max(1L, r.microbatches));
+    passes = std::ceil(sequences / (double(p.dp) * double(s.micro_batch) * microbatches));
+  }
+  const double eval_s = passes * ((microbatches + double(p.pp - 1) / v) * fwd + double(p.pp - 1) * p2p);
   return {x.rcp_scaling * (x.trained_tokens / r.tokens_per_s + x.evals * eval_s) / 60.0, eval_s};
 }
 
